@@ -1,0 +1,67 @@
+// swift-tools-version:5.10
+import PackageDescription
+
+let package = Package(
+    name: "pyrograph",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "pyrograph", targets: ["pyrograph"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // The shared ABI header, the generated BPF skeleton and thin C shims.
+        .target(
+            name: "CPyrograph",
+            exclude: ["generated"],
+            cSettings: [.unsafeFlags(["-Wno-unused-function"])],
+            linkerSettings: [
+                .linkedLibrary("bpf"), .linkedLibrary("elf"),
+                .linkedLibrary("z"), .linkedLibrary("stdc++"),
+            ]
+        ),
+        // Loading the BPF programs, perf events, the ring buffer, kernel counters.
+        .target(name: "BPFSampler", dependencies: ["CPyrograph"]),
+        // /proc: processes, threads, memory maps, reading another process's memory.
+        .target(name: "ProcessInspection", dependencies: ["CPyrograph"]),
+        // Addresses to names: ELF symbol tables, kallsyms, demangling.
+        .target(name: "Symbolization", dependencies: ["CPyrograph", "ProcessInspection"]),
+        // Stacks with counts; pure, no I/O. Every command and writer uses it.
+        .target(name: "Aggregation"),
+        // Folded stacks and the interactive SVG flame graph.
+        .target(
+            name: "Output",
+            dependencies: ["Aggregation"],
+            exclude: ["Assets"],
+            plugins: ["EmbedAssets"]
+        ),
+        // Ties sampler, symbolizer and aggregator into one recording session.
+        .target(
+            name: "Recording",
+            dependencies: ["BPFSampler", "ProcessInspection", "Symbolization", "Aggregation", "CPyrograph"]
+        ),
+        .executableTarget(
+            name: "pyrograph",
+            dependencies: [
+                "Recording", "Output", "Aggregation", "ProcessInspection",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        // Build tool: turns Sources/Output/Assets/* into Swift string constants.
+        .executableTarget(name: "asset-embedder", path: "Plugins/AssetEmbedderTool"),
+        .plugin(
+            name: "EmbedAssets",
+            capability: .buildTool(),
+            dependencies: ["asset-embedder"]
+        ),
+        .testTarget(
+            name: "PyrographTests",
+            dependencies: [
+                "Aggregation", "Output", "Symbolization", "ProcessInspection",
+                "BPFSampler", "Recording", "CPyrograph",
+            ],
+            resources: [.copy("Golden"), .copy("Fixtures")]
+        ),
+    ]
+)

@@ -1,0 +1,61 @@
+/* Thin, prefixed shims over what Swift cannot import or call safely: the
+ * generated skeleton's inline functions, perf_event_open(2), fork before
+ * exec, async-signal-safe stop flags, libbpf's printf-style log hook and
+ * the C++ demangler. Everything else Swift calls directly. */
+#ifndef PYROGRAPH_SHIM_H
+#define PYROGRAPH_SHIM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <gelf.h>
+#include <libelf.h>
+
+struct pyrograph_bpf;
+
+enum pyro_map {
+	PYRO_MAP_EVENTS,
+	PYRO_MAP_TARGET_PIDS,
+	PYRO_MAP_STATS,
+};
+
+/* Skeleton lifecycle: open, configure, load, attach, destroy. Functions
+ * returning int give 0 or a negative errno. */
+struct pyrograph_bpf *pyro_bpf_open(int *error);
+void pyro_bpf_configure(struct pyrograph_bpf *skel, bool filter_by_pid);
+int pyro_bpf_load(struct pyrograph_bpf *skel);
+int pyro_bpf_attach_scheduler_hooks(struct pyrograph_bpf *skel);
+/* Opens a cpu-clock event on `cpu` sampling at `frequency` Hz and attaches
+ * the sampler to it. The link owns the perf event fd. */
+struct bpf_link *pyro_bpf_attach_cpu_clock(struct pyrograph_bpf *skel, int cpu,
+					   uint64_t frequency, int *error);
+struct bpf_map *pyro_bpf_map(struct pyrograph_bpf *skel, enum pyro_map which);
+void pyro_bpf_destroy(struct pyrograph_bpf *skel);
+
+/* libbpf's log (including the verifier's) goes to a buffer instead of
+ * stderr, so errors can quote its tail. */
+void pyro_libbpf_capture_log(bool echo_to_stderr);
+size_t pyro_libbpf_log_copy(char *buffer, size_t capacity);
+void pyro_libbpf_log_clear(void);
+
+void pyro_elf_init(void);
+
+/* SIGINT and SIGTERM set a flag instead of killing the process. */
+void pyro_install_stop_handlers(void);
+bool pyro_stop_requested(void);
+void pyro_request_stop(void);
+
+/* Forks a child that waits, then execs argv[0] from PATH. The caller adds
+ * the pid to the filter before pyro_spawn_release lets it run, so not one
+ * instruction of the program goes unsampled. */
+pid_t pyro_spawn_suspended(char *const argv[], int *release_fd, int *exec_error_fd);
+/* Returns 0 once the child has exec'd, or the errno of its failed exec. */
+int pyro_spawn_release(int release_fd, int exec_error_fd);
+
+/* Returns a malloc'd demangled name, or NULL if `name` is not mangled. */
+char *pyro_demangle(const char *name);
+
+#endif

@@ -1,0 +1,230 @@
+#define _GNU_SOURCE
+#include "pyrograph_shim.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/perf_event.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "generated/pyrograph.skel.h"
+
+struct pyrograph_bpf *pyro_bpf_open(int *error)
+{
+	struct pyrograph_bpf *skel = pyrograph_bpf__open();
+
+	*error = skel ? 0 : -errno;
+	return skel;
+}
+
+void pyro_bpf_configure(struct pyrograph_bpf *skel, bool filter_by_pid)
+{
+	skel->rodata->filter_by_pid = filter_by_pid;
+}
+
+int pyro_bpf_load(struct pyrograph_bpf *skel)
+{
+	return pyrograph_bpf__load(skel);
+}
+
+int pyro_bpf_attach_scheduler_hooks(struct pyrograph_bpf *skel)
+{
+	skel->links.pyro_follow_fork = bpf_program__attach(skel->progs.pyro_follow_fork);
+	if (!skel->links.pyro_follow_fork)
+		return -errno;
+	skel->links.pyro_process_exit = bpf_program__attach(skel->progs.pyro_process_exit);
+	if (!skel->links.pyro_process_exit)
+		return -errno;
+	return 0;
+}
+
+struct bpf_link *pyro_bpf_attach_cpu_clock(struct pyrograph_bpf *skel, int cpu,
+					   uint64_t frequency, int *error)
+{
+	struct perf_event_attr attr = {
+		.type = PERF_TYPE_SOFTWARE,
+		.size = sizeof(attr),
+		.config = PERF_COUNT_SW_CPU_CLOCK,
+		.sample_freq = frequency,
+		.freq = 1,
+	};
+	struct bpf_link *link;
+	int fd;
+
+	fd = syscall(SYS_perf_event_open, &attr, -1, cpu, -1, PERF_FLAG_FD_CLOEXEC);
+	if (fd < 0) {
+		*error = -errno;
+		return NULL;
+	}
+	link = bpf_program__attach_perf_event(skel->progs.pyro_sample_cpu, fd);
+	if (!link) {
+		*error = -errno;
+		close(fd);
+		return NULL;
+	}
+	*error = 0;
+	return link;
+}
+
+struct bpf_map *pyro_bpf_map(struct pyrograph_bpf *skel, enum pyro_map which)
+{
+	switch (which) {
+	case PYRO_MAP_EVENTS:
+		return skel->maps.events;
+	case PYRO_MAP_TARGET_PIDS:
+		return skel->maps.target_pids;
+	case PYRO_MAP_STATS:
+		return skel->maps.stats;
+	}
+	return NULL;
+}
+
+void pyro_bpf_destroy(struct pyrograph_bpf *skel)
+{
+	pyrograph_bpf__destroy(skel);
+}
+
+/* The verifier's log can run to megabytes; its tail says why. */
+static char log_buffer[1 << 16];
+static size_t log_length;
+static bool log_echo;
+
+static int capture_libbpf_print(enum libbpf_print_level level, const char *format, va_list args)
+{
+	char line[4096];
+	int n;
+
+	if (level == LIBBPF_DEBUG)
+		return 0;
+	n = vsnprintf(line, sizeof(line), format, args);
+	if (n < 0)
+		return n;
+	if ((size_t)n >= sizeof(line))
+		n = sizeof(line) - 1;
+	if (log_echo)
+		fputs(line, stderr);
+	if (log_length + n >= sizeof(log_buffer)) {
+		/* Keep the newest half. */
+		size_t keep = sizeof(log_buffer) / 2;
+		memmove(log_buffer, log_buffer + log_length - keep, keep);
+		log_length = keep;
+	}
+	memcpy(log_buffer + log_length, line, n);
+	log_length += n;
+	return n;
+}
+
+void pyro_libbpf_capture_log(bool echo_to_stderr)
+{
+	log_echo = echo_to_stderr;
+	libbpf_set_print(capture_libbpf_print);
+}
+
+size_t pyro_libbpf_log_copy(char *buffer, size_t capacity)
+{
+	size_t n = log_length < capacity ? log_length : capacity;
+
+	memcpy(buffer, log_buffer + log_length - n, n);
+	return n;
+}
+
+void pyro_libbpf_log_clear(void)
+{
+	log_length = 0;
+}
+
+void pyro_elf_init(void)
+{
+	elf_version(EV_CURRENT);
+}
+
+static volatile sig_atomic_t stop_flag;
+
+static void on_stop_signal(int signo)
+{
+	(void)signo;
+	stop_flag = 1;
+}
+
+void pyro_install_stop_handlers(void)
+{
+	struct sigaction action = { .sa_handler = on_stop_signal };
+
+	sigemptyset(&action.sa_mask);
+	sigaction(SIGINT, &action, NULL);
+	sigaction(SIGTERM, &action, NULL);
+}
+
+bool pyro_stop_requested(void)
+{
+	return stop_flag != 0;
+}
+
+void pyro_request_stop(void)
+{
+	stop_flag = 1;
+}
+
+pid_t pyro_spawn_suspended(char *const argv[], int *release_fd, int *exec_error_fd)
+{
+	int release[2], exec_error[2];
+	pid_t pid;
+	char go;
+
+	if (pipe2(release, O_CLOEXEC) || pipe2(exec_error, O_CLOEXEC))
+		return -errno;
+	pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (pid == 0) {
+		/* Only async-signal-safe calls until exec. */
+		struct sigaction dfl = { .sa_handler = SIG_DFL };
+
+		close(release[1]);
+		close(exec_error[0]);
+		sigaction(SIGINT, &dfl, NULL);
+		sigaction(SIGTERM, &dfl, NULL);
+		if (read(release[0], &go, 1) != 1)
+			_exit(127);
+		execvp(argv[0], argv);
+		int err = errno;
+		(void)!write(exec_error[1], &err, sizeof(err));
+		_exit(127);
+	}
+	close(release[0]);
+	close(exec_error[1]);
+	*release_fd = release[1];
+	*exec_error_fd = exec_error[0];
+	return pid;
+}
+
+int pyro_spawn_release(int release_fd, int exec_error_fd)
+{
+	int err = 0;
+	ssize_t n;
+
+	(void)!write(release_fd, "g", 1);
+	close(release_fd);
+	do {
+		n = read(exec_error_fd, &err, sizeof(err));
+	} while (n < 0 && errno == EINTR);
+	close(exec_error_fd);
+	return n == sizeof(err) ? err : 0;
+}
+
+extern char *__cxa_demangle(const char *mangled, char *buffer, size_t *length, int *status);
+
+char *pyro_demangle(const char *name)
+{
+	int status = 0;
+
+	if (strncmp(name, "_Z", 2) != 0)
+		return NULL;
+	char *out = __cxa_demangle(name, NULL, NULL, &status);
+	return status == 0 ? out : NULL;
+}

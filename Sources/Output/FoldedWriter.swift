@@ -1,0 +1,27 @@
+import Aggregation
+
+/// The folded format that flamegraph.pl and inferno read: one line per
+/// distinct stack, frames root first joined by `;`, then a space and the
+/// count.
+public enum FoldedWriter {
+    public static func render(_ profile: Profile) -> String {
+        var out = ""
+        for (frames, count) in profile.sortedStacks() {
+            var first = true
+            for frame in frames {
+                if !first { out += ";" }
+                out += sanitize(frame.name)
+                first = false
+            }
+            out += " \(count)\n"
+        }
+        return out
+    }
+
+    /// `;` separates frames and a newline ends a record, so neither may
+    /// appear inside a name taken from a profiled process.
+    static func sanitize(_ name: String) -> String {
+        guard name.contains(where: { $0 == ";" || $0.isNewline }) else { return name }
+        return String(name.map { $0 == ";" ? ":" : ($0.isNewline ? " " : $0) })
+    }
+}

@@ -1,0 +1,144 @@
+// SPDX-License-Identifier: GPL-2.0
+/* The sampler: one perf_event program per online CPU on the software
+ * cpu-clock event, plus the scheduler hooks that keep the pid filter in
+ * step with forks and tell the loader about exits. */
+#include "vmlinux.h"
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include "pyrograph_abi.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+/* Set by the loader between open and load; when false, the verifier prunes
+ * the filter and every process is sampled. */
+const volatile bool filter_by_pid = false;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 16 << 20);
+} events SEC(".maps");
+
+/* pyro_sample is too large for the 512-byte BPF stack. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct pyro_sample);
+} sample_scratch SEC(".maps");
+
+/* Thread group ids to sample when filter_by_pid is set. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 65536);
+	__type(key, __u32);
+	__type(value, __u8);
+} target_pids SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, PYRO_STAT_COUNT);
+	__type(key, __u32);
+	__type(value, __u64);
+} stats SEC(".maps");
+
+static __always_inline void count_stat(__u32 which)
+{
+	__u64 *value = bpf_map_lookup_elem(&stats, &which);
+
+	if (value)
+		*value += 1;
+}
+
+static __always_inline bool is_wanted(__u32 tgid)
+{
+	return !filter_by_pid || bpf_map_lookup_elem(&target_pids, &tgid);
+}
+
+SEC("perf_event")
+int pyro_sample_cpu(struct bpf_perf_event_data *ctx)
+{
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	__u32 tgid = pid_tgid >> 32, tid = (__u32)pid_tgid, zero = 0;
+	struct task_struct *task;
+	struct pyro_sample *sample;
+
+	if (tid == 0) {
+		count_stat(PYRO_STAT_IDLE);
+		return 0;
+	}
+	if (!is_wanted(tgid)) {
+		count_stat(PYRO_STAT_FILTERED);
+		return 0;
+	}
+	sample = bpf_map_lookup_elem(&sample_scratch, &zero);
+	if (!sample)
+		return 0;
+
+	task = (struct task_struct *)bpf_get_current_task();
+	sample->kind = PYRO_EVENT_SAMPLE;
+	sample->pid = tgid;
+	sample->tid = tid;
+	sample->cpu = bpf_get_smp_processor_id();
+	sample->timestamp_ns = bpf_ktime_get_ns();
+	BPF_CORE_READ_STR_INTO(&sample->process_comm, task, group_leader, comm);
+	bpf_get_current_comm(&sample->thread_comm, sizeof(sample->thread_comm));
+
+	sample->kernel_stack_bytes = bpf_get_stack(ctx, sample->kernel_stack,
+						   sizeof(sample->kernel_stack), 0);
+	if (sample->kernel_stack_bytes < 0)
+		count_stat(PYRO_STAT_KERNEL_STACK_ERROR);
+
+	/* Kernel threads have no user half; that is not an error. */
+	if (BPF_CORE_READ(task, mm)) {
+		sample->user_stack_bytes = bpf_get_stack(ctx, sample->user_stack,
+							 sizeof(sample->user_stack),
+							 BPF_F_USER_STACK);
+		if (sample->user_stack_bytes < 0)
+			count_stat(PYRO_STAT_USER_STACK_ERROR);
+	} else {
+		sample->user_stack_bytes = 0;
+	}
+
+	if (bpf_ringbuf_output(&events, sample, sizeof(*sample), 0))
+		count_stat(PYRO_STAT_LOST_RINGBUF);
+	else
+		count_stat(PYRO_STAT_SAMPLES);
+	return 0;
+}
+
+/* Children of a profiled process are profiled too (`record -- COMMAND`). */
+SEC("tp_btf/sched_process_fork")
+int BPF_PROG(pyro_follow_fork, struct task_struct *parent, struct task_struct *child)
+{
+	__u32 parent_tgid = BPF_CORE_READ(parent, tgid);
+	__u32 child_tgid = BPF_CORE_READ(child, tgid);
+	__u8 one = 1;
+
+	if (!filter_by_pid || parent_tgid == child_tgid)
+		return 0;
+	if (bpf_map_lookup_elem(&target_pids, &parent_tgid))
+		bpf_map_update_elem(&target_pids, &child_tgid, &one, BPF_ANY);
+	return 0;
+}
+
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(pyro_process_exit, struct task_struct *task)
+{
+	__u32 tgid = BPF_CORE_READ(task, tgid);
+	struct pyro_process_exit *event;
+
+	/* Only the last thread's exit ends the process. */
+	if (BPF_CORE_READ(task, signal, live.counter) != 0 || !is_wanted(tgid))
+		return 0;
+	event = bpf_ringbuf_reserve(&events, sizeof(*event), 0);
+	if (!event)
+		return 0;
+	event->kind = PYRO_EVENT_PROCESS_EXIT;
+	event->pid = tgid;
+	event->timestamp_ns = bpf_ktime_get_ns();
+	bpf_ringbuf_submit(event, 0);
+	if (filter_by_pid)
+		bpf_map_delete_elem(&target_pids, &tgid);
+	return 0;
+}
