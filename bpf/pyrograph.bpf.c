@@ -42,6 +42,10 @@ struct {
 	__type(value, __u64);
 } stats SEC(".maps");
 
+/* Records built only through pointers leave no type in BTF; these anchors
+ * keep them there so LayoutTests can check both sides of the ABI. */
+const struct pyro_process_exit *pyro_abi_process_exit __attribute__((unused));
+
 static __always_inline void count_stat(__u32 which)
 {
 	__u64 *value = bpf_map_lookup_elem(&stats, &which);

@@ -228,3 +228,8 @@ char *pyro_demangle(const char *name)
 	char *out = __cxa_demangle(name, NULL, NULL, &status);
 	return status == 0 ? out : NULL;
 }
+
+void pyro_bpf_detach_scheduler_hooks(struct pyrograph_bpf *skel)
+{
+	pyrograph_bpf__detach(skel);
+}

@@ -28,6 +28,7 @@ struct pyrograph_bpf *pyro_bpf_open(int *error);
 void pyro_bpf_configure(struct pyrograph_bpf *skel, bool filter_by_pid);
 int pyro_bpf_load(struct pyrograph_bpf *skel);
 int pyro_bpf_attach_scheduler_hooks(struct pyrograph_bpf *skel);
+void pyro_bpf_detach_scheduler_hooks(struct pyrograph_bpf *skel);
 /* Opens a cpu-clock event on `cpu` sampling at `frequency` Hz and attaches
  * the sampler to it. The link owns the perf event fd. */
 struct bpf_link *pyro_bpf_attach_cpu_clock(struct pyrograph_bpf *skel, int cpu,

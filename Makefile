@@ -1,0 +1,79 @@
+# pyrograph: `make` builds, `make test` tests, `make profile` records the host.
+# Every target installs what it needs first (`make deps`), so each works on a
+# fresh Debian machine by itself. V=1 shows the commands.
+.DELETE_ON_ERROR:
+.PHONY: all deps build bpf test unit-test profile install clean
+
+SHELL := /bin/bash
+PREFIX ?= /usr/local
+CONFIG ?= release
+Q := $(if $(filter 1,$(V)),,@)
+
+# The Swift toolchain's clang compiles BPF too (-target bpf).
+SWIFT_BIN := /opt/swift/usr/bin
+export PATH := $(SWIFT_BIN):$(PATH):/usr/sbin:/sbin
+CLANG ?= clang
+BPFTOOL ?= bpftool
+
+BPF_OUT := .build/bpf
+GENERATED := Sources/CPyrograph/generated
+ABI_HEADER := Sources/CPyrograph/include/pyrograph_abi.h
+SKELETON := $(GENERATED)/pyrograph.skel.h
+BINARY := .build/$(CONFIG)/pyrograph
+
+# Build: libbpf, libelf, zlib, bpftool. Tests: gcc for the C fixtures,
+# chromium to check the SVG in a real browser.
+DEB_PACKAGES := libbpf-dev libelf-dev zlib1g-dev bpftool linux-libc-dev make gcc libc6-dev chromium
+DEPS_STAMP := .build/deps.stamp
+
+all: build
+
+deps: $(DEPS_STAMP)
+
+$(DEPS_STAMP):
+	$(Q)missing=$$(for p in $(DEB_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		echo "installing:" $$missing; \
+		if [ "$$(id -u)" != 0 ]; then echo "make deps: run as root to install $$missing" >&2; exit 1; fi; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	fi
+	$(Q)command -v swift >/dev/null || { echo "make deps: Swift is missing (expected in $(SWIFT_BIN))" >&2; exit 1; }
+	$(Q)mkdir -p $(@D) && touch $@
+
+# vmlinux.h comes from the running kernel's BTF; CO-RE relocates the
+# programs to whichever kernel loads them.
+$(BPF_OUT)/vmlinux.h: | $(DEPS_STAMP)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $@
+
+$(BPF_OUT)/%.bpf.o: bpf/%.bpf.c $(ABI_HEADER) $(wildcard bpf/*.h) $(BPF_OUT)/vmlinux.h
+	$(Q)echo "  BPF     $<"
+	$(Q)$(CLANG) -g -O2 -Wall -target bpf -D__TARGET_ARCH_x86 -I$(BPF_OUT) -Ibpf \
+		-I$(dir $(ABI_HEADER)) -c $< -o $(@:.o=.tmp.o)
+	$(Q)$(BPFTOOL) gen object $@ $(@:.o=.tmp.o)
+	$(Q)rm -f $(@:.o=.tmp.o)
+
+$(SKELETON): $(BPF_OUT)/pyrograph.bpf.o
+	$(Q)mkdir -p $(@D)
+	$(Q)echo "  SKEL    $@"
+	$(Q)$(BPFTOOL) gen skeleton $< name pyrograph_bpf > $@
+
+bpf: $(SKELETON)
+
+build: $(SKELETON)
+	$(Q)swift build -c $(CONFIG) --product pyrograph
+
+# Unit tests need no root; the integration tests load real BPF programs and
+# are run as root against the release binary.
+test: build
+	$(Q)PYROGRAPH_BIN=$(abspath $(BINARY)) PYROGRAPH_BPF_OBJECT=$(abspath $(BPF_OUT)/pyrograph.bpf.o) \
+		swift test
+
+profile: build
+	$(Q)$(BINARY) record -d 10 -o profile.svg
+
+install: build
+	install -D -m 0755 $(BINARY) $(DESTDIR)$(PREFIX)/bin/pyrograph
+
+clean:
+	rm -rf .build $(GENERATED)

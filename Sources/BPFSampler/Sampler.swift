@@ -1,0 +1,119 @@
+import CPyrograph
+import Glibc
+
+/// Owns the loaded BPF programs, their perf events and links. Follows
+/// libbpf's order: open, configure, load, attach. Everything is detached
+/// and freed in `deinit`, whichever way the recording ends.
+public final class Sampler {
+    public struct Configuration: Sendable {
+        public var frequency: UInt64
+        /// Sample only the processes added with `addTarget` (and their
+        /// children); otherwise every process on the host.
+        public var filterByPID: Bool
+        public var cpus: [Int]
+
+        public init(frequency: UInt64, filterByPID: Bool, cpus: [Int]) {
+            self.frequency = frequency
+            self.filterByPID = filterByPID
+            self.cpus = cpus
+        }
+    }
+
+    fileprivate let skeleton: OpaquePointer
+    fileprivate var links: [OpaquePointer] = []
+    public let configuration: Configuration
+
+    public init(configuration: Configuration) throws {
+        let btf = "/sys/kernel/btf/vmlinux"
+        guard access(btf, R_OK) == 0 else { throw SamplerError.btfUnavailable(path: btf) }
+        pyro_libbpf_capture_log(false)
+        pyro_libbpf_log_clear()
+        var error: Int32 = 0
+        guard let skeleton = pyro_bpf_open(&error) else {
+            throw SamplerError.openFailed(errno: error, log: Sampler.libbpfLog())
+        }
+        self.skeleton = skeleton
+        self.configuration = configuration
+        pyro_bpf_configure(skeleton, configuration.filterByPID)
+        let loaded = pyro_bpf_load(skeleton)
+        guard loaded == 0 else {
+            pyro_bpf_destroy(skeleton)
+            throw SamplerError.loadFailed(errno: loaded, log: Sampler.libbpfLog())
+        }
+    }
+
+    deinit {
+        for link in links { bpf_link__destroy(link) }
+        pyro_bpf_destroy(skeleton)
+    }
+
+    /// Starts sampling: the scheduler hooks first, so no fork is missed once
+    /// samples flow.
+    public func attach() throws {
+        let hooks = pyro_bpf_attach_scheduler_hooks(skeleton)
+        guard hooks == 0 else {
+            throw SamplerError.attachFailed(what: "the scheduler tracepoints", errno: hooks, log: Sampler.libbpfLog())
+        }
+        for cpu in configuration.cpus {
+            var error: Int32 = 0
+            guard let link = pyro_bpf_attach_cpu_clock(skeleton, Int32(cpu), configuration.frequency, &error) else {
+                throw SamplerError.attachFailed(what: "the cpu-clock sampler on CPU \(cpu)", errno: error,
+                                                log: Sampler.libbpfLog())
+            }
+            links.append(link)
+        }
+    }
+
+    public func addTarget(pid: Int32) throws {
+        var key = UInt32(bitPattern: pid)
+        var one: UInt8 = 1
+        let fd = bpf_map__fd(pyro_bpf_map(skeleton, PYRO_MAP_TARGET_PIDS))
+        guard bpf_map_update_elem(fd, &key, &one, UInt64(BPF_ANY)) == 0 else {
+            throw SamplerError.mapUpdateFailed(what: "target_pids", errno: errno)
+        }
+    }
+
+    public var eventsMapFD: Int32 { bpf_map__fd(pyro_bpf_map(skeleton, PYRO_MAP_EVENTS)) }
+
+    public func stats() -> SamplerStats {
+        let fd = bpf_map__fd(pyro_bpf_map(skeleton, PYRO_MAP_STATS))
+        let cpuCount = Int(libbpf_num_possible_cpus())
+        var totals = [UInt64](repeating: 0, count: Int(PYRO_STAT_COUNT.rawValue))
+        var perCPU = [UInt64](repeating: 0, count: max(cpuCount, 1))
+        for index in totals.indices {
+            var key = UInt32(index)
+            guard bpf_map_lookup_elem(fd, &key, &perCPU) == 0 else { continue }
+            totals[index] = perCPU.reduce(0, &+)
+        }
+        return SamplerStats(values: totals)
+    }
+
+    static func libbpfLog() -> String {
+        var buffer = [CChar](repeating: 0, count: 1 << 16)
+        let n = pyro_libbpf_log_copy(&buffer, buffer.count)
+        return String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
+    public static func onlineCPUs() -> [Int] {
+        let text = (try? readText("/sys/devices/system/cpu/online")) ?? "0"
+        return OnlineCPUs.parse(text)
+    }
+
+    static func readText(_ path: String) throws -> String {
+        guard let file = fopen(path, "r") else { throw SamplerError.attachFailed(what: path, errno: errno, log: "") }
+        defer { fclose(file) }
+        var buffer = [CChar](repeating: 0, count: 4096)
+        guard fgets(&buffer, Int32(buffer.count), file) != nil else { return "" }
+        return String(cString: buffer)
+    }
+}
+
+extension Sampler {
+    /// Stops sampling: destroys the perf events and tracepoint links, so the
+    /// ring buffer can then be drained to the last record.
+    public func detach() {
+        for link in links { bpf_link__destroy(link) }
+        links.removeAll()
+        pyro_bpf_detach_scheduler_hooks(skeleton)
+    }
+}

@@ -1,0 +1,28 @@
+import CPyrograph
+
+/// The kernel side's counters, summed over CPUs.
+public struct SamplerStats: Equatable, Sendable {
+    public var samples: UInt64 = 0
+    public var idle: UInt64 = 0
+    public var filtered: UInt64 = 0
+    public var lostRingBufferFull: UInt64 = 0
+    public var kernelStackErrors: UInt64 = 0
+    public var userStackErrors: UInt64 = 0
+
+    public init() {}
+
+    init(values: [UInt64]) {
+        func value(_ stat: pyro_stat) -> UInt64 {
+            let index = Int(stat.rawValue)
+            return index < values.count ? values[index] : 0
+        }
+        samples = value(PYRO_STAT_SAMPLES)
+        idle = value(PYRO_STAT_IDLE)
+        filtered = value(PYRO_STAT_FILTERED)
+        lostRingBufferFull = value(PYRO_STAT_LOST_RINGBUF)
+        kernelStackErrors = value(PYRO_STAT_KERNEL_STACK_ERROR)
+        userStackErrors = value(PYRO_STAT_USER_STACK_ERROR)
+    }
+
+    public var lost: UInt64 { lostRingBufferFull }
+}

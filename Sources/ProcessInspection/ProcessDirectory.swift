@@ -1,0 +1,90 @@
+import Glibc
+
+/// Read access to one process's /proc directory.
+public struct ProcessDirectory: Sendable {
+    public let pid: Int32
+    public let procRoot: String
+
+    public init(pid: Int32, procRoot: String = "/proc") {
+        self.pid = pid
+        self.procRoot = procRoot
+    }
+
+    public var path: String { "\(procRoot)/\(pid)" }
+
+    public var exists: Bool { access(path, F_OK) == 0 }
+
+    public func comm() throws -> String {
+        try FileReader.string("\(path)/comm").trimmingTrailingNewlines()
+    }
+
+    public func threadComm(tid: Int32) throws -> String {
+        try FileReader.string("\(path)/task/\(tid)/comm").trimmingTrailingNewlines()
+    }
+
+    public func executablePath() throws -> String {
+        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+        let n = readlink("\(path)/exe", &buffer, buffer.count - 1)
+        guard n >= 0 else { throw SystemError("readlink", path: "\(path)/exe") }
+        return String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
+    public func mappings() throws -> [MemoryMapping] {
+        let text = try FileReader.string("\(path)/maps")
+        return text.split(separator: "\n").compactMap(MemoryMapping.init(line:))
+    }
+
+    public func threadIDs() throws -> [Int32] {
+        try ProcessDirectory.numericEntries(of: "\(path)/task")
+    }
+
+    /// A path that opens the file behind a mapping even if it was deleted or
+    /// lives in another mount namespace.
+    public func mappedFilePath(_ mapping: MemoryMapping) -> String {
+        "\(path)/map_files/\(String(mapping.start, radix: 16))-\(String(mapping.end, radix: 16))"
+    }
+
+    /// A path as the process sees it, reached from the host's namespace.
+    public func rootedPath(_ processPath: String) -> String {
+        "\(path)/root\(processPath)"
+    }
+
+    /// Start time in clock ticks since boot; with the pid it identifies a
+    /// process across pid reuse.
+    public func startTime() throws -> UInt64 {
+        let stat = try FileReader.string("\(path)/stat")
+        // comm may contain spaces and parentheses: fields start after the last ')'.
+        guard let close = stat.lastIndex(of: ")") else { throw SystemError("parse", path: "\(path)/stat", errno: EINVAL) }
+        let fields = stat[stat.index(after: close)...].split(separator: " ")
+        // Field 22 of stat(5) is starttime; fields here start at field 3.
+        guard fields.count > 19, let start = UInt64(fields[19]) else {
+            throw SystemError("parse", path: "\(path)/stat", errno: EINVAL)
+        }
+        return start
+    }
+
+    public static func allPIDs(procRoot: String = "/proc") throws -> [Int32] {
+        try numericEntries(of: procRoot)
+    }
+
+    static func numericEntries(of directory: String) throws -> [Int32] {
+        guard let dir = opendir(directory) else { throw SystemError("opendir", path: directory) }
+        defer { closedir(dir) }
+        var result: [Int32] = []
+        while let entry = readdir(dir) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
+            }
+            if let value = Int32(name) { result.append(value) }
+        }
+        return result.sorted()
+    }
+}
+
+extension String {
+    func trimmingTrailingNewlines() -> String {
+        var s = Substring(self)
+        while s.last?.isNewline == true { s.removeLast() }
+        return String(s)
+    }
+}

@@ -1,0 +1,85 @@
+import CPyrograph
+
+/// A ring-buffer record decoded from the layout in pyrograph_abi.h.
+public enum RingBufferRecord: Equatable {
+    case sample(RawSample)
+    case processExit(pid: Int32)
+    case malformed(kind: UInt32, size: Int)
+
+    public init(_ bytes: UnsafeRawBufferPointer) {
+        guard bytes.count >= 4 else {
+            self = .malformed(kind: 0, size: bytes.count)
+            return
+        }
+        let kind = bytes.loadUnaligned(as: UInt32.self)
+        switch kind {
+        case PYRO_EVENT_SAMPLE.rawValue where bytes.count >= MemoryLayout<pyro_sample>.size:
+            self = .sample(RawSample(bytes))
+        case PYRO_EVENT_PROCESS_EXIT.rawValue where bytes.count >= MemoryLayout<pyro_process_exit>.size:
+            let pid = bytes.loadUnaligned(fromByteOffset: MemoryLayout<pyro_process_exit>.offset(of: \.pid)!, as: UInt32.self)
+            self = .processExit(pid: Int32(bitPattern: pid))
+        default:
+            self = .malformed(kind: kind, size: bytes.count)
+        }
+    }
+}
+
+/// The raw content of one sample: who was on CPU and the addresses of its
+/// stacks, innermost first, as the kernel captured them.
+public struct RawSample: Equatable, Hashable {
+    public var pid: Int32
+    public var tid: Int32
+    public var cpu: UInt32
+    public var timestampNanoseconds: UInt64
+    public var processComm: String
+    public var threadComm: String
+    public var kernelStack: [UInt64]
+    public var userStack: [UInt64]
+    /// Negative errno values when a capture failed; 0 otherwise.
+    public var kernelStackError: Int32
+    public var userStackError: Int32
+
+    init(_ bytes: UnsafeRawBufferPointer) {
+        typealias Layout = MemoryLayout<pyro_sample>
+        func u32(_ path: KeyPath<pyro_sample, UInt32>) -> UInt32 {
+            bytes.loadUnaligned(fromByteOffset: Layout.offset(of: path)!, as: UInt32.self)
+        }
+        func s32(_ path: KeyPath<pyro_sample, Int32>) -> Int32 {
+            bytes.loadUnaligned(fromByteOffset: Layout.offset(of: path)!, as: Int32.self)
+        }
+        func comm(_ offset: Int) -> String {
+            let field = UnsafeRawBufferPointer(rebasing: bytes[offset..<offset + Int(PYRO_COMM_LEN)])
+            return String(decoding: field.prefix(while: { $0 != 0 }), as: UTF8.self)
+        }
+        func stack(_ offset: Int, bytesUsed: Int32, capacity: Int32) -> [UInt64] {
+            let count = Int(min(max(bytesUsed, 0) / 8, capacity))
+            return (0..<count).map { bytes.loadUnaligned(fromByteOffset: offset + $0 * 8, as: UInt64.self) }
+        }
+        pid = Int32(bitPattern: u32(\.pid))
+        tid = Int32(bitPattern: u32(\.tid))
+        cpu = u32(\.cpu)
+        timestampNanoseconds = bytes.loadUnaligned(fromByteOffset: Layout.offset(of: \.timestamp_ns)!, as: UInt64.self)
+        processComm = comm(Layout.offset(of: \.process_comm)!)
+        threadComm = comm(Layout.offset(of: \.thread_comm)!)
+        let kernelBytes = s32(\.kernel_stack_bytes)
+        let userBytes = s32(\.user_stack_bytes)
+        kernelStack = stack(Layout.offset(of: \.kernel_stack)!, bytesUsed: kernelBytes, capacity: PYRO_MAX_KERNEL_FRAMES)
+        userStack = stack(Layout.offset(of: \.user_stack)!, bytesUsed: userBytes, capacity: PYRO_MAX_USER_FRAMES)
+        kernelStackError = min(kernelBytes, 0)
+        userStackError = min(userBytes, 0)
+    }
+
+    public init(pid: Int32, tid: Int32, processComm: String, threadComm: String,
+                kernelStack: [UInt64], userStack: [UInt64]) {
+        self.pid = pid
+        self.tid = tid
+        self.cpu = 0
+        self.timestampNanoseconds = 0
+        self.processComm = processComm
+        self.threadComm = threadComm
+        self.kernelStack = kernelStack
+        self.userStack = userStack
+        self.kernelStackError = 0
+        self.userStackError = 0
+    }
+}

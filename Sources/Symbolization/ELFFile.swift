@@ -1,0 +1,131 @@
+import CPyrograph
+import Glibc
+import ProcessInspection
+
+/// What pyrograph needs from one ELF file: its function symbols and loadable
+/// segments (to turn a runtime address into the file's virtual address).
+/// Read with libelf, which also handles compressed sections.
+public struct ELFFile: Sendable {
+    public struct LoadSegment: Sendable, Equatable {
+        public var fileOffset: UInt64
+        public var virtualAddress: UInt64
+        public var fileSize: UInt64
+        public var memorySize: UInt64
+    }
+
+    public let path: String
+    public let symbols: SymbolTable
+    public let segments: [LoadSegment]
+    public let buildID: String?
+
+    public init(path: String) throws {
+        pyro_elf_init()
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw SystemError("open", path: path) }
+        defer { close(fd) }
+        guard let elf = elf_begin(fd, ELF_C_READ_MMAP, nil) else {
+            throw SymbolizationError.notELF(path: path, reason: String(cString: elf_errmsg(-1)))
+        }
+        defer { elf_end(elf) }
+        guard elf_kind(elf) == ELF_K_ELF else {
+            throw SymbolizationError.notELF(path: path, reason: "not an ELF object")
+        }
+        self.path = path
+        self.segments = ELFFile.readSegments(elf)
+        var collected: [SymbolTable.Symbol] = []
+        var buildID: String?
+        var section: OpaquePointer? = elf_nextscn(elf, nil)
+        while let current = section {
+            defer { section = elf_nextscn(elf, current) }
+            var header = GElf_Shdr()
+            guard gelf_getshdr(current, &header) != nil else { continue }
+            switch header.sh_type {
+            case UInt32(SHT_SYMTAB), UInt32(SHT_DYNSYM):
+                ELFFile.readSymbols(elf, section: current, header: header, into: &collected)
+            case UInt32(SHT_NOTE):
+                buildID = buildID ?? ELFFile.readBuildID(section: current)
+            default:
+                break
+            }
+        }
+        self.symbols = SymbolTable(collected)
+        self.buildID = buildID
+    }
+
+    /// Maps an offset in the file (as /proc/PID/maps gives it) to the
+    /// address the file's symbols use; this is where PIE and shared-library
+    /// load bias cancel out.
+    public func virtualAddress(forFileOffset offset: UInt64) -> UInt64 {
+        for segment in segments where offset >= segment.fileOffset && offset < segment.fileOffset + max(segment.fileSize, 1) {
+            return offset - segment.fileOffset + segment.virtualAddress
+        }
+        return offset
+    }
+
+    private static func readSegments(_ elf: OpaquePointer) -> [LoadSegment] {
+        var count = 0
+        guard elf_getphdrnum(elf, &count) == 0 else { return [] }
+        var segments: [LoadSegment] = []
+        for index in 0..<count {
+            var header = GElf_Phdr()
+            guard gelf_getphdr(elf, Int32(index), &header) != nil, header.p_type == UInt32(PT_LOAD) else { continue }
+            segments.append(LoadSegment(fileOffset: header.p_offset, virtualAddress: header.p_vaddr,
+                                        fileSize: header.p_filesz, memorySize: header.p_memsz))
+        }
+        return segments
+    }
+
+    private static func readSymbols(_ elf: OpaquePointer, section: OpaquePointer, header: GElf_Shdr,
+                                    into symbols: inout [SymbolTable.Symbol]) {
+        guard header.sh_entsize > 0, let data = elf_getdata(section, nil) else { return }
+        let count = Int(header.sh_size / header.sh_entsize)
+        symbols.reserveCapacity(symbols.count + count)
+        for index in 0..<count {
+            var symbol = GElf_Sym()
+            guard gelf_getsym(data, Int32(index), &symbol) != nil else { continue }
+            let type = Int32(symbol.st_info & 0xf)
+            guard type == STT_FUNC || type == STT_GNU_IFUNC, symbol.st_value != 0,
+                  symbol.st_shndx != UInt16(SHN_UNDEF),
+                  let rawName = elf_strptr(elf, Int(header.sh_link), Int(symbol.st_name)), rawName.pointee != 0
+            else { continue }
+            symbols.append(.init(address: symbol.st_value, size: symbol.st_size, name: String(cString: rawName)))
+        }
+    }
+
+    private static func readBuildID(section: OpaquePointer) -> String? {
+        guard let data = elf_getdata(section, nil), let base = data.pointee.d_buf else { return nil }
+        let bytes = UnsafeRawBufferPointer(start: base, count: Int(data.pointee.d_size))
+        var offset = 0
+        while offset + 12 <= bytes.count {
+            let nameSize = Int(bytes.loadUnaligned(fromByteOffset: offset, as: UInt32.self))
+            let descSize = Int(bytes.loadUnaligned(fromByteOffset: offset + 4, as: UInt32.self))
+            let type = bytes.loadUnaligned(fromByteOffset: offset + 8, as: UInt32.self)
+            let nameStart = offset + 12
+            let descStart = nameStart + ((nameSize + 3) & ~3)
+            let next = descStart + ((descSize + 3) & ~3)
+            guard next <= bytes.count else { return nil }
+            if type == 3 /* NT_GNU_BUILD_ID */ && nameSize == 4 {
+                return bytes[descStart..<descStart + descSize].map { String(format2: $0) }.joined()
+            }
+            offset = next
+        }
+        return nil
+    }
+}
+
+extension String {
+    init(format2 byte: UInt8) {
+        let digits = Array("0123456789abcdef")
+        self = String([digits[Int(byte >> 4)], digits[Int(byte & 0xf)]])
+    }
+}
+
+public enum SymbolizationError: Error, CustomStringConvertible {
+    case notELF(path: String, reason: String)
+
+    public var description: String {
+        switch self {
+        case let .notELF(path, reason): return "\(path) is not a readable ELF file: \(reason)"
+        }
+    }
+}

@@ -1,0 +1,156 @@
+import Aggregation
+import Foundation
+import ArgumentParser
+import BPFSampler
+import Glibc
+import Output
+import ProcessInspection
+import Recording
+
+struct RecordCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "record",
+        abstract: "Sample stacks and write a flame graph or folded stacks.",
+        discussion: """
+        With no -p and no COMMAND, every process on the host is sampled. Recording \
+        stops after -d SECONDS, when COMMAND exits, or on Ctrl-C or SIGTERM; the \
+        profile is written in every case.
+
+        Frames are named:  COMM (PID) for the process, THREAD (TID) with --threads, \
+        symbol [module] for native code, symbol_[k] for the kernel, and \
+        module+0xOFFSET where no symbol covers an address.
+        """
+    )
+
+    @Option(name: [.customShort("p"), .customLong("pid")],
+            help: ArgumentHelp("Profile only this process (and its children). Repeat for several.", valueName: "PID"))
+    var pids: [Int32] = []
+
+    @Option(name: [.customShort("d"), .long],
+            help: ArgumentHelp("Stop after this many seconds (default: until Ctrl-C or COMMAND exits).", valueName: "SECONDS"))
+    var duration: Double?
+
+    @Option(name: [.customShort("F"), .long],
+            help: ArgumentHelp("Samples per second on each CPU.", valueName: "HZ"))
+    var frequency: Int = 99
+
+    @Option(name: [.customShort("o"), .long],
+            help: ArgumentHelp("Where to write the profile.", valueName: "FILE"))
+    var output: String = "profile.svg"
+
+    @Option(name: [.customShort("f"), .long],
+            help: ArgumentHelp("Output format: svg or folded (default: from FILE's extension, else svg).", valueName: "FORMAT"))
+    var format: OutputFormat?
+
+    @Flag(help: "Add a THREAD (TID) frame under each process.")
+    var threads = false
+
+    @Flag(help: "Include every process, not only Python ones. (Python detection is not built yet, so every process is profiled either way.)")
+    var all = false
+
+    @Flag(name: .customLong("no-kernel"), help: "Hide kernel frames.")
+    var noKernel = false
+
+    @Argument(parsing: .postTerminator,
+              help: ArgumentHelp("A program to start and profile with its children, after --.", valueName: "COMMAND"))
+    var command: [String] = []
+
+    func validate() throws {
+        let maximum = Self.maximumSampleRate()
+        guard frequency >= 1 && frequency <= maximum else {
+            throw ValidationError("-F \(frequency): the rate must be between 1 and \(maximum) Hz (kernel.perf_event_max_sample_rate)")
+        }
+        if let duration, !(duration > 0 && duration.isFinite) {
+            throw ValidationError("-d \(duration): the duration must be a positive number of seconds")
+        }
+        if !pids.isEmpty && !command.isEmpty {
+            throw ValidationError("give either -p PID or a COMMAND after --, not both")
+        }
+        for pid in pids where pid <= 0 {
+            throw ValidationError("-p \(pid): a pid is a positive number")
+        }
+    }
+
+    func run() throws {
+        guard geteuid() == 0 else {
+            throw CLIError("pyrograph needs root to load BPF programs and read other processes: run it with sudo")
+        }
+        for pid in pids where !ProcessDirectory(pid: pid).exists {
+            throw CLIError("no process with pid \(pid)")
+        }
+        let resolvedFormat = format ?? OutputFormat.inferred(fromPath: output) ?? .svg
+        let file = try OutputFile(path: output)
+
+        var options = Recorder.Options()
+        options.frequency = UInt64(frequency)
+        options.duration = duration
+        options.pids = pids
+        options.command = command
+        options.aggregation = StackAggregator.Options(perThread: threads, includeKernel: !noKernel)
+        options.showStatus = isatty(STDERR_FILENO) != 0
+        let scope = !pids.isEmpty ? "pid " + pids.map(String.init).joined(separator: ", ")
+            : !command.isEmpty ? command[0] : "the whole host"
+        options.onStart = { cpus in
+            fputs("pyrograph: recording \(scope) at \(frequency) Hz on \(cpus) CPUs; Ctrl-C to stop\n", stderr)
+        }
+        let result = try Recorder(options: options).run()
+
+        let rendered: String
+        switch resolvedFormat {
+        case .folded:
+            rendered = FoldedWriter.render(result.profile)
+        case .svg:
+            let subtitle = "\(result.profile.totalSamples) samples, \(frequency) Hz, "
+                + "\(StatusFormatting.seconds(result.elapsedSeconds)) s, \(result.processesSeen) processes"
+            rendered = FlameGraphWriter.render(result.profile, options: .init(title: "pyrograph", subtitle: subtitle))
+        }
+        try file.write(rendered)
+        printSummary(result, format: resolvedFormat)
+        if let status = result.commandExitStatus, status != 0 {
+            throw ExitCode(status)
+        }
+    }
+
+    private func printSummary(_ result: Recorder.Result, format: OutputFormat) {
+        let stats = result.stats
+        var lines: [String] = []
+        lines.append("pyrograph: \(result.profile.totalSamples) samples from \(result.processesSeen) processes "
+            + "in \(StatusFormatting.seconds(result.elapsedSeconds)) s at \(frequency) Hz")
+        var lost = "  lost samples: \(stats.lost)"
+        if stats.lost > 0 { lost += " (ring buffer full: the reader fell behind; try a lower -F)" }
+        lines.append(lost)
+        if stats.kernelStackErrors + stats.userStackErrors > 0 {
+            lines.append("  stacks not captured: kernel \(stats.kernelStackErrors), user \(stats.userStackErrors)")
+        }
+        if result.malformedRecords > 0 {
+            lines.append("  malformed records: \(result.malformedRecords)")
+        }
+        if let error = result.kernelSymbolError {
+            lines.append("  kernel frames are unnamed: \(error)")
+        }
+        if result.profile.isEmpty {
+            lines.append("  warning: no samples were recorded: the profiled processes did not run on a CPU while sampling")
+        }
+        lines.append("  wrote \(output) (\(format.rawValue))")
+        fputs(lines.joined(separator: "\n") + "\n", stderr)
+    }
+
+    static func maximumSampleRate() -> Int {
+        guard let text = try? FileReader.string("/proc/sys/kernel/perf_event_max_sample_rate"),
+              let value = Int(text.trimmingCharacters(in: .whitespacesAndNewlines))
+        else { return 100_000 }
+        return value
+    }
+}
+
+enum StatusFormatting {
+    static func seconds(_ value: Double) -> String {
+        let tenths = Int((value * 10).rounded())
+        return "\(tenths / 10).\(tenths % 10)"
+    }
+}
+
+struct CLIError: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
