@@ -1,0 +1,148 @@
+import Foundation
+import XCTest
+@testable import Aggregation
+@testable import Output
+
+/// Runs the embedded script in a real browser: Debian's headless Chromium
+/// loads the SVG with `?s=inner`, and the DOM it dumps afterwards shows what
+/// the search did. A missing browser fails the test rather than skipping
+/// it, so a machine without one cannot pass by accident.
+final class BrowserFlameGraphTests: XCTestCase {
+    static let highlightFill = "rgb(230,0,230)"
+
+    private var workDirectory: URL!
+
+    override func setUpWithError() throws {
+        workDirectory = FileManager.default.temporaryDirectory
+            .appendingPathComponent("pyrograph-browser-\(UUID().uuidString)", isDirectory: true)
+        try FileManager.default.createDirectory(at: workDirectory, withIntermediateDirectories: true)
+    }
+
+    override func tearDownWithError() throws {
+        // KEEP_BROWSER_OUTPUT=1 leaves the SVG and the screenshot to look at.
+        if ProcessInfo.processInfo.environment["KEEP_BROWSER_OUTPUT"] == "1" {
+            print("browser test output kept in \(workDirectory.path)")
+        } else {
+            try? FileManager.default.removeItem(at: workDirectory)
+        }
+    }
+
+    func testSearchFromURLHighlightsMatchingFrames() throws {
+        let chromium = try Self.chromium()
+        let svgFile = try writeSVG()
+
+        let dom = try run(chromium, arguments: [
+            "--virtual-time-budget=3000", "--dump-dom", svgFile.absoluteString + "?s=inner",
+        ])
+        let parsed = try ParsedSVG(dom)
+        let frames = parsed.frames
+        XCTAssertEqual(frames.count, 13, "every frame of the profile is drawn")
+
+        let matching = frames.filter { $0.name.contains("inner") }
+        XCTAssertEqual(Set(matching.map(\.name)), ["inner", "inner_loop"])
+        XCTAssertEqual(matching.count, 3, "both frames named inner, and inner_loop")
+        for frame in frames {
+            if frame.name.contains("inner") {
+                XCTAssertEqual(frame.fill, Self.highlightFill, "\(frame.name) should be highlighted")
+            } else {
+                XCTAssertNotEqual(frame.fill, Self.highlightFill, "\(frame.name) should not be highlighted")
+            }
+        }
+        // inner spans 6 + 1 of 17 samples; inner_loop, nested inside, adds none.
+        XCTAssertEqual(parsed.textByID["matched"], "Matched: 41.2%")
+    }
+
+    func testScreenshotShowsSomething() throws {
+        let chromium = try Self.chromium()
+        let svgFile = try writeSVG()
+        let screenshot = workDirectory.appendingPathComponent("flamegraph.png")
+
+        _ = try run(chromium, arguments: [
+            "--virtual-time-budget=3000", "--screenshot=\(screenshot.path)", "--window-size=1200,600",
+            svgFile.absoluteString + "?s=inner",
+        ])
+        let png = try XCTUnwrap(FileManager.default.contents(atPath: screenshot.path), "no screenshot written")
+        XCTAssertEqual(Array(png.prefix(8)), [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A], "not a PNG")
+        XCTAssertGreaterThan(png.count, 10_000, "a blank page compresses to far less")
+    }
+
+    // MARK: - Helpers
+
+    /// Stacks as `burn (42);main;outer;inner`, with a second `inner` under
+    /// another caller and a match nested inside a match.
+    static func profile() -> Profile {
+        var profile = Profile()
+        let burn = Frame.process(comm: "burn", pid: 42)
+        let main = Frame(kind: .native, name: "main")
+        let outer = Frame(kind: .python, name: "outer")
+        let inner = Frame(kind: .python, name: "inner")
+        profile.add([burn, main, outer, inner], count: 3)
+        profile.add([burn, main, outer, inner, Frame(kind: .python, name: "inner_loop")], count: 2)
+        profile.add([burn, main, outer, inner, .kernel(symbol: "do_syscall_64")])
+        profile.add([burn, main, outer, Frame(kind: .python, name: "compute")], count: 2)
+        profile.add([burn, main, Frame(kind: .python, name: "helper"), inner])
+        profile.add([burn, main, Frame(kind: .python, name: "idle")], count: 5)
+        profile.add([.process(comm: "other", pid: 7), Frame(kind: .python, name: "run")], count: 3)
+        return profile
+    }
+
+    private func writeSVG() throws -> URL {
+        let svg = FlameGraphWriter.render(Self.profile(), options: .init(subtitle: "17 samples, 99 Hz"))
+        let file = workDirectory.appendingPathComponent("flamegraph.svg")
+        try Data(svg.utf8).write(to: file)
+        return file
+    }
+
+    static func chromium() throws -> URL {
+        let fileManager = FileManager.default
+        let path = ProcessInfo.processInfo.environment["PATH"] ?? ""
+        let candidates = path.split(separator: ":").map { "\($0)/chromium" } + ["/usr/bin/chromium"]
+        guard let found = candidates.first(where: { fileManager.isExecutableFile(atPath: $0) }) else {
+            throw BrowserError(
+                description: "Chromium is not installed (looked on PATH and at /usr/bin/chromium); run `make deps`")
+        }
+        return URL(fileURLWithPath: found)
+    }
+
+    /// Headless, without the sandbox (tests run as root) and with a profile
+    /// of its own, so runs do not share state. Output goes to files, which
+    /// cannot fill up and block the way a pipe can.
+    private func run(_ chromium: URL, arguments: [String]) throws -> String {
+        let stdout = workDirectory.appendingPathComponent("stdout-\(UUID().uuidString)")
+        let stderr = workDirectory.appendingPathComponent("stderr-\(UUID().uuidString)")
+        _ = FileManager.default.createFile(atPath: stdout.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: stderr.path, contents: nil)
+
+        let process = Process()
+        process.executableURL = chromium
+        process.arguments = [
+            "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+            "--user-data-dir=\(workDirectory.appendingPathComponent("chromium-profile").path)",
+        ] + arguments
+        process.standardOutput = try FileHandle(forWritingTo: stdout)
+        process.standardError = try FileHandle(forWritingTo: stderr)
+        try process.run()
+
+        let deadline = Date().addingTimeInterval(120)
+        while process.isRunning, Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
+        if process.isRunning {
+            process.terminate()
+            process.waitUntilExit()
+            throw BrowserError(description: "chromium did not finish in 120 s: \(Self.tail(of: stderr))")
+        }
+        guard process.terminationStatus == 0 else {
+            throw BrowserError(
+                description: "chromium exited with \(process.terminationStatus): \(Self.tail(of: stderr))")
+        }
+        return String(decoding: FileManager.default.contents(atPath: stdout.path) ?? Data(), as: UTF8.self)
+    }
+
+    private static func tail(of file: URL) -> String {
+        let text = String(decoding: FileManager.default.contents(atPath: file.path) ?? Data(), as: UTF8.self)
+        return String(text.suffix(2000))
+    }
+
+    struct BrowserError: Error, CustomStringConvertible {
+        let description: String
+    }
+}

@@ -1,0 +1,242 @@
+import Foundation
+#if canImport(FoundationXML)
+import FoundationXML
+#endif
+import XCTest
+@testable import Aggregation
+@testable import Output
+
+final class FlameGraphWriterTests: XCTestCase {
+    /// Stub assets keep the golden file about the layout and escaping; the
+    /// real assets are checked by `testEmbeddedAssetsAreTheSourceFiles`.
+    func testMatchesGoldenFile() {
+        let svg = FlameGraphWriter.render(
+            Self.hostileProfile(),
+            options: .init(title: "pyrograph <test> & \"friends\"", subtitle: "11 samples, 99 Hz, 1 s"),
+            script: "/* flamegraph.js */",
+            style: "/* flamegraph.css */"
+        )
+        assertMatchesGolden(svg, named: "flamegraph-basic.svg")
+    }
+
+    func testHostileNamesStayWellFormedAndReadBack() throws {
+        let svg = FlameGraphWriter.render(Self.hostileProfile(), options: .init())
+        let parsed = try ParsedSVG(svg)
+        let names = Set(parsed.frames.map(\.name))
+        XCTAssertTrue(names.contains("<module> (app.py:1)"))
+        XCTAssertTrue(names.contains("operator&& [libfoo.so]"))
+        XCTAssertTrue(names.contains(#"say "hi" 'there' (app.py:9)"#))
+        XCTAssertTrue(names.contains("bad\u{FFFD}name"), "a control character becomes U+FFFD")
+        XCTAssertEqual(parsed.textByID["title"], "pyrograph")
+        XCTAssertFalse(svg.contains("\u{01}"))
+    }
+
+    func testEmbeddedAssetsAreTheSourceFiles() throws {
+        let assets = URL(fileURLWithPath: #filePath)
+            .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("Sources/Output/Assets")
+        let script = try String(contentsOf: assets.appendingPathComponent("flamegraph.js"), encoding: .utf8)
+        let style = try String(contentsOf: assets.appendingPathComponent("flamegraph.css"), encoding: .utf8)
+        XCTAssertTrue(Array(EmbeddedAssets.flamegraphJS.utf8) == Array(script.utf8))
+        XCTAssertTrue(Array(EmbeddedAssets.flamegraphCSS.utf8) == Array(style.utf8))
+
+        let parsed = try ParsedSVG(FlameGraphWriter.render(Self.hostileProfile(), options: .init()))
+        XCTAssertEqual(parsed.cdataByElement["script"], script)
+        XCTAssertEqual(parsed.cdataByElement["style"], style)
+    }
+
+    func testCDATATerminatorInAssetsIsSplit() throws {
+        let script = "if (a[b[0]]>1) { x = \"]]>\"; }"
+        let svg = FlameGraphWriter.render(Self.hostileProfile(), options: .init(), script: script, style: "/*]]>*/")
+        let parsed = try ParsedSVG(svg)
+        XCTAssertEqual(parsed.cdataByElement["script"], script)
+        XCTAssertEqual(parsed.cdataByElement["style"], "/*]]>*/")
+    }
+
+    func testEmptyProfileSaysNoSamples() throws {
+        let parsed = try ParsedSVG(FlameGraphWriter.render(Profile(), options: .init()))
+        XCTAssertEqual(parsed.textByID["no-samples"], "no samples")
+        XCTAssertTrue(parsed.frames.isEmpty)
+    }
+
+    func testRootAtBottomAndChildrenInNameOrder() throws {
+        var profile = Profile()
+        let process = Frame.process(comm: "app", pid: 1)
+        profile.add([process, Frame(kind: .python, name: "zeta")], count: 1)
+        profile.add([process, Frame(kind: .python, name: "alpha")], count: 3)
+        profile.add([process, Frame(kind: .python, name: "mid"), Frame(kind: .native, name: "leaf")], count: 2)
+        let frames = try ParsedSVG(FlameGraphWriter.render(profile, options: .init(width: 1020))).frames
+        let byName = Dictionary(uniqueKeysWithValues: frames.map { ($0.name, $0) })
+
+        let root = try XCTUnwrap(byName["all"])
+        XCTAssertEqual(root.samples, 6)
+        XCTAssertEqual(root.width, 1000)
+        XCTAssertEqual(frames.map(\.y).max(), root.y, "the root is the lowest frame")
+        XCTAssertLessThan(try XCTUnwrap(byName["leaf"]).y, try XCTUnwrap(byName["mid"]).y)
+
+        let alpha = try XCTUnwrap(byName["alpha"])
+        let mid = try XCTUnwrap(byName["mid"])
+        let zeta = try XCTUnwrap(byName["zeta"])
+        XCTAssertEqual(alpha.x, 10)
+        XCTAssertEqual(alpha.width, 500)
+        XCTAssertEqual(mid.x, 510)
+        XCTAssertEqual(zeta.x, 510 + mid.width, accuracy: 0.01)
+        XCTAssertEqual(alpha.title, "alpha (3 samples, 50.00%)")
+        XCTAssertEqual(zeta.title, "zeta (1 sample, 16.67%)")
+    }
+
+    func testFramesNarrowerThanTheMinimumAreLeftOut() throws {
+        var profile = Profile()
+        let process = Frame.process(comm: "app", pid: 1)
+        profile.add([process, Frame(kind: .python, name: "busy")], count: 100_000)
+        profile.add([process, Frame(kind: .python, name: "rare"), Frame(kind: .python, name: "rarer")], count: 1)
+        let names = try ParsedSVG(FlameGraphWriter.render(profile, options: .init())).frames.map(\.name)
+        XCTAssertEqual(names, ["all", "app (1)", "busy"])
+        let everything = FlameGraphWriter.render(profile, options: .init(minimumFrameWidth: 0))
+        XCTAssertEqual(try ParsedSVG(everything).frames.count, 5)
+    }
+
+    func testColoursAreStableAndFollowTheKind() throws {
+        var profile = Profile()
+        profile.add([Frame.process(comm: "app", pid: 1), Frame(kind: .python, name: "work (a.py:1)"),
+                     Frame(kind: .native, name: "memcpy [libc.so.6]"), .kernel(symbol: "clear_page")])
+        let first = try ParsedSVG(FlameGraphWriter.render(profile, options: .init())).frames
+        let second = try ParsedSVG(FlameGraphWriter.render(profile, options: .init())).frames
+        XCTAssertEqual(first.map(\.fill), second.map(\.fill))
+        let fills = Dictionary(uniqueKeysWithValues: first.map { ($0.kind, Self.rgb($0.fill)) })
+
+        let python = try XCTUnwrap(fills["python"])
+        XCTAssertGreaterThan(python.green, python.red, "python frames are green")
+        let native = try XCTUnwrap(fills["native"])
+        XCTAssertGreaterThan(native.red, native.blue, "native frames are warm")
+        let process = try XCTUnwrap(fills["process"])
+        XCTAssertGreaterThan(process.blue, process.red, "process frames are grey-blue")
+    }
+
+    // MARK: - Fixtures
+
+    /// Names chosen to break naive SVG output.
+    static func hostileProfile() -> Profile {
+        var profile = Profile()
+        let process = Frame.process(comm: "python3", pid: 1234)
+        let thread = Frame.thread(name: "MainThread", tid: 1234)
+        let module = Frame.python(qualname: "<module>", file: "app.py", line: 1)
+        let eval = Frame.native(symbol: "_PyEval_EvalFrameDefault", module: "libpython3.11.so.1.0")
+        let loadConfig = Frame.python(qualname: "load_config", file: "cfg.py", line: 3)
+        profile.add([process, thread, module, eval, loadConfig], count: 4)
+        profile.add([process, thread, module, eval, .native(symbol: "operator&&", module: "libfoo.so")], count: 2)
+        profile.add([process, thread, module, .python(qualname: #"say "hi" 'there'"#, file: "app.py", line: 9)])
+        profile.add([process, thread, module, Frame(kind: .native, name: "bad\u{01}name")])
+        profile.add([process, thread, .kernel(symbol: "do_syscall_64")], count: 2)
+        profile.add([process, .annotation("truncated: depth exceeded")])
+        return profile
+    }
+
+    static func rgb(_ fill: String) -> (red: Int, green: Int, blue: Int) {
+        let parts = fill.dropFirst("rgb(".count).dropLast().split(separator: ",").compactMap { Int($0) }
+        return parts.count == 3 ? (parts[0], parts[1], parts[2]) : (-1, -1, -1)
+    }
+}
+
+// MARK: - Reading an SVG back
+
+/// The parts of a flame graph SVG the tests look at, read with a real XML
+/// parser, which also proves the document well-formed. Used for the writer's
+/// output and for the DOM a browser dumps after running the script.
+final class ParsedSVG: NSObject, XMLParserDelegate {
+    struct FrameElement {
+        var kind = ""
+        var samples = 0
+        var title = ""
+        var fill = ""
+        var label = ""
+        var x = 0.0
+        var y = 0.0
+        var width = 0.0
+        var classes: Set<String> = []
+
+        /// As the script reads it: the title without its "(N samples, P%)".
+        var name: String {
+            guard let suffix = title.range(of: " (", options: .backwards) else { return title }
+            return String(title[..<suffix.lowerBound])
+        }
+    }
+
+    struct ParseError: Error, CustomStringConvertible {
+        let description: String
+    }
+
+    private(set) var frames: [FrameElement] = []
+    /// The text of every `<text>` with an id.
+    private(set) var textByID: [String: String] = [:]
+    /// CDATA sections joined per element name, as a script would see them.
+    private(set) var cdataByElement: [String: String] = [:]
+
+    private var elementNames: [String] = []
+    private var currentFrame: FrameElement?
+    private var currentTextID: String?
+    private var characters = ""
+
+    init(_ svg: String) throws {
+        super.init()
+        let parser = XMLParser(data: Data(svg.utf8))
+        parser.delegate = self
+        guard parser.parse() else {
+            let reason = parser.parserError.map { "\($0)" } ?? "unknown error"
+            throw ParseError(description: "not well-formed XML at line \(parser.lineNumber): \(reason)")
+        }
+    }
+
+    func parser(
+        _ parser: XMLParser, didStartElement elementName: String, namespaceURI: String?,
+        qualifiedName: String?, attributes: [String: String] = [:]
+    ) {
+        elementNames.append(elementName)
+        characters = ""
+        switch elementName {
+        case "g" where (attributes["class"] ?? "").split(separator: " ").contains("frame"):
+            currentFrame = FrameElement(
+                kind: attributes["data-kind"] ?? "",
+                samples: Int(attributes["data-samples"] ?? "") ?? -1,
+                classes: Set((attributes["class"] ?? "").split(separator: " ").map(String.init))
+            )
+        case "rect" where currentFrame != nil:
+            currentFrame?.fill = attributes["fill"] ?? ""
+            currentFrame?.x = Double(attributes["x"] ?? "") ?? .nan
+            currentFrame?.y = Double(attributes["y"] ?? "") ?? .nan
+            currentFrame?.width = Double(attributes["width"] ?? "") ?? .nan
+        case "text":
+            currentTextID = attributes["id"]
+        default:
+            break
+        }
+    }
+
+    func parser(_ parser: XMLParser, foundCharacters string: String) {
+        characters += string
+    }
+
+    func parser(_ parser: XMLParser, foundCDATA CDATABlock: Data) {
+        cdataByElement[elementNames.last ?? "", default: ""] += String(decoding: CDATABlock, as: UTF8.self)
+    }
+
+    func parser(
+        _ parser: XMLParser, didEndElement elementName: String, namespaceURI: String?, qualifiedName: String?
+    ) {
+        elementNames.removeLast()
+        switch elementName {
+        case "title" where currentFrame != nil:
+            currentFrame?.title = characters
+        case "text" where currentFrame != nil:
+            currentFrame?.label = characters
+        case "text":
+            if let id = currentTextID { textByID[id] = characters }
+            currentTextID = nil
+        case "g":
+            if let frame = currentFrame { frames.append(frame) }
+            currentFrame = nil
+        default:
+            break
+        }
+    }
+}
