@@ -45,6 +45,8 @@ struct {
 /* Records built only through pointers leave no type in BTF; these anchors
  * keep them there so LayoutTests can check both sides of the ABI. */
 const struct pyro_process_exit *pyro_abi_process_exit __attribute__((unused));
+const struct pyro_process_exec *pyro_abi_process_exec __attribute__((unused));
+const struct pyro_python_layout *pyro_abi_python_layout __attribute__((unused));
 
 static __always_inline void count_stat(__u32 which)
 {
@@ -53,6 +55,8 @@ static __always_inline void count_stat(__u32 which)
 	if (value)
 		*value += 1;
 }
+
+#include "python_walker.bpf.h"
 
 static __always_inline bool is_wanted(__u32 tgid)
 {
@@ -104,7 +108,13 @@ int pyro_sample_cpu(struct bpf_perf_event_data *ctx)
 		sample->user_stack_bytes = 0;
 	}
 
-	if (bpf_ringbuf_output(&events, sample, sizeof(*sample), 0))
+	__u32 python_frames = walk_python_stack(sample, task, tgid, tid);
+	__u64 size = offsetof(struct pyro_sample, python_frames) +
+		     (__u64)python_frames * sizeof(struct pyro_python_frame);
+
+	if (size > sizeof(*sample))
+		size = sizeof(*sample);
+	if (bpf_ringbuf_output(&events, sample, size, 0))
 		count_stat(PYRO_STAT_LOST_RINGBUF);
 	else
 		count_stat(PYRO_STAT_SAMPLES);
@@ -119,9 +129,15 @@ int BPF_PROG(pyro_follow_fork, struct task_struct *parent, struct task_struct *c
 	__u32 child_tgid = BPF_CORE_READ(child, tgid);
 	__u8 one = 1;
 
-	if (!filter_by_pid || parent_tgid == child_tgid)
+	struct pyro_python_layout *layout;
+
+	if (parent_tgid == child_tgid)
 		return 0;
-	if (bpf_map_lookup_elem(&target_pids, &parent_tgid))
+	/* A forked interpreter has its parent's memory layout. */
+	layout = bpf_map_lookup_elem(&python_layouts, &parent_tgid);
+	if (layout)
+		bpf_map_update_elem(&python_layouts, &child_tgid, layout, BPF_ANY);
+	if (filter_by_pid && bpf_map_lookup_elem(&target_pids, &parent_tgid))
 		bpf_map_update_elem(&target_pids, &child_tgid, &one, BPF_ANY);
 	return 0;
 }
@@ -129,11 +145,15 @@ int BPF_PROG(pyro_follow_fork, struct task_struct *parent, struct task_struct *c
 SEC("tp_btf/sched_process_exit")
 int BPF_PROG(pyro_process_exit, struct task_struct *task)
 {
-	__u32 tgid = BPF_CORE_READ(task, tgid);
+	__u32 tgid = BPF_CORE_READ(task, tgid), tid = BPF_CORE_READ(task, pid);
 	struct pyro_process_exit *event;
 
+	bpf_map_delete_elem(&python_thread_states, &tid);
 	/* Only the last thread's exit ends the process. */
-	if (BPF_CORE_READ(task, signal, live.counter) != 0 || !is_wanted(tgid))
+	if (BPF_CORE_READ(task, signal, live.counter) != 0)
+		return 0;
+	bpf_map_delete_elem(&python_layouts, &tgid);
+	if (!is_wanted(tgid))
 		return 0;
 	event = bpf_ringbuf_reserve(&events, sizeof(*event), 0);
 	if (!event)
@@ -144,5 +164,21 @@ int BPF_PROG(pyro_process_exit, struct task_struct *task)
 	bpf_ringbuf_submit(event, 0);
 	if (filter_by_pid)
 		bpf_map_delete_elem(&target_pids, &tgid);
+	return 0;
+}
+
+/* New programs may be interpreters: the loader inspects them. */
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(pyro_process_exec, struct task_struct *task, pid_t old_pid, struct linux_binprm *binprm)
+{
+	struct pyro_process_exec *event;
+
+	event = bpf_ringbuf_reserve(&events, sizeof(*event), 0);
+	if (!event)
+		return 0;
+	event->kind = PYRO_EVENT_PROCESS_EXEC;
+	event->pid = BPF_CORE_READ(task, tgid);
+	event->timestamp_ns = bpf_ktime_get_ns();
+	bpf_ringbuf_submit(event, 0);
 	return 0;
 }

@@ -40,6 +40,9 @@ int pyro_bpf_attach_scheduler_hooks(struct pyrograph_bpf *skel)
 	skel->links.pyro_process_exit = bpf_program__attach(skel->progs.pyro_process_exit);
 	if (!skel->links.pyro_process_exit)
 		return -errno;
+	skel->links.pyro_process_exec = bpf_program__attach(skel->progs.pyro_process_exec);
+	if (!skel->links.pyro_process_exec)
+		return -errno;
 	return 0;
 }
 
@@ -80,6 +83,8 @@ struct bpf_map *pyro_bpf_map(struct pyrograph_bpf *skel, enum pyro_map which)
 		return skel->maps.target_pids;
 	case PYRO_MAP_STATS:
 		return skel->maps.stats;
+	case PYRO_MAP_PYTHON_LAYOUTS:
+		return skel->maps.python_layouts;
 	}
 	return NULL;
 }

@@ -25,7 +25,7 @@ final class CLIErrorTests: XCTestCase {
 
     func testBadRate() throws {
         for rate in ["0", "-5", "1000000"] {
-            let result = try record(["-F", rate, "-d", "1", "-o", "/tmp/never.svg"])
+            let result = try record(["--frequency=\(rate)", "-d", "1", "-o", "/tmp/never.svg"])
             XCTAssertNotEqual(result.status, 0)
             XCTAssertTrue(result.stderr.contains("rate must be between 1 and"), result.stderr)
         }

@@ -13,11 +13,72 @@
 /* Matches the kernel's default perf_event_max_stack. */
 #define PYRO_MAX_KERNEL_FRAMES 127
 #define PYRO_MAX_USER_FRAMES 127
+/* Python frames per sample; a deeper stack ends in a truncation frame. */
+#define PYRO_MAX_PYTHON_FRAMES 1024
+/* Threads of one interpreter searched for the sampled thread's state. */
+#define PYRO_MAX_PYTHON_THREADS 1024
 
 /* First field of every ring-buffer record. */
 enum pyro_event_kind {
 	PYRO_EVENT_SAMPLE = 1,
 	PYRO_EVENT_PROCESS_EXIT = 2,
+	PYRO_EVENT_PROCESS_EXEC = 3,
+};
+
+/* One Python frame as the walker found it. The loader names it from the
+ * code object; `stamp` (co_firstlineno, or co_version on 3.12+) guards
+ * against a freed code object's address being reused. A frame with code 0
+ * marks where one eval-loop invocation's frames end (3.11+). */
+struct pyro_python_frame {
+	__u64 code;
+	/* Instruction position: f_lasti up to 3.10 (bytes up to 3.9, code
+	 * units on 3.10), the code-unit index of the instruction pointer from
+	 * 3.11. */
+	__s32 instruction;
+	__u32 stamp;
+};
+
+/* What the Python walk of a sample found. */
+enum pyro_python_status {
+	PYRO_PYTHON_NOT_PYTHON = 0,     /* no layout for this process */
+	PYRO_PYTHON_OK = 1,
+	PYRO_PYTHON_NO_THREAD_STATE = 2, /* thread not (yet) known to the interpreter */
+	PYRO_PYTHON_READ_FAULT = 3,      /* interpreter memory unreadable mid-walk */
+	PYRO_PYTHON_TRUNCATED = 4,       /* deeper than PYRO_MAX_PYTHON_FRAMES */
+};
+
+#define PYRO_NO_OFFSET 0xffff
+
+/* How to walk one process's interpreter, filled by the loader per process
+ * from per-version tables (up to 3.12) or _Py_DebugOffsets (3.13+). All
+ * offsets are in bytes; PYRO_NO_OFFSET marks a field the version lacks. */
+struct pyro_python_layout {
+	/* Address of the pointer to the first interpreter: &interp_head (2.7,
+	 * 3.6) or &_PyRuntime.interpreters.head. */
+	__u64 interpreter_head_address;
+	__u32 version_hex;
+	__u16 interpreter_threads_head;
+	__u16 thread_next;
+	__u16 thread_id;             /* pthread_self() of the thread */
+	__u16 thread_frame;          /* the top frame, or the cframe (3.11, 3.12) */
+	__u16 cframe_current_frame;  /* PYRO_NO_OFFSET without a cframe */
+	__u16 frame_previous;
+	__u16 frame_code;
+	__u16 frame_instruction;
+	__u16 frame_is_entry;        /* 3.11: the byte is_entry */
+	__u16 frame_owner;           /* 3.12+: the byte owner; 3 is a C-stack shim */
+	__u16 code_stamp;
+	__u16 code_adaptive;         /* 3.11+: offset of co_code_adaptive */
+	__u8 instruction_is_pointer; /* 3.11+: the frame holds an instruction pointer */
+	__u8 stamp_is_version;       /* the stamp is co_version, not co_firstlineno */
+	__u8 reserved[6];
+};
+
+/* Sent when a process execs, so the loader can look for an interpreter. */
+struct pyro_process_exec {
+	__u32 kind;
+	__u32 pid;
+	__u64 timestamp_ns;
 };
 
 /* One cpu-clock sample of one thread. Stack lengths are in bytes as
@@ -34,6 +95,10 @@ struct pyro_sample {
 	__s32 user_stack_bytes;
 	__u64 kernel_stack[PYRO_MAX_KERNEL_FRAMES];
 	__u64 user_stack[PYRO_MAX_USER_FRAMES];
+	__u32 python_status;
+	__u32 python_frame_count;
+	/* Innermost first. Only python_frame_count entries are sent. */
+	struct pyro_python_frame python_frames[PYRO_MAX_PYTHON_FRAMES];
 };
 
 /* Sent when the last thread of a profiled process exits, so the loader can
@@ -54,6 +119,9 @@ enum pyro_stat {
 	PYRO_STAT_LOST_RINGBUF,       /* ring buffer full: sample dropped */
 	PYRO_STAT_KERNEL_STACK_ERROR, /* kernel stack could not be captured */
 	PYRO_STAT_USER_STACK_ERROR,   /* user stack could not be captured */
+	PYRO_STAT_PYTHON_NO_THREAD_STATE,
+	PYRO_STAT_PYTHON_READ_FAULT,
+	PYRO_STAT_PYTHON_TRUNCATED,
 	PYRO_STAT_COUNT,
 };
 

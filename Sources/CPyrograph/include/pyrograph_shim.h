@@ -20,6 +20,7 @@ enum pyro_map {
 	PYRO_MAP_EVENTS,
 	PYRO_MAP_TARGET_PIDS,
 	PYRO_MAP_STATS,
+	PYRO_MAP_PYTHON_LAYOUTS,
 };
 
 /* Skeleton lifecycle: open, configure, load, attach, destroy. Functions

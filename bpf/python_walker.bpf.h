@@ -1,0 +1,226 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* The Python part of a sample: find the sampled thread's PyThreadState and
+ * walk its frame chain, emitting (code object, instruction) per frame. The
+ * loader fills python_layouts with each interpreter's offsets; names and
+ * lines are resolved in user space. Included by pyrograph.bpf.c. */
+#ifndef PYROGRAPH_PYTHON_WALKER_H
+#define PYROGRAPH_PYTHON_WALKER_H
+
+#define PYRO_FRAME_OWNED_BY_CSTACK 3
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u32);
+	__type(value, struct pyro_python_layout);
+} python_layouts SEC(".maps");
+
+/* tid -> PyThreadState*, filled by the thread search and checked on every
+ * use, so a stale entry costs one read, never a wrong stack. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 65536);
+	__type(key, __u32);
+	__type(value, __u64);
+} python_thread_states SEC(".maps");
+
+static __always_inline int read_u64(__u64 address, __u64 *out)
+{
+	return bpf_probe_read_user(out, sizeof(*out), (const void *)address);
+}
+
+/* Scalars only: bpf_loop callbacks see their context through the stack. */
+struct thread_search {
+	__u64 thread_state;
+	__u64 thread_id;
+	__u64 found;
+	__u16 offset_thread_id;
+	__u16 offset_next;
+	bool fault;
+};
+
+static long search_thread(__u32 index, struct thread_search *search)
+{
+	__u64 id;
+
+	if (!search->thread_state)
+		return 1;
+	if (read_u64(search->thread_state + search->offset_thread_id, &id)) {
+		search->fault = true;
+		return 1;
+	}
+	if (id == search->thread_id) {
+		search->found = search->thread_state;
+		return 1;
+	}
+	if (read_u64(search->thread_state + search->offset_next, &search->thread_state)) {
+		search->fault = true;
+		return 1;
+	}
+	return 0;
+}
+
+/* The thread state whose thread_id (pthread_self(), which is the thread
+ * pointer in fsbase) is this thread's. The interpreter's "current thread"
+ * pointers name the GIL holder, not the thread on this CPU. */
+static __always_inline __u64 find_thread_state(const struct pyro_python_layout *layout,
+					       __u32 tid, __u64 fsbase, bool *fault)
+{
+	struct thread_search search = {
+		.thread_id = fsbase,
+		.offset_thread_id = layout->thread_id,
+		.offset_next = layout->thread_next,
+	};
+	__u64 *cached = bpf_map_lookup_elem(&python_thread_states, &tid);
+	__u64 interpreter, id;
+
+	if (cached) {
+		__u64 candidate = *cached;
+
+		if (!read_u64(candidate + layout->thread_id, &id) && id == fsbase)
+			return candidate;
+		bpf_map_delete_elem(&python_thread_states, &tid);
+	}
+	if (read_u64(layout->interpreter_head_address, &interpreter) || !interpreter)
+		return 0;
+	if (read_u64(interpreter + layout->interpreter_threads_head, &search.thread_state)) {
+		*fault = true;
+		return 0;
+	}
+	bpf_loop(PYRO_MAX_PYTHON_THREADS, search_thread, &search, 0);
+	*fault = search.fault;
+	if (search.found)
+		bpf_map_update_elem(&python_thread_states, &tid, &search.found, BPF_ANY);
+	return search.found;
+}
+
+struct frame_walk {
+	__u64 frame;
+	__u32 count;
+	__u32 pid;
+	bool fault;
+	bool truncated;
+};
+
+static __always_inline bool emit_python_frame(struct frame_walk *walk, __u64 code,
+					      __s32 instruction, __u32 stamp)
+{
+	__u32 zero = 0;
+	struct pyro_sample *sample = bpf_map_lookup_elem(&sample_scratch, &zero);
+	struct pyro_python_frame *out;
+
+	if (!sample)
+		return false;
+	if (walk->count >= PYRO_MAX_PYTHON_FRAMES) {
+		walk->truncated = true;
+		return false;
+	}
+	out = &sample->python_frames[walk->count & (PYRO_MAX_PYTHON_FRAMES - 1)];
+	out->code = code;
+	out->instruction = instruction;
+	out->stamp = stamp;
+	walk->count++;
+	return true;
+}
+
+static long walk_one_frame(__u32 index, struct frame_walk *walk)
+{
+	const struct pyro_python_layout *layout;
+	__u64 frame = walk->frame, code = 0, previous = 0, pointer;
+	__s32 instruction = 0;
+	__u32 stamp = 0;
+	__u8 flag = 0;
+
+	if (!frame)
+		return 1;
+	layout = bpf_map_lookup_elem(&python_layouts, &walk->pid);
+	if (!layout)
+		return 1;
+	if (read_u64(frame + layout->frame_previous, &previous))
+		goto fault;
+
+	/* 3.12+: the eval loop's shim frame marks where its frames end. */
+	if (layout->frame_owner != PYRO_NO_OFFSET) {
+		if (bpf_probe_read_user(&flag, 1, (const void *)(frame + layout->frame_owner)))
+			goto fault;
+		if (flag == PYRO_FRAME_OWNED_BY_CSTACK) {
+			if (!emit_python_frame(walk, 0, 0, 0))
+				return 1;
+			walk->frame = previous;
+			return 0;
+		}
+	}
+
+	if (read_u64(frame + layout->frame_code, &code))
+		goto fault;
+	if (layout->instruction_is_pointer) {
+		if (read_u64(frame + layout->frame_instruction, &pointer))
+			goto fault;
+		instruction = (__s32)(((__s64)pointer - (__s64)code - layout->code_adaptive) / 2);
+	} else if (bpf_probe_read_user(&instruction, sizeof(instruction),
+				       (const void *)(frame + layout->frame_instruction))) {
+		goto fault;
+	}
+	bpf_probe_read_user(&stamp, sizeof(stamp), (const void *)(code + layout->code_stamp));
+	if (!emit_python_frame(walk, code, instruction, stamp))
+		return 1;
+
+	/* 3.11: the oldest frame of each eval-loop invocation. */
+	if (layout->frame_is_entry != PYRO_NO_OFFSET &&
+	    !bpf_probe_read_user(&flag, 1, (const void *)(frame + layout->frame_is_entry)) && flag) {
+		if (!emit_python_frame(walk, 0, 0, 0))
+			return 1;
+	}
+	walk->frame = previous;
+	return 0;
+fault:
+	walk->fault = true;
+	return 1;
+}
+
+/* Fills the sample's Python fields; returns the number of frames. */
+static __always_inline __u32 walk_python_stack(struct pyro_sample *sample, struct task_struct *task,
+					       __u32 tgid, __u32 tid)
+{
+	const struct pyro_python_layout *layout = bpf_map_lookup_elem(&python_layouts, &tgid);
+	struct frame_walk walk = { .pid = tgid };
+	__u64 thread_state, frame;
+	bool fault = false;
+
+	sample->python_frame_count = 0;
+	if (!layout) {
+		sample->python_status = PYRO_PYTHON_NOT_PYTHON;
+		return 0;
+	}
+	thread_state = find_thread_state(layout, tid, BPF_CORE_READ(task, thread.fsbase), &fault);
+	if (!thread_state) {
+		sample->python_status = fault ? PYRO_PYTHON_READ_FAULT : PYRO_PYTHON_NO_THREAD_STATE;
+		count_stat(fault ? PYRO_STAT_PYTHON_READ_FAULT : PYRO_STAT_PYTHON_NO_THREAD_STATE);
+		return 0;
+	}
+	if (read_u64(thread_state + layout->thread_frame, &frame))
+		goto fault;
+	if (layout->cframe_current_frame != PYRO_NO_OFFSET && frame &&
+	    read_u64(frame + layout->cframe_current_frame, &frame))
+		goto fault;
+
+	walk.frame = frame;
+	bpf_loop(PYRO_MAX_PYTHON_FRAMES + 1, walk_one_frame, &walk, 0);
+	sample->python_frame_count = walk.count;
+	if (walk.fault) {
+		sample->python_status = PYRO_PYTHON_READ_FAULT;
+		count_stat(PYRO_STAT_PYTHON_READ_FAULT);
+	} else if (walk.truncated || walk.frame) {
+		sample->python_status = PYRO_PYTHON_TRUNCATED;
+		count_stat(PYRO_STAT_PYTHON_TRUNCATED);
+	} else {
+		sample->python_status = PYRO_PYTHON_OK;
+	}
+	return walk.count;
+fault:
+	sample->python_status = PYRO_PYTHON_READ_FAULT;
+	count_stat(PYRO_STAT_PYTHON_READ_FAULT);
+	return 0;
+}
+
+#endif
