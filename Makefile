@@ -22,8 +22,10 @@ SKELETON := $(GENERATED)/pyrograph.skel.h
 BINARY := .build/$(CONFIG)/pyrograph
 
 # Build: libbpf, libelf, zlib, bpftool. Tests: gcc for the C fixtures,
-# chromium to check the SVG in a real browser.
-DEB_PACKAGES := libbpf-dev libelf-dev zlib1g-dev bpftool linux-libc-dev make gcc libc6-dev chromium
+# chromium to check the SVG in a real browser, Debian's static python3.11
+# and its headers (layout checks against the installed headers).
+DEB_PACKAGES := libbpf-dev libelf-dev zlib1g-dev bpftool linux-libc-dev make gcc libc6-dev chromium \
+	python3.11 libpython3.11-dev util-linux
 DEPS_STAMP := .build/deps.stamp
 
 all: build

@@ -25,6 +25,8 @@ let package = Package(
         .target(name: "BPFSampler", dependencies: ["CPyrograph"]),
         // /proc: processes, threads, memory maps, reading another process's memory.
         .target(name: "ProcessInspection", dependencies: ["CPyrograph"]),
+        // CPython: finding interpreters, version layouts, line tables, code objects.
+        .target(name: "PythonRuntime", dependencies: ["ProcessInspection", "Symbolization", "CPyrograph"]),
         // Addresses to names: ELF symbol tables, kallsyms, demangling.
         .target(name: "Symbolization", dependencies: ["CPyrograph", "ProcessInspection"]),
         // Stacks with counts; pure, no I/O. Every command and writer uses it.
@@ -39,12 +41,12 @@ let package = Package(
         // Ties sampler, symbolizer and aggregator into one recording session.
         .target(
             name: "Recording",
-            dependencies: ["BPFSampler", "ProcessInspection", "Symbolization", "Aggregation", "CPyrograph"]
+            dependencies: ["BPFSampler", "ProcessInspection", "Symbolization", "PythonRuntime", "Aggregation", "CPyrograph"]
         ),
         .executableTarget(
             name: "pyrograph",
             dependencies: [
-                "Recording", "Output", "Aggregation", "ProcessInspection",
+                "Recording", "Output", "Aggregation", "ProcessInspection", "PythonRuntime",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -58,7 +60,7 @@ let package = Package(
         .testTarget(
             name: "PyrographTests",
             dependencies: [
-                "Aggregation", "Output", "Symbolization", "ProcessInspection",
+                "Aggregation", "Output", "Symbolization", "ProcessInspection", "PythonRuntime",
                 "BPFSampler", "Recording", "CPyrograph",
             ],
             resources: [.copy("Golden"), .copy("Fixtures")]

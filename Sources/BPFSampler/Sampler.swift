@@ -117,3 +117,20 @@ extension Sampler {
         pyro_bpf_detach_scheduler_hooks(skeleton)
     }
 }
+
+extension Sampler {
+    /// Tells the walker how to read one process's interpreter.
+    public func setPythonLayout(pid: Int32, layout: pyro_python_layout) throws {
+        var key = UInt32(bitPattern: pid)
+        var value = layout
+        let fd = bpf_map__fd(pyro_bpf_map(skeleton, PYRO_MAP_PYTHON_LAYOUTS))
+        guard bpf_map_update_elem(fd, &key, &value, UInt64(BPF_ANY)) == 0 else {
+            throw SamplerError.mapUpdateFailed(what: "python_layouts", errno: errno)
+        }
+    }
+
+    public func removePythonLayout(pid: Int32) {
+        var key = UInt32(bitPattern: pid)
+        _ = bpf_map_delete_elem(bpf_map__fd(pyro_bpf_map(skeleton, PYRO_MAP_PYTHON_LAYOUTS)), &key)
+    }
+}

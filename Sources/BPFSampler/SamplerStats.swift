@@ -8,6 +8,9 @@ public struct SamplerStats: Equatable, Sendable {
     public var lostRingBufferFull: UInt64 = 0
     public var kernelStackErrors: UInt64 = 0
     public var userStackErrors: UInt64 = 0
+    public var pythonNoThreadState: UInt64 = 0
+    public var pythonReadFaults: UInt64 = 0
+    public var pythonTruncated: UInt64 = 0
 
     public init() {}
 
@@ -22,6 +25,9 @@ public struct SamplerStats: Equatable, Sendable {
         lostRingBufferFull = value(PYRO_STAT_LOST_RINGBUF)
         kernelStackErrors = value(PYRO_STAT_KERNEL_STACK_ERROR)
         userStackErrors = value(PYRO_STAT_USER_STACK_ERROR)
+        pythonNoThreadState = value(PYRO_STAT_PYTHON_NO_THREAD_STATE)
+        pythonReadFaults = value(PYRO_STAT_PYTHON_READ_FAULT)
+        pythonTruncated = value(PYRO_STAT_PYTHON_TRUNCATED)
     }
 
     public var lost: UInt64 { lostRingBufferFull }

@@ -22,6 +22,12 @@ public struct ProcessDirectory: Sendable {
         try FileReader.string("\(path)/task/\(tid)/comm").trimmingTrailingNewlines()
     }
 
+    /// The command line, arguments joined by spaces.
+    public func commandLine() throws -> String {
+        let raw = try FileReader.bytes("\(path)/cmdline", limit: 4096)
+        return String(decoding: Array(raw.split(separator: 0).joined(separator: [0x20])), as: UTF8.self)
+    }
+
     public func executablePath() throws -> String {
         var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
         let n = readlink("\(path)/exe", &buffer, buffer.count - 1)

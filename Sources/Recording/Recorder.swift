@@ -2,6 +2,7 @@ import Aggregation
 import BPFSampler
 import CPyrograph
 import Glibc
+import PythonRuntime
 
 /// One recording: loads the sampler, optionally starts the command to
 /// profile, reads samples until the duration ends, the command exits or
@@ -15,6 +16,8 @@ public final class Recorder {
         public var pids: [Int32] = []
         /// A program to start and profile with its children.
         public var command: [String] = []
+        /// Profile every process, not only Python ones.
+        public var allProcesses = false
         public var aggregation = StackAggregator.Options()
         public var showStatus = false
         /// Called once sampling has begun, with the number of CPUs sampled.
@@ -32,11 +35,15 @@ public final class Recorder {
         /// The started command's exit status (or 128 + signal), if any.
         public var commandExitStatus: Int32?
         public var kernelSymbolError: String?
+        public var python: PythonReport
     }
 
     public let options: Options
     private var aggregator: StackAggregator
     private let symbolizer = StackSymbolizer()
+    private var python: PythonTracker!
+    private var pythonReport = PythonReport()
+    private let clock = MonotonicClock()
     private var rawCounts: [RawStackKey: UInt64] = [:]
     private var framesByKey: [RawStackKey: [Frame]] = [:]
     private var malformedRecords = 0
@@ -48,10 +55,18 @@ public final class Recorder {
     }
 
     public func run() throws -> Result {
-        let filter = !options.pids.isEmpty || !options.command.isEmpty
+        let explicitTargets = !options.pids.isEmpty || !options.command.isEmpty
+        let filter = explicitTargets || !options.allProcesses
         let sampler = try Sampler(configuration: .init(frequency: options.frequency, filterByPID: filter,
                                                        cpus: Sampler.onlineCPUs()))
         for pid in options.pids { try sampler.addTarget(pid: pid) }
+        python = PythonTracker(sampler: sampler, targetsPython: !explicitTargets && !options.allProcesses,
+                               excluding: [getpid()])
+        if options.pids.isEmpty && options.command.isEmpty {
+            python.scanAll()
+        } else {
+            python.inspect(pids: options.pids)
+        }
         let reader = try RingBufferReader(mapFD: sampler.eventsMapFD) { [unowned self] bytes in
             self.handle(RingBufferRecord(bytes))
         }
@@ -65,11 +80,11 @@ public final class Recorder {
         options.onStart?(sampler.configuration.cpus.count)
         try child?.release()
 
-        let clock = MonotonicClock()
         let status = options.showStatus ? StatusLine() : nil
         var commandExitStatus: Int32?
         while !pyro_stop_requested() {
-            reader.poll(timeoutMilliseconds: 100)
+            reader.poll(timeoutMilliseconds: 50)
+            python.tick(now: clock.elapsed)
             if let limit = options.duration, clock.elapsed >= limit { break }
             if let exited = child?.exitStatusIfExited() {
                 commandExitStatus = exited
@@ -89,9 +104,14 @@ public final class Recorder {
                                  thread: .thread(name: key.threadComm, tid: key.tid),
                                  frames: frames, count: count))
         }
+        pythonReport.unsupported = python.unsupported
+        for symbolizer in python.symbolizers {
+            for (failure, count) in symbolizer.failures { pythonReport.symbolizationFailures[failure, default: 0] += count }
+        }
         return Result(profile: aggregator.profile, stats: sampler.stats(), elapsedSeconds: elapsed,
                       processesSeen: pidsSeen.count, malformedRecords: malformedRecords,
-                      commandExitStatus: commandExitStatus, kernelSymbolError: symbolizer.kernelSymbolError)
+                      commandExitStatus: commandExitStatus, kernelSymbolError: symbolizer.kernelSymbolError,
+                      python: pythonReport)
     }
 
     private func handle(_ record: RingBufferRecord) {
@@ -99,13 +119,20 @@ public final class Recorder {
         case let .sample(sample):
             let key = RawStackKey(sample)
             if pidsSeen.insert(sample.pid).inserted { symbolizer.noteProcess(sample.pid) }
+            let pythonSymbolizer = python.symbolizer(for: sample.pid, sampleHasPython: !sample.pythonFrames.isEmpty)
             if framesByKey[key] == nil {
                 // Named at first sight, while the process is surely alive.
-                framesByKey[key] = symbolizer.frames(for: sample)
+                framesByKey[key] = symbolizer.frames(for: sample, python: pythonSymbolizer)
             }
             rawCounts[key, default: 0] += 1
+            if let process = pythonSymbolizer?.process {
+                pythonReport.record(sample, process: process, complete: framesByKey[key]?.isCompletePython ?? false)
+            }
         case let .processExit(pid):
             symbolizer.processExited(pid)
+            python.processExited(pid)
+        case let .processExec(pid):
+            python.processExec(pid, now: clock.elapsed)
         case .malformed:
             malformedRecords += 1
         }
@@ -121,6 +148,8 @@ struct RawStackKey: Hashable {
     var kernelStack: [UInt64]
     var userStack: [UInt64]
     var userStackFailed: Bool
+    var pythonStatus: UInt32
+    var pythonFrames: [PythonFrameRecord]
 
     init(_ sample: RawSample) {
         pid = sample.pid
@@ -130,5 +159,7 @@ struct RawStackKey: Hashable {
         kernelStack = sample.kernelStack
         userStack = sample.userStack
         userStackFailed = sample.userStackError != 0
+        pythonStatus = sample.pythonStatus.rawValue
+        pythonFrames = sample.pythonFrames
     }
 }

@@ -4,6 +4,7 @@ import CPyrograph
 public enum RingBufferRecord: Equatable {
     case sample(RawSample)
     case processExit(pid: Int32)
+    case processExec(pid: Int32)
     case malformed(kind: UInt32, size: Int)
 
     public init(_ bytes: UnsafeRawBufferPointer) {
@@ -13,8 +14,11 @@ public enum RingBufferRecord: Equatable {
         }
         let kind = bytes.loadUnaligned(as: UInt32.self)
         switch kind {
-        case PYRO_EVENT_SAMPLE.rawValue where bytes.count >= MemoryLayout<pyro_sample>.size:
+        case PYRO_EVENT_SAMPLE.rawValue where bytes.count >= RawSample.fixedSize:
             self = .sample(RawSample(bytes))
+        case PYRO_EVENT_PROCESS_EXEC.rawValue where bytes.count >= MemoryLayout<pyro_process_exec>.size:
+            let pid = bytes.loadUnaligned(fromByteOffset: MemoryLayout<pyro_process_exec>.offset(of: \.pid)!, as: UInt32.self)
+            self = .processExec(pid: Int32(bitPattern: pid))
         case PYRO_EVENT_PROCESS_EXIT.rawValue where bytes.count >= MemoryLayout<pyro_process_exit>.size:
             let pid = bytes.loadUnaligned(fromByteOffset: MemoryLayout<pyro_process_exit>.offset(of: \.pid)!, as: UInt32.self)
             self = .processExit(pid: Int32(bitPattern: pid))
@@ -38,6 +42,12 @@ public struct RawSample: Equatable, Hashable {
     /// Negative errno values when a capture failed; 0 otherwise.
     public var kernelStackError: Int32
     public var userStackError: Int32
+    public var pythonStatus: pyro_python_status
+    /// Innermost first, as the walker emitted them (markers included).
+    public var pythonFrames: [PythonFrameRecord]
+
+    /// The part of a sample record that is always sent; Python frames follow.
+    static let fixedSize = MemoryLayout<pyro_sample>.offset(of: \.python_frames)!
 
     init(_ bytes: UnsafeRawBufferPointer) {
         typealias Layout = MemoryLayout<pyro_sample>
@@ -67,6 +77,17 @@ public struct RawSample: Equatable, Hashable {
         userStack = stack(Layout.offset(of: \.user_stack)!, bytesUsed: userBytes, capacity: PYRO_MAX_USER_FRAMES)
         kernelStackError = min(kernelBytes, 0)
         userStackError = min(userBytes, 0)
+        pythonStatus = pyro_python_status(rawValue: u32(\.python_status))
+        let frameSize = MemoryLayout<pyro_python_frame>.stride
+        let available = (bytes.count - RawSample.fixedSize) / frameSize
+        let count = min(Int(u32(\.python_frame_count)), available, Int(PYRO_MAX_PYTHON_FRAMES))
+        pythonFrames = (0..<count).map { index in
+            let base = RawSample.fixedSize + index * frameSize
+            return PythonFrameRecord(
+                code: bytes.loadUnaligned(fromByteOffset: base, as: UInt64.self),
+                instruction: bytes.loadUnaligned(fromByteOffset: base + 8, as: Int32.self),
+                stamp: bytes.loadUnaligned(fromByteOffset: base + 12, as: UInt32.self))
+        }
     }
 
     public init(pid: Int32, tid: Int32, processComm: String, threadComm: String,
@@ -81,5 +102,18 @@ public struct RawSample: Equatable, Hashable {
         self.userStack = userStack
         self.kernelStackError = 0
         self.userStackError = 0
+        self.pythonStatus = PYRO_PYTHON_NOT_PYTHON
+        self.pythonFrames = []
     }
 }
+
+/// One frame of the BPF Python walk; code 0 marks an eval-loop boundary.
+public struct PythonFrameRecord: Hashable {
+    public var code: UInt64
+    public var instruction: Int32
+    public var stamp: UInt32
+
+    public var isEntryMarker: Bool { code == 0 }
+}
+
+extension pyro_python_status: Hashable {}

@@ -1,4 +1,6 @@
 import Aggregation
+import CPyrograph
+import PythonRuntime
 import Symbolization
 
 /// Names the frames of raw samples: kernel addresses through kallsyms, user
@@ -35,17 +37,45 @@ public final class StackSymbolizer {
     /// buffer (another CPU's record can arrive after the exit record).
     private var retired: [Int32: ProcessSymbolizer] = [:]
 
+    /// Native functions that run Python frames: where a Python stack joins
+    /// the native one.
+    static let evalLoopSymbols: Set<String> = [
+        "_PyEval_EvalFrameDefault", "_PyEval_EvalFrameDefault.cold", "PyEval_EvalFrameEx",
+    ]
+
     /// Frames root first, without the process and thread frames.
-    public func frames(for sample: RawSample) -> [Frame] {
+    ///
+    /// For a Python thread: its Python frames, then the native frames
+    /// above the innermost eval loop, then the kernel's. Native frames below
+    /// the eval loop are left out until native unwinding without frame
+    /// pointers exists: these interpreters are built without them, so a
+    /// frame-pointer walk past the leaf is not trustworthy.
+    public func frames(for sample: RawSample, python: PythonSymbolizer? = nil) -> [Frame] {
         var frames: [Frame] = []
-        frames.reserveCapacity(sample.userStack.count + sample.kernelStack.count)
+        frames.reserveCapacity(sample.userStack.count + sample.kernelStack.count + sample.pythonFrames.count)
+        var native: [Frame] = []
+        var reachedEvalLoop = false
         if !sample.userStack.isEmpty {
             let process = symbolizer(for: sample.pid)
-            for (index, address) in sample.userStack.enumerated().reversed() {
+            for (index, address) in sample.userStack.enumerated() {
                 let resolved = process.symbolize(address, isReturnAddress: index > 0)
-                frames.append(StackSymbolizer.frame(for: resolved))
+                if python != nil, !sample.pythonFrames.isEmpty,
+                   let symbol = resolved.symbol, StackSymbolizer.evalLoopSymbols.contains(symbol) {
+                    reachedEvalLoop = true
+                    break
+                }
+                // A frame-pointer walk through code built without them
+                // wanders off into data; stop at the first such address.
+                if index > 0 && !resolved.isInFile { break }
+                native.append(StackSymbolizer.frame(for: resolved))
             }
         }
+        if let python, !sample.pythonFrames.isEmpty {
+            frames.append(contentsOf: pythonFrames(sample, python))
+            // Without the eval loop in the native walk, only the leaf is sure.
+            if !reachedEvalLoop { native = Array(native.prefix(1)) }
+        }
+        frames.append(contentsOf: native.reversed())
         if sample.userStackError != 0 {
             frames.append(.annotation("user stack unavailable"))
         }
@@ -75,5 +105,25 @@ public final class StackSymbolizer {
         let lookup = isReturnAddress ? address - 1 : address
         if let name = kernel?.name(for: lookup) { return name }
         return "kernel+0x\(String(address, radix: 16))"
+    }
+}
+
+extension StackSymbolizer {
+    /// Root first; unnamed frames stay as visible annotations.
+    func pythonFrames(_ sample: RawSample, _ python: PythonSymbolizer) -> [Frame] {
+        var frames: [Frame] = []
+        if sample.pythonStatus == PYRO_PYTHON_TRUNCATED {
+            frames.append(.annotation("python stack truncated at \(PYRO_MAX_PYTHON_FRAMES) frames"))
+        } else if sample.pythonStatus == PYRO_PYTHON_READ_FAULT {
+            frames.append(.annotation("python stack incomplete: read fault"))
+        }
+        for record in sample.pythonFrames.reversed() where !record.isEntryMarker {
+            if let frame = python.frame(code: record.code, instruction: record.instruction, stamp: record.stamp) {
+                frames.append(.python(qualname: frame.name, file: frame.filename, line: frame.line))
+            } else {
+                frames.append(.annotation("python frame unreadable"))
+            }
+        }
+        return frames
     }
 }

@@ -62,7 +62,7 @@ public struct ELFFile: Sendable {
         return offset
     }
 
-    private static func readSegments(_ elf: OpaquePointer) -> [LoadSegment] {
+    static func readSegments(_ elf: OpaquePointer) -> [LoadSegment] {
         var count = 0
         guard elf_getphdrnum(elf, &count) == 0 else { return [] }
         var segments: [LoadSegment] = []
@@ -127,5 +127,70 @@ public enum SymbolizationError: Error, CustomStringConvertible {
         switch self {
         case let .notELF(path, reason): return "\(path) is not a readable ELF file: \(reason)"
         }
+    }
+}
+
+extension ELFFile {
+    /// The values of the named symbols, of any type, from .symtab and
+    /// .dynsym. For the few data symbols an interpreter is found by.
+    public static func symbolValues(path: String, names: Set<String>) throws -> [String: UInt64] {
+        try withELF(path: path) { elf in
+            var found: [String: UInt64] = [:]
+            var section: OpaquePointer? = elf_nextscn(elf, nil)
+            while let current = section, found.count < names.count {
+                defer { section = elf_nextscn(elf, current) }
+                var header = GElf_Shdr()
+                guard gelf_getshdr(current, &header) != nil,
+                      header.sh_type == UInt32(SHT_SYMTAB) || header.sh_type == UInt32(SHT_DYNSYM),
+                      header.sh_entsize > 0, let data = elf_getdata(current, nil) else { continue }
+                for index in 0..<Int(header.sh_size / header.sh_entsize) {
+                    var symbol = GElf_Sym()
+                    guard gelf_getsym(data, Int32(index), &symbol) != nil, symbol.st_value != 0,
+                          symbol.st_shndx != UInt16(SHN_UNDEF),
+                          let raw = elf_strptr(elf, Int(header.sh_link), Int(symbol.st_name)) else { continue }
+                    let name = String(cString: raw)
+                    if names.contains(name) && found[name] == nil { found[name] = symbol.st_value }
+                }
+            }
+            return found
+        }
+    }
+
+    /// The bytes of one section, or nil if the file has none by that name.
+    public static func sectionData(path: String, named wanted: String) throws -> [UInt8]? {
+        try withELF(path: path) { elf in
+            var stringsIndex = 0
+            guard elf_getshdrstrndx(elf, &stringsIndex) == 0 else { return nil }
+            var section: OpaquePointer? = elf_nextscn(elf, nil)
+            while let current = section {
+                defer { section = elf_nextscn(elf, current) }
+                var header = GElf_Shdr()
+                guard gelf_getshdr(current, &header) != nil,
+                      let raw = elf_strptr(elf, stringsIndex, Int(header.sh_name)),
+                      String(cString: raw) == wanted,
+                      let data = elf_getdata(current, nil), let base = data.pointee.d_buf else { continue }
+                return Array(UnsafeRawBufferPointer(start: base, count: Int(data.pointee.d_size)))
+            }
+            return nil
+        }
+    }
+
+    static func withELF<T>(path: String, _ body: (OpaquePointer) throws -> T) throws -> T {
+        pyro_elf_init()
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw SystemError("open", path: path) }
+        defer { close(fd) }
+        guard let elf = elf_begin(fd, ELF_C_READ_MMAP, nil), elf_kind(elf) == ELF_K_ELF else {
+            throw SymbolizationError.notELF(path: path, reason: String(cString: elf_errmsg(-1)))
+        }
+        defer { elf_end(elf) }
+        return try body(elf)
+    }
+
+    /// The lowest address of a loadable segment: what the first mapping of
+    /// the file holds. A process's load bias is that mapping's start minus
+    /// this address, page-aligned (zero for a non-PIE executable).
+    public static func lowestLoadAddress(path: String) throws -> UInt64 {
+        try withELF(path: path) { elf in readSegments(elf).map(\.virtualAddress).min() ?? 0 }
     }
 }

@@ -9,6 +9,9 @@ public struct SymbolizedAddress: Hashable, Sendable {
     /// The address in the file's own virtual address space (what addr2line
     /// takes), or the process address when no mapping covers it.
     public var moduleOffset: UInt64
+    /// In an executable mapping of a file (or the vdso): a plausible
+    /// return address.
+    public var isInFile: Bool
 }
 
 /// Symbolizes the user addresses of one process. Its memory map is read
@@ -59,20 +62,21 @@ public final class ProcessSymbolizer {
 
     private func resolve(_ address: UInt64, in mapping: MemoryMapping?) -> SymbolizedAddress {
         guard let mapping else {
-            return SymbolizedAddress(symbol: nil, module: "[unmapped]", moduleOffset: address)
+            return SymbolizedAddress(symbol: nil, module: "[unmapped]", moduleOffset: address, isInFile: false)
         }
         let fileOffset = address - mapping.start + mapping.fileOffset
         guard mapping.isFileBacked else {
             let name = mapping.path.isEmpty ? "[anon]" : mapping.path
-            return SymbolizedAddress(symbol: nil, module: name, moduleOffset: address - mapping.start)
+            return SymbolizedAddress(symbol: nil, module: name, moduleOffset: address - mapping.start,
+                                     isInFile: mapping.path == "[vdso]")
         }
         let moduleName = ProcessSymbolizer.baseName(mapping.path)
         guard let file = modules.module(for: mapping, in: process) else {
-            return SymbolizedAddress(symbol: nil, module: moduleName, moduleOffset: fileOffset)
+            return SymbolizedAddress(symbol: nil, module: moduleName, moduleOffset: fileOffset, isInFile: true)
         }
         let virtualAddress = file.virtualAddress(forFileOffset: fileOffset)
         let symbol = file.symbols.lookup(virtualAddress).map { Demangler.demangle($0.symbol.name) }
-        return SymbolizedAddress(symbol: symbol, module: moduleName, moduleOffset: virtualAddress)
+        return SymbolizedAddress(symbol: symbol, module: moduleName, moduleOffset: virtualAddress, isInFile: true)
     }
 
     private func mapping(containing address: UInt64) -> MemoryMapping? {

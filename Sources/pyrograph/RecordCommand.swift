@@ -4,6 +4,7 @@ import ArgumentParser
 import BPFSampler
 import Glibc
 import Output
+import PythonRuntime
 import ProcessInspection
 import Recording
 
@@ -45,8 +46,11 @@ struct RecordCommand: ParsableCommand {
     @Flag(help: "Add a THREAD (TID) frame under each process.")
     var threads = false
 
-    @Flag(help: "Include every process, not only Python ones. (Python detection is not built yet, so every process is profiled either way.)")
+    @Flag(help: "Profile every process on the host, not only Python ones (native and kernel frames for the others).")
     var all = false
+
+    @Flag(name: .customLong("python-only"), help: "Show only Python frames, like py-spy: hide native and kernel frames.")
+    var pythonOnly = false
 
     @Flag(name: .customLong("no-kernel"), help: "Hide kernel frames.")
     var noKernel = false
@@ -86,10 +90,12 @@ struct RecordCommand: ParsableCommand {
         options.duration = duration
         options.pids = pids
         options.command = command
-        options.aggregation = StackAggregator.Options(perThread: threads, includeKernel: !noKernel)
+        options.allProcesses = all
+        options.aggregation = StackAggregator.Options(perThread: threads, includeKernel: !noKernel && !pythonOnly,
+                                                      includeNative: !pythonOnly)
         options.showStatus = isatty(STDERR_FILENO) != 0
         let scope = !pids.isEmpty ? "pid " + pids.map(String.init).joined(separator: ", ")
-            : !command.isEmpty ? command[0] : "the whole host"
+            : !command.isEmpty ? command[0] : all ? "every process on the host" : "every Python process on the host"
         options.onStart = { cpus in
             fputs("pyrograph: recording \(scope) at \(frequency) Hz on \(cpus) CPUs; Ctrl-C to stop\n", stderr)
         }
@@ -128,11 +134,32 @@ struct RecordCommand: ParsableCommand {
         if let error = result.kernelSymbolError {
             lines.append("  kernel frames are unnamed: \(error)")
         }
+        lines.append(contentsOf: pythonSummary(result.python, stats: stats))
         if result.profile.isEmpty {
             lines.append("  warning: no samples were recorded: the profiled processes did not run on a CPU while sampling")
         }
         lines.append("  wrote \(output) (\(format.rawValue))")
         fputs(lines.joined(separator: "\n") + "\n", stderr)
+    }
+
+    private func pythonSummary(_ report: PythonReport, stats: SamplerStats) -> [String] {
+        var lines: [String] = []
+        for (interpreter, counts) in report.byInterpreter.sorted(by: { $0.key < $1.key }) {
+            let share = counts.samples == 0 ? 0 : 100 * Double(counts.complete) / Double(counts.samples)
+            lines.append("  python \(interpreter): \(counts.samples) samples in \(counts.pids.count) processes, "
+                + "\(StatusFormatting.percent(share))% with a complete Python stack")
+        }
+        let failures = report.symbolizationFailures.sorted { $0.key.rawValue < $1.key.rawValue }
+            .map { "\($0.key.rawValue): \($0.value)" }
+        if !failures.isEmpty { lines.append("  python frames not named: " + failures.joined(separator: ", ")) }
+        if stats.pythonReadFaults + stats.pythonTruncated > 0 {
+            lines.append("  python walks cut short: read faults \(stats.pythonReadFaults), deeper than the limit \(stats.pythonTruncated)")
+        }
+        for (pid, process) in report.unsupported.sorted(by: { $0.key < $1.key }) {
+            lines.append("  pid \(pid) (\(process.interpreterPath)): Python stacks unavailable: "
+                + "\(process.unsupportedReason ?? "unsupported"); native and kernel frames only")
+        }
+        return lines
     }
 
     static func maximumSampleRate() -> Int {
@@ -144,6 +171,11 @@ struct RecordCommand: ParsableCommand {
 }
 
 enum StatusFormatting {
+    static func percent(_ value: Double) -> String {
+        let tenths = Int((value * 10).rounded())
+        return "\(tenths / 10).\(tenths % 10)"
+    }
+
     static func seconds(_ value: Double) -> String {
         let tenths = Int((value * 10).rounded())
         return "\(tenths / 10).\(tenths % 10)"

@@ -1,0 +1,63 @@
+/// Everything pyrograph needs to know about one CPython version's memory
+/// layout: the part the BPF walker uses (mirrored into
+/// `pyro_python_layout`) and the part the loader uses to name code objects.
+///
+/// Offsets are bytes on x86_64. `nil` marks a field the version lacks.
+public struct PythonLayout: Equatable, Sendable {
+    // Where the interpreter list starts.
+    /// Offset of `interpreters.head` in `_PyRuntime`; nil for 2.7 and 3.6,
+    /// which keep the list in the static `interp_head`.
+    public var runtimeInterpretersHead: Int?
+    public var interpreterThreadsHead: Int
+
+    // Thread state.
+    public var threadNext: Int
+    public var threadID: Int
+    /// The top frame, or the `cframe` pointer on 3.11 and 3.12.
+    public var threadFrame: Int
+    public var cframeCurrentFrame: Int?
+
+    // Frames.
+    public var framePrevious: Int
+    public var frameCode: Int
+    public var frameInstruction: Int
+    public var instructionIsPointer: Bool
+    public var frameIsEntry: Int?
+    public var frameOwner: Int?
+
+    // Code objects.
+    public var codeFilename: Int
+    public var codeName: Int
+    public var codeQualname: Int?
+    public var codeFirstLineNumber: Int
+    public var codeLineTable: Int
+    public var codeAdaptive: Int?
+    public var codeVersion: Int?
+
+    public var lineTableFormat: LineTableFormat
+    public var strings: StringLayout
+
+    public enum LineTableFormat: Sendable, Equatable {
+        /// co_lnotab, f_lasti in bytes (up to 3.9).
+        case lnotab
+        /// 3.10 co_linetable, f_lasti in code units.
+        case linetable310
+        /// 3.11+ location table, instruction index in code units.
+        case locationTable
+    }
+
+    public enum StringLayout: Sendable, Equatable {
+        /// 2.7 `str`: size at 16, bytes at 36.
+        case python2Bytes
+        /// 3.x compact unicode: data after PyASCIIObject (48) or
+        /// PyCompactUnicodeObject (72) up to 3.11.
+        case unicode(asciiData: Int, compactData: Int)
+    }
+
+    /// The `bytes` object holding a line table: size at 16, data at 32 on
+    /// 3.x; on 2.7 it is a `str` (data at 36).
+    public var lineTableDataOffset: Int {
+        if case .python2Bytes = strings { return 36 }
+        return 32
+    }
+}

@@ -1,0 +1,22 @@
+/// A process running CPython, as far as pyrograph can tell from outside.
+public struct PythonProcess: Sendable {
+    public enum BuildKind: String, Sendable {
+        /// The interpreter is linked into the executable.
+        case `static`
+        /// The interpreter lives in libpythonX.Y.so.
+        case shared
+    }
+
+    public var pid: Int32
+    public var version: PythonVersion?
+    public var buildKind: BuildKind
+    /// The file holding the interpreter, as the process sees it.
+    public var interpreterPath: String
+    public var layout: PythonLayout?
+    /// Address of the pointer to the first PyInterpreterState.
+    public var interpreterHeadAddress: UInt64
+    /// Why pyrograph cannot read this interpreter's stacks, if it cannot.
+    public var unsupportedReason: String?
+
+    public var isSupported: Bool { unsupportedReason == nil && layout != nil }
+}

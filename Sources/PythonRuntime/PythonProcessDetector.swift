@@ -1,0 +1,162 @@
+import ProcessInspection
+import Symbolization
+
+/// Finds the CPython interpreter in a process: the executable or a mapped
+/// libpython, its exact version (read from memory or the binary, never from
+/// a file name alone), its build kind, and the layout to walk it with.
+public final class PythonProcessDetector {
+    static let interestingSymbols: Set<String> = [
+        "_PyRuntime", "interp_head", "Py_Version", "Py_Initialize",
+        "_Py_RefTotal", "_Py_NegativeRefcount", "_PyEval_EvalFrameDefault", "PyEval_EvalFrameEx",
+        // Py_GetVersion()'s static buffer, filled at start-up with sys.version.
+        "version.0", "version.1", "version",
+    ]
+
+    private struct InterpreterFile {
+        var readablePath: String
+        var symbols: [String: UInt64]
+        var lowestLoadAddress: UInt64
+        var mappedPath: String
+
+        /// The version in the binary's read-only data: the last resort,
+        /// for an interpreter whose memory does not say.
+        func versionInBinary() -> PythonVersion? {
+            guard let rodata = (try? ELFFile.sectionData(path: readablePath, named: ".rodata")) ?? nil else { return nil }
+            return PythonVersionScanner.version(inReadOnlyData: rodata,
+                                                expectedMajorMinor: PythonProcessDetector.majorMinorHint(mappedPath))
+        }
+    }
+
+    /// Symbols and binary version per file (device:inode), shared by all
+    /// processes running the same interpreter.
+    private var files: [String: InterpreterFile] = [:]
+    private let procRoot: String
+
+    public init(procRoot: String = "/proc") {
+        self.procRoot = procRoot
+    }
+
+    /// nil when the process runs no CPython.
+    public func detect(pid: Int32) -> PythonProcess? {
+        let directory = ProcessDirectory(pid: pid, procRoot: procRoot)
+        guard let mappings = try? directory.mappings(),
+              let candidate = PythonProcessDetector.interpreterMapping(in: mappings)
+        else { return nil }
+        let file: InterpreterFile
+        if let known = files[candidate.fileKey] {
+            file = known
+        } else {
+            guard let loaded = load(candidate, in: directory) else { return nil }
+            files[candidate.fileKey] = loaded
+            file = loaded
+        }
+        guard file.symbols["Py_Initialize"] != nil else { return nil }
+        let isShared = PythonProcessDetector.isLibPython(candidate.path)
+        var process = PythonProcess(pid: pid, version: nil, buildKind: isShared ? .shared : .static,
+                                    interpreterPath: candidate.path, layout: nil, interpreterHeadAddress: 0,
+                                    unsupportedReason: nil)
+        let firstMapping = mappings.filter { $0.fileKey == candidate.fileKey }.map(\.start).min() ?? candidate.start
+        let bias = firstMapping &- (file.lowestLoadAddress & ~0xfff)
+        resolveLayout(&process, file: file, bias: bias, memory: try? ProcessMemory(pid: pid, procRoot: procRoot))
+        return process
+    }
+
+    private func resolveLayout(_ process: inout PythonProcess, file: InterpreterFile, bias: UInt64, memory: ProcessMemory?) {
+        guard let memory else {
+            process.unsupportedReason = "cannot read the process's memory"
+            return
+        }
+        if file.symbols["_Py_RefTotal"] != nil || file.symbols["_Py_NegativeRefcount"] != nil {
+            process.unsupportedReason = "debug build (Py_DEBUG): its objects have a different header"
+            return
+        }
+        let runtime = file.symbols["_PyRuntime"].map { $0 &+ bias }
+        // 3.11+ exports its version as data; 3.13+ also has _Py_DebugOffsets.
+        if let versionAddress = file.symbols["Py_Version"], let hex = memory.load(UInt64.self, at: versionAddress &+ bias) {
+            process.version = PythonVersion(hex: hex & 0xffff_ffff)
+        }
+        if process.version == nil,
+           let buffer = ["version.0", "version.1", "version"].first(where: { file.symbols[$0] != nil }).flatMap({ file.symbols[$0] }),
+           let bytes = memory.bytes(buffer &+ bias, count: 32),
+           let version = PythonVersionScanner.version(fromSysVersion: bytes) {
+            process.version = version
+        }
+        var layout: PythonLayout?
+        if let runtime, let bytes = memory.bytes(runtime, count: DebugOffsets.size313),
+           let header = DebugOffsets.header(bytes) {
+            process.version = header.version
+            if header.freeThreaded {
+                process.unsupportedReason = "free-threaded build: its objects have a different header"
+                return
+            }
+            if header.version.major == 3 && header.version.minor == 13 {
+                layout = DebugOffsets.layout313(bytes)
+            } else {
+                process.unsupportedReason = "Python \(header.version): _Py_DebugOffsets of this minor version is not known yet"
+                return
+            }
+        }
+        if process.version == nil { process.version = file.versionInBinary() }
+        guard let version = process.version else {
+            process.unsupportedReason = "the interpreter's version could not be read"
+            return
+        }
+        if layout == nil { layout = PythonLayoutTable.layout(for: version) }
+        guard let layout else {
+            process.unsupportedReason = "Python \(version) is not supported (no layout for it)"
+            return
+        }
+        if let offset = layout.runtimeInterpretersHead {
+            guard let runtime else {
+                process.unsupportedReason = "_PyRuntime not found in \(process.interpreterPath)"
+                return
+            }
+            process.interpreterHeadAddress = runtime + UInt64(offset)
+        } else {
+            guard let head = file.symbols["interp_head"] else {
+                process.unsupportedReason = "interp_head not found (stripped interpreter?)"
+                return
+            }
+            process.interpreterHeadAddress = head &+ bias
+        }
+        process.layout = layout
+    }
+
+    private func load(_ mapping: MemoryMapping, in directory: ProcessDirectory) -> InterpreterFile? {
+        for path in [directory.mappedFilePath(mapping), directory.rootedPath(mapping.path)] {
+            guard let symbols = try? ELFFile.symbolValues(path: path, names: PythonProcessDetector.interestingSymbols),
+                  let lowest = try? ELFFile.lowestLoadAddress(path: path)
+            else { continue }
+            return InterpreterFile(readablePath: path, symbols: symbols, lowestLoadAddress: lowest, mappedPath: mapping.path)
+        }
+        return nil
+    }
+
+    /// The mapping that holds the interpreter: a libpython, else the
+    /// executable if it is a python binary.
+    static func interpreterMapping(in mappings: [MemoryMapping]) -> MemoryMapping? {
+        let files = mappings.filter { $0.isFileBacked }
+        if let library = files.first(where: { isLibPython($0.path) }) { return library }
+        return files.first(where: { baseName($0.path).hasPrefix("python") && $0.fileOffset == 0 })
+    }
+
+    static func isLibPython(_ path: String) -> Bool {
+        let name = baseName(path)
+        return name.hasPrefix("libpython") && name.contains(".so")
+    }
+
+    static func baseName(_ path: String) -> String {
+        path.split(separator: "/").last.map(String.init) ?? path
+    }
+
+    /// "3.9" from "libpython3.9.so.1.0" or "python3.9": only to choose among
+    /// several version strings in one binary, never as the version itself.
+    static func majorMinorHint(_ path: String) -> String? {
+        let name = baseName(path)
+        guard let start = name.firstIndex(where: \.isNumber) else { return nil }
+        let digits = name[start...].prefix(while: { $0.isNumber || $0 == "." })
+        let parts = digits.split(separator: ".")
+        guard parts.count >= 2 else { return nil }
+        return "\(parts[0]).\(parts[1])"
+    }
+}

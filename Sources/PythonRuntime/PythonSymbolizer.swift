@@ -1,0 +1,61 @@
+import ProcessInspection
+
+/// Names the Python frames of one process: code object address and stamp to
+/// (name, file, line), read from the live process and cached, so each code
+/// object is read once.
+public final class PythonSymbolizer {
+    public struct Frame: Equatable, Sendable {
+        public var name: String
+        public var filename: String
+        public var line: Int
+    }
+
+    public enum Failure: String, CaseIterable, Sendable {
+        /// The code object could not be read (freed, or process gone).
+        case unreadableCode = "unreadable code object"
+        /// The address now holds another code object than the sample saw.
+        case staleCode = "code object replaced"
+    }
+
+    public let process: PythonProcess
+    private let reader: PythonObjectReader?
+    private var codes: [CodeKey: CodeObject?] = [:]
+    public private(set) var failures: [Failure: Int] = [:]
+
+    private struct CodeKey: Hashable {
+        var address: UInt64
+        var stamp: UInt32
+    }
+
+    public init(process: PythonProcess, memory: MemoryReader?) {
+        self.process = process
+        if let memory, let layout = process.layout {
+            reader = PythonObjectReader(memory: memory, layout: layout)
+        } else {
+            reader = nil
+        }
+    }
+
+    /// nil, counted in `failures`, when the frame cannot be named.
+    public func frame(code: UInt64, instruction: Int32, stamp: UInt32) -> Frame? {
+        guard let reader, let layout = process.layout else { return nil }
+        let key = CodeKey(address: code, stamp: stamp)
+        let object: CodeObject?
+        if let cached = codes[key] {
+            object = cached
+        } else {
+            var read = reader.codeObject(at: code)
+            if read == nil {
+                failures[.unreadableCode, default: 0] += 1
+            } else if read?.stamp != stamp {
+                failures[.staleCode, default: 0] += 1
+                read = nil
+            }
+            codes[key] = read
+            object = read
+        }
+        guard let object else { return nil }
+        return Frame(name: object.name, filename: object.filename,
+                     line: object.line(at: Int(instruction), layout: layout))
+    }
+}

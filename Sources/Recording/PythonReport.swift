@@ -1,0 +1,32 @@
+import Aggregation
+import CPyrograph
+import PythonRuntime
+
+/// Per-interpreter accounting of how well Python stacks were read.
+public struct PythonReport {
+    public struct VersionCounts {
+        public var samples = 0
+        /// Samples whose Python stack was walked to its root and fully named.
+        public var complete = 0
+        public var pids = Set<Int32>()
+    }
+
+    /// Keyed by "3.11.7 shared" and the like.
+    public var byInterpreter: [String: VersionCounts] = [:]
+    public var symbolizationFailures: [PythonSymbolizer.Failure: Int] = [:]
+    public var unsupported: [Int32: PythonProcess] = [:]
+
+    mutating func record(_ sample: RawSample, process: PythonProcess, complete: Bool) {
+        let key = "\(process.version?.description ?? "?") \(process.buildKind.rawValue)"
+        byInterpreter[key, default: VersionCounts()].samples += 1
+        byInterpreter[key]!.pids.insert(sample.pid)
+        if complete && sample.pythonStatus == PYRO_PYTHON_OK { byInterpreter[key]!.complete += 1 }
+    }
+}
+
+extension Array where Element == Frame {
+    /// Has Python frames and no frame that says a Python frame is missing.
+    var isCompletePython: Bool {
+        contains { $0.kind == .python } && !contains { $0.kind == .annotation && $0.name.hasPrefix("[python") }
+    }
+}

@@ -1,0 +1,117 @@
+import BPFSampler
+import CPyrograph
+import ProcessInspection
+import PythonRuntime
+
+/// Keeps the sampler's view of Python processes current: found at start-up
+/// by scanning /proc, then from exec events (with retries, since an
+/// interpreter maps libpython and initializes after exec) and from samples
+/// of forked children. Each process gets its layout in the BPF map and, in
+/// Python-only mode, a place in the pid filter.
+final class PythonTracker {
+    struct Entry {
+        var process: PythonProcess
+        var symbolizer: PythonSymbolizer
+        var startTime: UInt64?
+    }
+
+    private let sampler: Sampler
+    private let detector = PythonProcessDetector()
+    /// Add detected Python processes to the pid filter.
+    private let targetsPython: Bool
+    private let excluded: Set<Int32>
+    private var entries: [Int32: Entry] = [:]
+    /// Exited processes, kept to name samples still in the ring buffer.
+    private var retired: [Int32: Entry] = [:]
+    private var notPython: Set<Int32> = []
+    private var pendingChecks: [Int32: [Double]] = [:]
+    private(set) var unsupported: [Int32: PythonProcess] = [:]
+    private(set) var everSeen: [Int32: PythonProcess] = [:]
+
+    /// Seconds after an exec to look for an interpreter again.
+    static let execRetryDelays: [Double] = [0.02, 0.1, 0.25, 0.5, 0.9, 1.5, 3]
+
+    init(sampler: Sampler, targetsPython: Bool, excluding excluded: Set<Int32>) {
+        self.sampler = sampler
+        self.targetsPython = targetsPython
+        self.excluded = excluded
+    }
+
+    func scanAll() {
+        for pid in (try? ProcessDirectory.allPIDs()) ?? [] where !excluded.contains(pid) {
+            _ = inspect(pid)
+        }
+    }
+
+    /// Only the given processes (`-p`), which may or may not be Python.
+    func inspect(pids: [Int32]) {
+        for pid in pids { _ = inspect(pid) }
+    }
+
+    func processExec(_ pid: Int32, now: Double) {
+        guard !excluded.contains(pid) else { return }
+        entries.removeValue(forKey: pid)
+        notPython.remove(pid)
+        pendingChecks[pid] = PythonTracker.execRetryDelays.map { now + $0 }
+    }
+
+    func processExited(_ pid: Int32) {
+        pendingChecks.removeValue(forKey: pid)
+        notPython.remove(pid)
+        if let entry = entries.removeValue(forKey: pid) { retired[pid] = entry }
+    }
+
+    /// Runs the exec retries that are due.
+    func tick(now: Double) {
+        for (pid, times) in pendingChecks {
+            guard let next = times.first, next <= now else { continue }
+            let remaining = Array(times.dropFirst())
+            if inspect(pid, force: true) != nil || remaining.isEmpty {
+                pendingChecks.removeValue(forKey: pid)
+            } else {
+                pendingChecks[pid] = remaining
+            }
+        }
+    }
+
+    /// The symbolizer for a sample's process; a forked child that the BPF
+    /// side already walks is detected here on its first sample.
+    func symbolizer(for pid: Int32, sampleHasPython: Bool) -> PythonSymbolizer? {
+        if let entry = entries[pid] { return entry.symbolizer }
+        if let entry = retired[pid] { return entry.symbolizer }
+        if sampleHasPython { return inspect(pid, force: true)?.symbolizer }
+        return nil
+    }
+
+    var symbolizers: [PythonSymbolizer] {
+        Array(entries.values.map(\.symbolizer)) + retired.values.map(\.symbolizer)
+    }
+
+    @discardableResult
+    private func inspect(_ pid: Int32, force: Bool = false) -> Entry? {
+        if let entry = entries[pid] { return entry }
+        if !force && notPython.contains(pid) { return nil }
+        let detected = detector.detect(pid: pid)
+        guard let process = detected else {
+            notPython.insert(pid)
+            return nil
+        }
+        everSeen[pid] = process
+        guard process.isSupported, let layout = process.layout else {
+            unsupported[pid] = process
+            return nil
+        }
+        unsupported.removeValue(forKey: pid)
+        do {
+            try sampler.setPythonLayout(pid: pid, layout: pyro_python_layout(process, layout))
+            if targetsPython { try sampler.addTarget(pid: pid) }
+        } catch {
+            return nil
+        }
+        let entry = Entry(process: process,
+                          symbolizer: PythonSymbolizer(process: process, memory: try? ProcessMemory(pid: pid)),
+                          startTime: try? ProcessDirectory(pid: pid).startTime())
+        entries[pid] = entry
+        return entry
+    }
+}

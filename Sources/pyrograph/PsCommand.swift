@@ -1,0 +1,42 @@
+import ArgumentParser
+import Glibc
+import ProcessInspection
+import PythonRuntime
+
+struct PsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ps",
+        abstract: "List the Python processes pyrograph sees, and whether it can read their stacks."
+    )
+
+    func run() throws {
+        guard geteuid() == 0 else {
+            throw CLIError("pyrograph needs root to read other processes' memory: run it with sudo")
+        }
+        let processes = PythonProcessScanner.scan(detector: PythonProcessDetector(), excluding: [getpid()])
+        var rows = [["PID", "VERSION", "BUILD", "THREADS", "SUPPORTED", "COMMAND"]]
+        for process in processes {
+            let directory = ProcessDirectory(pid: process.pid)
+            let threads = (try? directory.threadIDs().count).map(String.init) ?? "?"
+            let supported = process.unsupportedReason.map { "no: \($0)" } ?? "yes"
+            rows.append([String(process.pid), process.version?.description ?? "?", process.buildKind.rawValue,
+                         threads, supported, (try? directory.commandLine()) ?? "?"])
+        }
+        print(Table.render(rows), terminator: "")
+        if processes.isEmpty { fputs("no Python processes found\n", stderr) }
+    }
+}
+
+enum Table {
+    /// Left-aligned columns; the last column is not padded.
+    static func render(_ rows: [[String]]) -> String {
+        guard let first = rows.first else { return "" }
+        var widths = [Int](repeating: 0, count: first.count)
+        for row in rows { for (index, cell) in row.enumerated() { widths[index] = max(widths[index], cell.count) } }
+        return rows.map { row in
+            row.enumerated().map { index, cell in
+                index == row.count - 1 ? cell : cell + String(repeating: " ", count: widths[index] - cell.count)
+            }.joined(separator: "  ")
+        }.joined(separator: "\n") + "\n"
+    }
+}
