@@ -14,7 +14,7 @@ final class RecordIntegrationTests: XCTestCase {
         let burn = try TestSupport.compileFixture("burn", into: directory)
         let output = directory.appendingPathComponent("host.folded")
 
-        let recording = try RunningRecording(arguments: ["record", "-d", "5", "-F", "\(frequency)", "-o", output.path])
+        let recording = try RunningRecording(arguments: ["record", "--all", "-d", "5", "-F", "\(frequency)", "-o", output.path])
         try recording.waitUntilSampling()
         let (pid, cpuSeconds) = try runMeasured(burn.path, ["2.5"])
         XCTAssertEqual(recording.wait(), 0, recording.stderr)
@@ -45,7 +45,7 @@ final class RecordIntegrationTests: XCTestCase {
         let burn = try TestSupport.compileFixture("burn", into: directory)
         let output = directory.appendingPathComponent("exit.folded")
 
-        let recording = try RunningRecording(arguments: ["record", "-d", "4", "-o", output.path])
+        let recording = try RunningRecording(arguments: ["record", "--all", "-d", "4", "-o", output.path])
         try recording.waitUntilSampling()
         let process = try Process.run(burn, arguments: ["1"])
         usleep(300_000)
