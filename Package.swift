@@ -27,6 +27,8 @@ let package = Package(
         .target(name: "ProcessInspection", dependencies: ["CPyrograph"]),
         // CPython: finding interpreters, version layouts, line tables, code objects.
         .target(name: "PythonRuntime", dependencies: ["ProcessInspection", "Symbolization", "CPyrograph"]),
+        // DWARF CFI (.eh_frame, .debug_frame) compiled into the BPF unwinder's tables.
+        .target(name: "NativeUnwinding", dependencies: ["Symbolization", "ProcessInspection", "CPyrograph"]),
         // Addresses to names: ELF symbol tables, kallsyms, demangling.
         .target(name: "Symbolization", dependencies: ["CPyrograph", "ProcessInspection"]),
         // Stacks with counts; pure, no I/O. Every command and writer uses it.
@@ -41,7 +43,8 @@ let package = Package(
         // Ties sampler, symbolizer and aggregator into one recording session.
         .target(
             name: "Recording",
-            dependencies: ["BPFSampler", "ProcessInspection", "Symbolization", "PythonRuntime", "Aggregation", "CPyrograph"]
+            dependencies: ["BPFSampler", "ProcessInspection", "Symbolization", "PythonRuntime", "NativeUnwinding",
+                           "Aggregation", "CPyrograph"]
         ),
         .executableTarget(
             name: "pyrograph",
@@ -61,7 +64,7 @@ let package = Package(
             name: "PyrographTests",
             dependencies: [
                 "Aggregation", "Output", "Symbolization", "ProcessInspection", "PythonRuntime",
-                "BPFSampler", "Recording", "CPyrograph",
+                "NativeUnwinding", "BPFSampler", "Recording", "CPyrograph",
             ],
             resources: [.copy("Golden"), .copy("Fixtures")]
         ),

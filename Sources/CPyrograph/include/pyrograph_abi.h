@@ -74,6 +74,34 @@ struct pyro_python_layout {
 	__u8 reserved[6];
 };
 
+/* How to find the caller's frame from one PC range, compiled by the loader
+ * from a file's .eh_frame/.debug_frame CFI. Rows of one file are sorted by
+ * pc; a row holds from its pc to the next row's. On x86_64 the return
+ * address is always at CFA - 8. */
+enum pyro_cfa_rule {
+	PYRO_CFA_RSP = 0,      /* CFA = rsp + cfa_offset */
+	PYRO_CFA_RBP = 1,      /* CFA = rbp + cfa_offset */
+	PYRO_CFA_PLT = 2,      /* the PLT's expression: rsp + 8, + 8 more past byte 10 of a 16-byte stub */
+	PYRO_CFA_END = 3,      /* outermost frame: the return address is undefined */
+	PYRO_CFA_UNSUPPORTED = 4, /* a rule pyrograph cannot follow (other registers, expressions) */
+	PYRO_CFA_NONE = 5,     /* no CFI covers this pc (a gap between functions) */
+};
+
+enum pyro_rbp_rule {
+	PYRO_RBP_SAME = 0,     /* rbp keeps its value */
+	PYRO_RBP_AT_CFA = 1,   /* rbp was saved at CFA + rbp_offset */
+	PYRO_RBP_UNDEFINED = 2,
+};
+
+struct pyro_unwind_row {
+	__u32 pc;          /* file virtual address (the ELF's own addresses) */
+	__u8 cfa_rule;
+	__u8 rbp_rule;
+	__s16 cfa_offset;
+	__s16 rbp_offset;
+	__u16 reserved;
+};
+
 /* Sent when a process execs, so the loader can look for an interpreter. */
 struct pyro_process_exec {
 	__u32 kind;

@@ -1,0 +1,1 @@
+// The CFI parser and table compiler live here.
