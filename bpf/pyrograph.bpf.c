@@ -47,6 +47,7 @@ struct {
 const struct pyro_process_exit *pyro_abi_process_exit __attribute__((unused));
 const struct pyro_process_exec *pyro_abi_process_exec __attribute__((unused));
 const struct pyro_python_layout *pyro_abi_python_layout __attribute__((unused));
+const struct pyro_unwind_process *pyro_abi_unwind_process __attribute__((unused));
 
 static __always_inline void count_stat(__u32 which)
 {
@@ -57,6 +58,7 @@ static __always_inline void count_stat(__u32 which)
 }
 
 #include "python_walker.bpf.h"
+#include "native_unwinder.bpf.h"
 
 static __always_inline bool is_wanted(__u32 tgid)
 {
@@ -98,7 +100,10 @@ int pyro_sample_cpu(struct bpf_perf_event_data *ctx)
 		count_stat(PYRO_STAT_KERNEL_STACK_ERROR);
 
 	/* Kernel threads have no user half; that is not an error. */
-	if (BPF_CORE_READ(task, mm)) {
+	sample->native_status = PYRO_NATIVE_FRAME_POINTERS;
+	if (BPF_CORE_READ(task, mm) && unwind_native_stack(sample, task, tgid)) {
+		/* unwound from CFI */
+	} else if (BPF_CORE_READ(task, mm)) {
 		sample->user_stack_bytes = bpf_get_stack(ctx, sample->user_stack,
 							 sizeof(sample->user_stack),
 							 BPF_F_USER_STACK);
@@ -153,6 +158,7 @@ int BPF_PROG(pyro_process_exit, struct task_struct *task)
 	if (BPF_CORE_READ(task, signal, live.counter) != 0)
 		return 0;
 	bpf_map_delete_elem(&python_layouts, &tgid);
+	bpf_map_delete_elem(&unwind_processes, &tgid);
 	if (!is_wanted(tgid))
 		return 0;
 	event = bpf_ringbuf_reserve(&events, sizeof(*event), 0);

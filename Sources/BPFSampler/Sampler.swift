@@ -11,11 +11,15 @@ public final class Sampler {
         /// children); otherwise every process on the host.
         public var filterByPID: Bool
         public var cpus: [Int]
+        /// Rows of compiled CFI the kernel holds for all processes (12 bytes
+        /// each); 0 disables CFI unwinding.
+        public var unwindRowCapacity: UInt32
 
-        public init(frequency: UInt64, filterByPID: Bool, cpus: [Int]) {
+        public init(frequency: UInt64, filterByPID: Bool, cpus: [Int], unwindRowCapacity: UInt32 = 0) {
             self.frequency = frequency
             self.filterByPID = filterByPID
             self.cpus = cpus
+            self.unwindRowCapacity = unwindRowCapacity
         }
     }
 
@@ -34,12 +38,11 @@ public final class Sampler {
         }
         self.skeleton = skeleton
         self.configuration = configuration
-        pyro_bpf_configure(skeleton, configuration.filterByPID)
+        let configured = pyro_bpf_configure(skeleton, configuration.filterByPID, configuration.unwindRowCapacity)
+        guard configured == 0 else { throw SamplerError.openFailed(errno: configured, log: Sampler.libbpfLog()) }
         let loaded = pyro_bpf_load(skeleton)
-        guard loaded == 0 else {
-            pyro_bpf_destroy(skeleton)
-            throw SamplerError.loadFailed(errno: loaded, log: Sampler.libbpfLog())
-        }
+        // On failure, deinit destroys the skeleton.
+        guard loaded == 0 else { throw SamplerError.loadFailed(errno: loaded, log: Sampler.libbpfLog()) }
     }
 
     deinit {
@@ -132,5 +135,25 @@ extension Sampler {
     public func removePythonLayout(pid: Int32) {
         var key = UInt32(bitPattern: pid)
         _ = bpf_map_delete_elem(bpf_map__fd(pyro_bpf_map(skeleton, PYRO_MAP_PYTHON_LAYOUTS)), &key)
+    }
+}
+
+extension Sampler {
+    /// The kernel's unwind table, writable in place; nil if CFI unwinding
+    /// is off or the map cannot be mapped.
+    public func mapUnwindRows() -> UnsafeMutableBufferPointer<pyro_unwind_row>? {
+        guard configuration.unwindRowCapacity > 0 else { return nil }
+        var length = 0
+        guard let memory = pyro_bpf_map_unwind_rows(skeleton, &length) else { return nil }
+        let rows = memory.bindMemory(to: pyro_unwind_row.self, capacity: Int(configuration.unwindRowCapacity))
+        return UnsafeMutableBufferPointer(start: rows, count: Int(configuration.unwindRowCapacity))
+    }
+
+    public func setUnwindProcess(pid: Int32, _ process: UnsafePointer<pyro_unwind_process>) throws {
+        var key = UInt32(bitPattern: pid)
+        let fd = bpf_map__fd(pyro_bpf_map(skeleton, PYRO_MAP_UNWIND_PROCESSES))
+        guard bpf_map_update_elem(fd, &key, process, UInt64(BPF_ANY)) == 0 else {
+            throw SamplerError.mapUpdateFailed(what: "unwind_processes", errno: errno)
+        }
     }
 }

@@ -11,6 +11,11 @@ public struct SamplerStats: Equatable, Sendable {
     public var pythonNoThreadState: UInt64 = 0
     public var pythonReadFaults: UInt64 = 0
     public var pythonTruncated: UInt64 = 0
+    public var unwindNoMapping: UInt64 = 0
+    public var unwindNoCFI: UInt64 = 0
+    public var unwindReadFault: UInt64 = 0
+    public var unwindDepth: UInt64 = 0
+    public var unwindUnsupportedRule: UInt64 = 0
 
     public init() {}
 
@@ -28,6 +33,11 @@ public struct SamplerStats: Equatable, Sendable {
         pythonNoThreadState = value(PYRO_STAT_PYTHON_NO_THREAD_STATE)
         pythonReadFaults = value(PYRO_STAT_PYTHON_READ_FAULT)
         pythonTruncated = value(PYRO_STAT_PYTHON_TRUNCATED)
+        unwindNoMapping = value(PYRO_STAT_UNWIND_NO_MAPPING)
+        unwindNoCFI = value(PYRO_STAT_UNWIND_NO_CFI)
+        unwindReadFault = value(PYRO_STAT_UNWIND_READ_FAULT)
+        unwindDepth = value(PYRO_STAT_UNWIND_DEPTH)
+        unwindUnsupportedRule = value(PYRO_STAT_UNWIND_UNSUPPORTED_RULE)
     }
 
     public var lost: UInt64 { lostRingBufferFull }

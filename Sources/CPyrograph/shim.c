@@ -1,4 +1,5 @@
 #define _GNU_SOURCE
+#include "pyrograph_abi.h"
 #include "pyrograph_shim.h"
 
 #include <errno.h>
@@ -9,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -22,9 +24,23 @@ struct pyrograph_bpf *pyro_bpf_open(int *error)
 	return skel;
 }
 
-void pyro_bpf_configure(struct pyrograph_bpf *skel, bool filter_by_pid)
+int pyro_bpf_configure(struct pyrograph_bpf *skel, bool filter_by_pid, uint32_t unwind_row_capacity)
 {
 	skel->rodata->filter_by_pid = filter_by_pid;
+	return bpf_map__set_max_entries(skel->maps.unwind_rows, unwind_row_capacity ? unwind_row_capacity : 1);
+}
+
+void *pyro_bpf_map_unwind_rows(struct pyrograph_bpf *skel, size_t *length)
+{
+	size_t size = (size_t)bpf_map__max_entries(skel->maps.unwind_rows) * sizeof(struct pyro_unwind_row);
+	void *memory;
+
+	size = (size + 4095) & ~(size_t)4095;
+	memory = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, bpf_map__fd(skel->maps.unwind_rows), 0);
+	if (memory == MAP_FAILED)
+		return NULL;
+	*length = size;
+	return memory;
 }
 
 int pyro_bpf_load(struct pyrograph_bpf *skel)
@@ -85,6 +101,10 @@ struct bpf_map *pyro_bpf_map(struct pyrograph_bpf *skel, enum pyro_map which)
 		return skel->maps.stats;
 	case PYRO_MAP_PYTHON_LAYOUTS:
 		return skel->maps.python_layouts;
+	case PYRO_MAP_UNWIND_ROWS:
+		return skel->maps.unwind_rows;
+	case PYRO_MAP_UNWIND_PROCESSES:
+		return skel->maps.unwind_processes;
 	}
 	return NULL;
 }
@@ -99,28 +119,39 @@ static char log_buffer[1 << 16];
 static size_t log_length;
 static bool log_echo;
 
+static void append_log(const char *text, size_t n)
+{
+	if (n >= sizeof(log_buffer)) {
+		text += n - sizeof(log_buffer) / 2;
+		n = sizeof(log_buffer) / 2;
+	}
+	if (log_length + n >= sizeof(log_buffer)) {
+		/* Keep the newest part: the verifier's verdict is at the end. */
+		size_t keep = sizeof(log_buffer) / 2 - n / 2;
+		if (keep > log_length)
+			keep = log_length;
+		memmove(log_buffer, log_buffer + log_length - keep, keep);
+		log_length = keep;
+	}
+	memcpy(log_buffer + log_length, text, n);
+	log_length += n;
+}
+
 static int capture_libbpf_print(enum libbpf_print_level level, const char *format, va_list args)
 {
-	char line[4096];
+	char *text = NULL;
 	int n;
 
 	if (level == LIBBPF_DEBUG)
 		return 0;
-	n = vsnprintf(line, sizeof(line), format, args);
+	/* One message can be the whole verifier log: no fixed-size line. */
+	n = vasprintf(&text, format, args);
 	if (n < 0)
 		return n;
-	if ((size_t)n >= sizeof(line))
-		n = sizeof(line) - 1;
 	if (log_echo)
-		fputs(line, stderr);
-	if (log_length + n >= sizeof(log_buffer)) {
-		/* Keep the newest half. */
-		size_t keep = sizeof(log_buffer) / 2;
-		memmove(log_buffer, log_buffer + log_length - keep, keep);
-		log_length = keep;
-	}
-	memcpy(log_buffer + log_length, line, n);
-	log_length += n;
+		fputs(text, stderr);
+	append_log(text, (size_t)n);
+	free(text);
 	return n;
 }
 

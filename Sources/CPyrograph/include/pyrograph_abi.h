@@ -12,7 +12,7 @@
 #define PYRO_COMM_LEN 16
 /* Matches the kernel's default perf_event_max_stack. */
 #define PYRO_MAX_KERNEL_FRAMES 127
-#define PYRO_MAX_USER_FRAMES 127
+#define PYRO_MAX_USER_FRAMES 256
 /* Python frames per sample; a deeper stack ends in a truncation frame. */
 #define PYRO_MAX_PYTHON_FRAMES 1024
 /* Threads of one interpreter searched for the sampled thread's state. */
@@ -102,6 +102,35 @@ struct pyro_unwind_row {
 	__u16 reserved;
 };
 
+/* One executable mapping of a process, with where its file's table lies
+ * in the global unwind_rows array. */
+struct pyro_unwind_mapping {
+	__u64 start;
+	__u64 end;
+	__u64 bias;        /* runtime address - file virtual address */
+	__u32 table_start;
+	__u32 table_count; /* 0: no CFI for this file; frame pointers only */
+};
+
+/* A process's executable mappings, sorted by start. */
+#define PYRO_MAX_UNWIND_MAPPINGS 256
+struct pyro_unwind_process {
+	__u32 count;
+	__u32 reserved;
+	struct pyro_unwind_mapping mappings[PYRO_MAX_UNWIND_MAPPINGS];
+};
+
+/* How the native walk of a sample ended. */
+enum pyro_native_status {
+	PYRO_NATIVE_FRAME_POINTERS = 0, /* no tables for this process: bpf_get_stack */
+	PYRO_NATIVE_COMPLETE = 1,       /* reached the outermost frame */
+	PYRO_NATIVE_NO_MAPPING = 2,     /* a pc outside every known mapping (dlopen since?) */
+	PYRO_NATIVE_NO_CFI = 3,         /* no row, and the frame-pointer fallback failed */
+	PYRO_NATIVE_READ_FAULT = 4,     /* the stack could not be read */
+	PYRO_NATIVE_DEPTH = 5,          /* deeper than PYRO_MAX_USER_FRAMES */
+	PYRO_NATIVE_UNSUPPORTED_RULE = 6,
+};
+
 /* Sent when a process execs, so the loader can look for an interpreter. */
 struct pyro_process_exec {
 	__u32 kind;
@@ -123,6 +152,8 @@ struct pyro_sample {
 	__s32 user_stack_bytes;
 	__u64 kernel_stack[PYRO_MAX_KERNEL_FRAMES];
 	__u64 user_stack[PYRO_MAX_USER_FRAMES];
+	__u32 native_status;
+	__u32 reserved;
 	__u32 python_status;
 	__u32 python_frame_count;
 	/* Innermost first. Only python_frame_count entries are sent. */
@@ -150,6 +181,11 @@ enum pyro_stat {
 	PYRO_STAT_PYTHON_NO_THREAD_STATE,
 	PYRO_STAT_PYTHON_READ_FAULT,
 	PYRO_STAT_PYTHON_TRUNCATED,
+	PYRO_STAT_UNWIND_NO_MAPPING,
+	PYRO_STAT_UNWIND_NO_CFI,
+	PYRO_STAT_UNWIND_READ_FAULT,
+	PYRO_STAT_UNWIND_DEPTH,
+	PYRO_STAT_UNWIND_UNSUPPORTED_RULE,
 	PYRO_STAT_COUNT,
 };
 

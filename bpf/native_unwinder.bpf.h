@@ -1,0 +1,254 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Native user-stack unwinding from DWARF CFI. The loader compiles each
+ * file's .eh_frame into sorted rows (unwind_rows) and lists each process's
+ * executable mappings (unwind_processes); here every frame binary-searches
+ * both and recovers the caller's pc, sp and rbp. Frame pointers are the
+ * fallback where no row covers a pc. Included by pyrograph.bpf.c. */
+#ifndef PYROGRAPH_NATIVE_UNWINDER_H
+#define PYROGRAPH_NATIVE_UNWINDER_H
+
+/* Sized by the loader before load; mmapped so tables are copied in place. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct pyro_unwind_row);
+} unwind_rows SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u32);
+	__type(value, struct pyro_unwind_process);
+} unwind_processes SEC(".maps");
+
+struct native_walk {
+	__u64 pc;
+	__u64 sp;
+	__u64 bp;
+	__u32 pid;
+	__u32 count;
+	__u32 status;
+	bool done;
+};
+
+/* Binary searches run as bpf_loop callbacks: written as plain loops, their
+ * branches multiply the verifier's states past its limit. */
+struct mapping_search {
+	__u64 pc;
+	__u32 pid;
+	__u32 low;
+	__u32 high;
+};
+
+static long mapping_search_step(__u32 index, struct mapping_search *search)
+{
+	const struct pyro_unwind_process *process;
+	__u32 mid;
+
+	if (search->low >= search->high)
+		return 1;
+	process = bpf_map_lookup_elem(&unwind_processes, &search->pid);
+	if (!process)
+		return 1;
+	mid = (search->low + search->high) / 2;
+	if (process->mappings[mid & (PYRO_MAX_UNWIND_MAPPINGS - 1)].start <= search->pc)
+		search->low = mid + 1;
+	else
+		search->high = mid;
+	return 0;
+}
+
+/* Index of the last mapping starting at or before pc, or -1. */
+static __always_inline int find_mapping(const struct pyro_unwind_process *process, __u32 pid, __u64 pc)
+{
+	struct mapping_search search = { .pc = pc, .pid = pid, .high = process->count };
+
+	if (search.high > PYRO_MAX_UNWIND_MAPPINGS)
+		search.high = PYRO_MAX_UNWIND_MAPPINGS;
+	bpf_loop(10, mapping_search_step, &search, 0);
+	return search.low == 0 ? -1 : (int)search.low - 1;
+}
+
+struct row_search {
+	__u32 pc;
+	__u32 low;
+	__u32 high;
+};
+
+static long row_search_step(__u32 index, struct row_search *search)
+{
+	const struct pyro_unwind_row *row;
+	__u32 mid;
+
+	if (search->low >= search->high)
+		return 1;
+	mid = search->low + (search->high - search->low) / 2;
+	row = bpf_map_lookup_elem(&unwind_rows, &mid);
+	if (!row)
+		return 1;
+	if (row->pc <= search->pc)
+		search->low = mid + 1;
+	else
+		search->high = mid;
+	return 0;
+}
+
+/* The last row of [start, start + count) whose pc is at or before pc. */
+static __always_inline const struct pyro_unwind_row *find_row(__u32 start, __u32 count, __u32 pc)
+{
+	struct row_search search = { .pc = pc, .low = start, .high = start + count };
+	__u32 index;
+
+	bpf_loop(32, row_search_step, &search, 0);
+	if (search.low == start)
+		return NULL;
+	index = search.low - 1;
+	return bpf_map_lookup_elem(&unwind_rows, &index);
+}
+
+static __always_inline bool push_native_frame(struct native_walk *walk)
+{
+	__u32 zero = 0;
+	struct pyro_sample *sample = bpf_map_lookup_elem(&sample_scratch, &zero);
+
+	if (!sample)
+		return false;
+	if (walk->count >= PYRO_MAX_USER_FRAMES) {
+		walk->status = PYRO_NATIVE_DEPTH;
+		return false;
+	}
+	sample->user_stack[walk->count & (PYRO_MAX_USER_FRAMES - 1)] = walk->pc;
+	walk->count++;
+	return true;
+}
+
+/* Frame-pointer step: for code with no CFI row (JIT, gaps). */
+static __always_inline bool frame_pointer_step(struct native_walk *walk)
+{
+	__u64 saved[2];
+
+	if (!walk->bp || bpf_probe_read_user(saved, sizeof(saved), (const void *)walk->bp))
+		return false;
+	walk->sp = walk->bp + 16;
+	walk->bp = saved[0];
+	walk->pc = saved[1];
+	return true;
+}
+
+static long unwind_one_frame(__u32 index, struct native_walk *walk)
+{
+	const struct pyro_unwind_process *process;
+	const struct pyro_unwind_mapping *mapping;
+	const struct pyro_unwind_row *row;
+	__u64 cfa, lookup_pc, return_address;
+	int found;
+
+	if (!push_native_frame(walk))
+		return 1;
+	process = bpf_map_lookup_elem(&unwind_processes, &walk->pid);
+	if (!process)
+		goto stop;
+	found = find_mapping(process, walk->pid, walk->pc);
+	if (found < 0)
+		goto no_mapping;
+	mapping = &process->mappings[found & (PYRO_MAX_UNWIND_MAPPINGS - 1)];
+	if (walk->pc >= mapping->end)
+		goto no_mapping;
+
+	/* A return address can point just past a call at a function's end. */
+	lookup_pc = index == 0 ? walk->pc : walk->pc - 1;
+	row = mapping->table_count ? find_row(mapping->table_start, mapping->table_count,
+					       (__u32)(lookup_pc - mapping->bias)) : NULL;
+	if (!row || row->cfa_rule == PYRO_CFA_NONE) {
+		if (!frame_pointer_step(walk)) {
+			walk->status = PYRO_NATIVE_NO_CFI;
+			goto stop;
+		}
+		goto next;
+	}
+	switch (row->cfa_rule) {
+	case PYRO_CFA_RSP:
+		cfa = walk->sp + row->cfa_offset;
+		break;
+	case PYRO_CFA_RBP:
+		cfa = walk->bp + row->cfa_offset;
+		break;
+	case PYRO_CFA_PLT:
+		cfa = walk->sp + 8 + ((walk->pc & 15) >= 11 ? 8 : 0);
+		break;
+	case PYRO_CFA_END:
+		walk->status = PYRO_NATIVE_COMPLETE;
+		goto stop;
+	default:
+		walk->status = PYRO_NATIVE_UNSUPPORTED_RULE;
+		goto stop;
+	}
+	if (bpf_probe_read_user(&return_address, sizeof(return_address), (const void *)(cfa - 8))) {
+		walk->status = PYRO_NATIVE_READ_FAULT;
+		goto stop;
+	}
+	if (row->rbp_rule == PYRO_RBP_AT_CFA &&
+	    bpf_probe_read_user(&walk->bp, sizeof(walk->bp), (const void *)(cfa + row->rbp_offset))) {
+		walk->status = PYRO_NATIVE_READ_FAULT;
+		goto stop;
+	}
+	walk->sp = cfa;
+	walk->pc = return_address;
+next:
+	if (!walk->pc) {
+		walk->status = PYRO_NATIVE_COMPLETE;
+		goto stop;
+	}
+	return 0;
+no_mapping:
+	walk->status = PYRO_NATIVE_NO_MAPPING;
+stop:
+	walk->done = true;
+	return 1;
+}
+
+/* Fills sample->user_stack from CFI if the loader gave this process tables;
+ * returns false to let the caller fall back to bpf_get_stack. */
+static __always_inline bool unwind_native_stack(struct pyro_sample *sample, struct task_struct *task,
+						__u32 tgid)
+{
+	struct native_walk walk = { .pid = tgid, .status = PYRO_NATIVE_NO_CFI };
+	struct pt_regs *regs;
+
+	if (!bpf_map_lookup_elem(&unwind_processes, &tgid))
+		return false;
+	/* The user registers, also when the sample interrupted the kernel. */
+	regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+	if (!regs)
+		return false;
+	walk.pc = BPF_CORE_READ(regs, ip);
+	walk.sp = BPF_CORE_READ(regs, sp);
+	walk.bp = BPF_CORE_READ(regs, bp);
+	bpf_loop(PYRO_MAX_USER_FRAMES, unwind_one_frame, &walk, 0);
+	if (!walk.done && walk.status != PYRO_NATIVE_DEPTH)
+		walk.status = PYRO_NATIVE_DEPTH;
+	sample->user_stack_bytes = walk.count * sizeof(__u64);
+	sample->native_status = walk.status;
+	switch (walk.status) {
+	case PYRO_NATIVE_NO_MAPPING:
+		count_stat(PYRO_STAT_UNWIND_NO_MAPPING);
+		break;
+	case PYRO_NATIVE_NO_CFI:
+		count_stat(PYRO_STAT_UNWIND_NO_CFI);
+		break;
+	case PYRO_NATIVE_READ_FAULT:
+		count_stat(PYRO_STAT_UNWIND_READ_FAULT);
+		break;
+	case PYRO_NATIVE_DEPTH:
+		count_stat(PYRO_STAT_UNWIND_DEPTH);
+		break;
+	case PYRO_NATIVE_UNSUPPORTED_RULE:
+		count_stat(PYRO_STAT_UNWIND_UNSUPPORTED_RULE);
+		break;
+	}
+	return true;
+}
+
+#endif
