@@ -43,6 +43,8 @@ public struct RawSample: Equatable, Hashable {
     public var kernelStackError: Int32
     public var userStackError: Int32
     public var pythonStatus: pyro_python_status
+    /// How the native walk ended; FRAME_POINTERS when bpf_get_stack did it.
+    public var nativeStatus: pyro_native_status
     /// Innermost first, as the walker emitted them (markers included).
     public var pythonFrames: [PythonFrameRecord]
 
@@ -78,6 +80,7 @@ public struct RawSample: Equatable, Hashable {
         kernelStackError = min(kernelBytes, 0)
         userStackError = min(userBytes, 0)
         pythonStatus = pyro_python_status(rawValue: u32(\.python_status))
+        nativeStatus = pyro_native_status(rawValue: u32(\.native_status))
         let frameSize = MemoryLayout<pyro_python_frame>.stride
         let available = (bytes.count - RawSample.fixedSize) / frameSize
         let count = min(Int(u32(\.python_frame_count)), available, Int(PYRO_MAX_PYTHON_FRAMES))
@@ -103,6 +106,7 @@ public struct RawSample: Equatable, Hashable {
         self.kernelStackError = 0
         self.userStackError = 0
         self.pythonStatus = PYRO_PYTHON_NOT_PYTHON
+        self.nativeStatus = PYRO_NATIVE_FRAME_POINTERS
         self.pythonFrames = []
     }
 }

@@ -43,46 +43,70 @@ public final class StackSymbolizer {
         "_PyEval_EvalFrameDefault", "_PyEval_EvalFrameDefault.cold", "PyEval_EvalFrameEx",
     ]
 
-    /// Frames root first, without the process and thread frames.
-    ///
-    /// For a Python thread: its Python frames, then the native frames
-    /// above the innermost eval loop, then the kernel's. Native frames below
-    /// the eval loop are left out until native unwinding without frame
-    /// pointers exists: these interpreters are built without them, so a
-    /// frame-pointer walk past the leaf is not trustworthy.
+    /// Frames root first, without the process and thread frames: the user
+    /// stack with Python frames in place of the eval-loop frames that ran
+    /// them, then the kernel stack.
     public func frames(for sample: RawSample, python: PythonSymbolizer? = nil) -> [Frame] {
-        var frames: [Frame] = []
-        frames.reserveCapacity(sample.userStack.count + sample.kernelStack.count + sample.pythonFrames.count)
-        var native: [Frame] = []
-        var reachedEvalLoop = false
-        if !sample.userStack.isEmpty {
-            let process = symbolizer(for: sample.pid)
-            for (index, address) in sample.userStack.enumerated() {
-                let resolved = process.symbolize(address, isReturnAddress: index > 0)
-                if python != nil, !sample.pythonFrames.isEmpty,
-                   let symbol = resolved.symbol, StackSymbolizer.evalLoopSymbols.contains(symbol) {
-                    reachedEvalLoop = true
-                    break
-                }
-                // A frame-pointer walk through code built without them
-                // wanders off into data; stop at the first such address.
-                if index > 0 && !resolved.isInFile { break }
-                native.append(StackSymbolizer.frame(for: resolved))
+        let pythonGroups = python.map { pythonInvocations(sample, $0) } ?? []
+        var user: [Frame] = [] // innermost first
+        var nextGroup = 0
+        var native = nativeAddresses(sample)
+        if sample.nativeStatus == PYRO_NATIVE_FRAME_POINTERS && !pythonGroups.isEmpty {
+            // A frame-pointer walk through an interpreter built without them:
+            // only the leaf is sure, so it goes on top of the Python stack.
+            native = native.prefix(1).filter { !StackSymbolizer.isEvalLoop($0) }
+        }
+        for resolved in native {
+            if StackSymbolizer.isEvalLoop(resolved), nextGroup < pythonGroups.count {
+                user.append(contentsOf: pythonGroups[nextGroup])
+                nextGroup += 1
+                continue
             }
+            user.append(StackSymbolizer.frame(for: resolved))
         }
-        if let python, !sample.pythonFrames.isEmpty {
-            frames.append(contentsOf: pythonFrames(sample, python))
-            // Without the eval loop in the native walk, only the leaf is sure.
-            if !reachedEvalLoop { native = Array(native.prefix(1)) }
+        if let reason = StackSymbolizer.unwindStopReason(sample.nativeStatus) {
+            user.append(.annotation("native unwind stopped: \(reason)"))
         }
-        frames.append(contentsOf: native.reversed())
+        // Python frames the native walk did not reach stay, in order.
+        for group in pythonGroups[nextGroup...] { user.append(contentsOf: group) }
         if sample.userStackError != 0 {
-            frames.append(.annotation("user stack unavailable"))
+            user.append(.annotation("user stack unavailable"))
         }
+        var frames: [Frame] = user.reversed()
         for (index, address) in sample.kernelStack.enumerated().reversed() {
             frames.append(.kernel(symbol: kernelName(address, isReturnAddress: index > 0)))
         }
         return frames
+    }
+
+    /// The user stack's addresses, symbolized, innermost first. A
+    /// frame-pointer walk (no CFI tables) stops where it leaves mapped code.
+    private func nativeAddresses(_ sample: RawSample) -> [SymbolizedAddress] {
+        guard !sample.userStack.isEmpty else { return [] }
+        let process = symbolizer(for: sample.pid)
+        var result: [SymbolizedAddress] = []
+        let walkedWithCFI = sample.nativeStatus != PYRO_NATIVE_FRAME_POINTERS
+        for (index, address) in sample.userStack.enumerated() {
+            let resolved = process.symbolize(address, isReturnAddress: index > 0)
+            if !walkedWithCFI && index > 0 && !resolved.isInFile { break }
+            result.append(resolved)
+        }
+        return result
+    }
+
+    static func isEvalLoop(_ address: SymbolizedAddress) -> Bool {
+        address.symbol.map { evalLoopSymbols.contains($0) } ?? false
+    }
+
+    static func unwindStopReason(_ status: pyro_native_status) -> String? {
+        switch status {
+        case PYRO_NATIVE_NO_MAPPING: return "pc outside known mappings"
+        case PYRO_NATIVE_NO_CFI: return "no CFI and no frame pointer"
+        case PYRO_NATIVE_READ_FAULT: return "stack unreadable"
+        case PYRO_NATIVE_DEPTH: return "deeper than \(PYRO_MAX_USER_FRAMES) frames"
+        case PYRO_NATIVE_UNSUPPORTED_RULE: return "unsupported CFI rule"
+        default: return nil
+        }
     }
 
     static func frame(for address: SymbolizedAddress) -> Frame {
@@ -109,21 +133,36 @@ public final class StackSymbolizer {
 }
 
 extension StackSymbolizer {
-    /// Root first; unnamed frames stay as visible annotations.
-    func pythonFrames(_ sample: RawSample, _ python: PythonSymbolizer) -> [Frame] {
-        var frames: [Frame] = []
-        if sample.pythonStatus == PYRO_PYTHON_TRUNCATED {
-            frames.append(.annotation("python stack truncated at \(PYRO_MAX_PYTHON_FRAMES) frames"))
-        } else if sample.pythonStatus == PYRO_PYTHON_READ_FAULT {
-            frames.append(.annotation("python stack incomplete: read fault"))
-        }
-        for record in sample.pythonFrames.reversed() where !record.isEntryMarker {
+    /// The sample's Python frames split per eval-loop invocation, innermost
+    /// invocation first, each innermost frame first. Up to 3.10 every frame
+    /// is its own invocation; from 3.11 the walker marks where each ends.
+    func pythonInvocations(_ sample: RawSample, _ python: PythonSymbolizer) -> [[Frame]] {
+        guard !sample.pythonFrames.isEmpty else { return [] }
+        let marked = python.process.layout.map { $0.frameIsEntry != nil || $0.frameOwner != nil } ?? false
+        var groups: [[Frame]] = []
+        var current: [Frame] = []
+        for record in sample.pythonFrames {
+            if record.isEntryMarker {
+                if !current.isEmpty { groups.append(current) }
+                current = []
+                continue
+            }
             if let frame = python.frame(code: record.code, instruction: record.instruction, stamp: record.stamp) {
-                frames.append(.python(qualname: frame.name, file: frame.filename, line: frame.line))
+                current.append(.python(qualname: frame.name, file: frame.filename, line: frame.line))
             } else {
-                frames.append(.annotation("python frame unreadable"))
+                current.append(.annotation("python frame unreadable"))
+            }
+            if !marked {
+                groups.append(current)
+                current = []
             }
         }
-        return frames
+        if sample.pythonStatus == PYRO_PYTHON_TRUNCATED {
+            current.append(.annotation("python stack truncated at \(PYRO_MAX_PYTHON_FRAMES) frames"))
+        } else if sample.pythonStatus == PYRO_PYTHON_READ_FAULT {
+            current.append(.annotation("python stack incomplete: read fault"))
+        }
+        if !current.isEmpty { groups.append(current) }
+        return groups
     }
 }

@@ -84,7 +84,9 @@ public struct ELFFile: Sendable {
             var symbol = GElf_Sym()
             guard gelf_getsym(data, Int32(index), &symbol) != nil else { continue }
             let type = Int32(symbol.st_info & 0xf)
-            guard type == STT_FUNC || type == STT_GNU_IFUNC, symbol.st_value != 0,
+            // A size-0 symbol (_init, assembler labels) would otherwise claim
+            // everything up to the next one, such as the whole PLT.
+            guard type == STT_FUNC || type == STT_GNU_IFUNC, symbol.st_value != 0, symbol.st_size > 0,
                   symbol.st_shndx != UInt16(SHN_UNDEF),
                   let rawName = elf_strptr(elf, Int(header.sh_link), Int(symbol.st_name)), rawName.pointee != 0
             else { continue }
