@@ -141,12 +141,11 @@ extension Sampler {
 extension Sampler {
     /// The kernel's unwind table, writable in place; nil if CFI unwinding
     /// is off or the map cannot be mapped.
-    public func mapUnwindRows() -> UnsafeMutableBufferPointer<pyro_unwind_row>? {
+    public func mapUnwindRows() -> UnwindRowStore? {
         guard configuration.unwindRowCapacity > 0 else { return nil }
         var length = 0
         guard let memory = pyro_bpf_map_unwind_rows(skeleton, &length) else { return nil }
-        let rows = memory.bindMemory(to: pyro_unwind_row.self, capacity: Int(configuration.unwindRowCapacity))
-        return UnsafeMutableBufferPointer(start: rows, count: Int(configuration.unwindRowCapacity))
+        return UnwindRowStore(base: memory, capacity: Int(configuration.unwindRowCapacity))
     }
 
     public func setUnwindProcess(pid: Int32, _ process: UnsafePointer<pyro_unwind_process>) throws {
@@ -154,6 +153,22 @@ extension Sampler {
         let fd = bpf_map__fd(pyro_bpf_map(skeleton, PYRO_MAP_UNWIND_PROCESSES))
         guard bpf_map_update_elem(fd, &key, process, UInt64(BPF_ANY)) == 0 else {
             throw SamplerError.mapUpdateFailed(what: "unwind_processes", errno: errno)
+        }
+    }
+}
+
+/// The mmapped array of unwind rows. The kernel lays array elements out
+/// 8-byte aligned, so a 12-byte row occupies 16 bytes.
+public struct UnwindRowStore {
+    public let base: UnsafeMutableRawPointer
+    public let capacity: Int
+    static let stride = (MemoryLayout<pyro_unwind_row>.size + 7) & ~7
+
+    public subscript(index: Int) -> pyro_unwind_row {
+        get { base.load(fromByteOffset: index * UnwindRowStore.stride, as: pyro_unwind_row.self) }
+        nonmutating set {
+            precondition(index < capacity)
+            base.storeBytes(of: newValue, toByteOffset: index * UnwindRowStore.stride, as: pyro_unwind_row.self)
         }
     }
 }

@@ -27,6 +27,8 @@ final class PythonTracker {
     private var pendingChecks: [Int32: [Double]] = [:]
     private(set) var unsupported: [Int32: PythonProcess] = [:]
     private(set) var everSeen: [Int32: PythonProcess] = [:]
+    /// Called with each newly supported interpreter's pid.
+    var onDetected: ((Int32) -> Void)?
 
     /// Seconds after an exec to look for an interpreter again.
     static let execRetryDelays: [Double] = [0.02, 0.1, 0.25, 0.5, 0.9, 1.5, 3]
@@ -112,6 +114,7 @@ final class PythonTracker {
                           symbolizer: PythonSymbolizer(process: process, memory: try? ProcessMemory(pid: pid)),
                           startTime: try? ProcessDirectory(pid: pid).startTime())
         entries[pid] = entry
+        onDetected?(pid)
         return entry
     }
 }

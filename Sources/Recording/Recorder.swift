@@ -20,6 +20,9 @@ public final class Recorder {
         public var allProcesses = false
         public var aggregation = StackAggregator.Options()
         public var showStatus = false
+        /// Rows of compiled CFI the kernel may hold (12 bytes each); 0
+        /// falls back to frame pointers everywhere.
+        public var unwindRowCapacity: UInt32 = 1 << 21
         /// Called once sampling has begun, with the number of CPUs sampled.
         public var onStart: ((Int) -> Void)?
 
@@ -36,14 +39,17 @@ public final class Recorder {
         public var commandExitStatus: Int32?
         public var kernelSymbolError: String?
         public var python: PythonReport
+        public var unwinding: NativeUnwindTracker.Statistics
     }
 
     public let options: Options
     private var aggregator: StackAggregator
     private let symbolizer = StackSymbolizer()
     private var python: PythonTracker!
+    private var unwinder: NativeUnwindTracker!
     private var pythonReport = PythonReport()
-    private let clock = MonotonicClock()
+    /// Started when sampling starts: -d counts sampling time.
+    private var clock = MonotonicClock()
     private var rawCounts: [RawStackKey: UInt64] = [:]
     private var framesByKey: [RawStackKey: [Frame]] = [:]
     private var malformedRecords = 0
@@ -58,10 +64,13 @@ public final class Recorder {
         let explicitTargets = !options.pids.isEmpty || !options.command.isEmpty
         let filter = explicitTargets || !options.allProcesses
         let sampler = try Sampler(configuration: .init(frequency: options.frequency, filterByPID: filter,
-                                                       cpus: Sampler.onlineCPUs()))
+                                                       cpus: Sampler.onlineCPUs(),
+                                                       unwindRowCapacity: options.unwindRowCapacity))
+        unwinder = NativeUnwindTracker(sampler: sampler)
         for pid in options.pids { try sampler.addTarget(pid: pid) }
         python = PythonTracker(sampler: sampler, targetsPython: !explicitTargets && !options.allProcesses,
                                excluding: [getpid()])
+        python.onDetected = { [unowned self] pid in self.unwinder.prepare(pid, now: self.clock.elapsed) }
         if options.pids.isEmpty && options.command.isEmpty {
             python.scanAll()
         } else {
@@ -77,6 +86,7 @@ public final class Recorder {
         }
         pyro_install_stop_handlers()
         try sampler.attach()
+        clock = MonotonicClock()
         options.onStart?(sampler.configuration.cpus.count)
         try child?.release()
 
@@ -111,14 +121,21 @@ public final class Recorder {
         return Result(profile: aggregator.profile, stats: sampler.stats(), elapsedSeconds: elapsed,
                       processesSeen: pidsSeen.count, malformedRecords: malformedRecords,
                       commandExitStatus: commandExitStatus, kernelSymbolError: symbolizer.kernelSymbolError,
-                      python: pythonReport)
+                      python: pythonReport, unwinding: unwinder.currentStatistics())
     }
 
     private func handle(_ record: RingBufferRecord) {
         switch record {
         case let .sample(sample):
             let key = RawStackKey(sample)
-            if pidsSeen.insert(sample.pid).inserted { symbolizer.noteProcess(sample.pid) }
+            if pidsSeen.insert(sample.pid).inserted {
+                symbolizer.noteProcess(sample.pid)
+                unwinder.prepare(sample.pid, now: clock.elapsed)
+            }
+            if sample.nativeStatus == PYRO_NATIVE_NO_MAPPING {
+                unwinder.mappingsChanged(sample.pid, now: clock.elapsed)
+                symbolizer.mappingsChanged(sample.pid)
+            }
             let pythonSymbolizer = python.symbolizer(for: sample.pid, sampleHasPython: !sample.pythonFrames.isEmpty)
             if framesByKey[key] == nil {
                 // Named at first sight, while the process is surely alive.
@@ -131,6 +148,7 @@ public final class Recorder {
         case let .processExit(pid):
             symbolizer.processExited(pid)
             python.processExited(pid)
+            unwinder.processExited(pid)
         case let .processExec(pid):
             python.processExec(pid, now: clock.elapsed)
         case .malformed:

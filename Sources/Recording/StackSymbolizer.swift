@@ -27,6 +27,11 @@ public final class StackSymbolizer {
         }
     }
 
+    /// The process mapped new code (a sample's pc left its known mappings).
+    public func mappingsChanged(_ pid: Int32) {
+        processes[pid]?.refreshMappings()
+    }
+
     /// Retires the process's state; a new process reusing the pid starts fresh.
     public func processExited(_ pid: Int32) {
         processes[pid]?.markExited()

@@ -1,0 +1,139 @@
+import BPFSampler
+import CPyrograph
+import Dispatch
+import NativeUnwinding
+import ProcessInspection
+import Symbolization
+
+/// Gives processes CFI unwinding: compiles the unwind table of every file a
+/// process maps executable (once per file, shared by all processes mapping
+/// it), copies it into the kernel's mmapped row array, and lists the
+/// process's mappings with where their rows lie.
+///
+/// Compiling a large library's CFI takes long enough to stall the ring
+/// buffer, so all of this runs on a serial queue of its own; until a
+/// process's tables are in, the kernel falls back to frame pointers.
+public final class NativeUnwindTracker {
+    struct Placement {
+        var start: UInt32
+        var count: UInt32
+    }
+
+    public struct Statistics {
+        public var files = 0
+        public var rows = 0
+        public var filesWithoutCFI = 0
+        public var processes = 0
+        public var tableFull = false
+    }
+
+    private let sampler: Sampler
+    private let rows: UnwindRowStore?
+    private var used = 0
+    private var placements: [String: Placement] = [:]
+    private var prepared: [Int32: Double] = [:]
+    private var statistics = Statistics()
+
+    /// A process whose walk left known mappings is re-read at most this often.
+    static let refreshInterval = 0.5
+
+    private let queue = DispatchQueue(label: "pyrograph.unwind-tables")
+
+    init(sampler: Sampler) {
+        self.sampler = sampler
+        rows = sampler.mapUnwindRows()
+    }
+
+    /// Tables for the process, unless it already has them.
+    func prepare(_ pid: Int32, now: Double) {
+        queue.async { [self] in
+            guard prepared[pid] == nil else { return }
+            load(pid, now: now)
+        }
+    }
+
+    /// A sample's walk hit a pc outside the process's known mappings: a
+    /// library loaded since (dlopen). Re-read the maps, rate-limited.
+    func mappingsChanged(_ pid: Int32, now: Double) {
+        queue.async { [self] in
+            guard let last = prepared[pid], now - last >= NativeUnwindTracker.refreshInterval else { return }
+            load(pid, now: now)
+        }
+    }
+
+    func processExited(_ pid: Int32) {
+        queue.async { [self] in _ = prepared.removeValue(forKey: pid) }
+    }
+
+    /// Waits for queued work, so tests and summaries see the final state.
+    func currentStatistics() -> Statistics {
+        queue.sync { statistics }
+    }
+
+    private func load(_ pid: Int32, now: Double) {
+        guard rows != nil else { return }
+        prepared[pid] = now
+        let directory = ProcessDirectory(pid: pid)
+        guard let mappings = try? directory.mappings() else { return }
+        var firstStart: [String: UInt64] = [:]
+        for mapping in mappings where mapping.isFileBacked {
+            firstStart[mapping.fileKey] = min(firstStart[mapping.fileKey] ?? .max, mapping.start)
+        }
+        var entries: [pyro_unwind_mapping] = []
+        for mapping in mappings where mapping.isExecutable && mapping.isFileBacked {
+            guard let (placement, lowest) = table(for: mapping, in: directory) else { continue }
+            let bias = (firstStart[mapping.fileKey] ?? mapping.start) &- (lowest & ~0xfff)
+            entries.append(pyro_unwind_mapping(start: mapping.start, end: mapping.end, bias: bias,
+                                               table_start: placement.start, table_count: placement.count))
+            if entries.count == Int(PYRO_MAX_UNWIND_MAPPINGS) { break }
+        }
+        entries.sort { $0.start < $1.start }
+        let process = UnsafeMutablePointer<pyro_unwind_process>.allocate(capacity: 1)
+        defer { process.deallocate() }
+        process.initialize(to: pyro_unwind_process())
+        process.pointee.count = UInt32(entries.count)
+        withUnsafeMutableBytes(of: &process.pointee.mappings) { raw in
+            let slots = raw.bindMemory(to: pyro_unwind_mapping.self)
+            for (index, entry) in entries.enumerated() { slots[index] = entry }
+        }
+        if (try? sampler.setUnwindProcess(pid: pid, process)) != nil {
+            statistics.processes += 1
+        }
+    }
+
+    /// Where the file's rows are, compiling and copying them on first use,
+    /// with the file's lowest load address (for the bias).
+    private var lowestAddresses: [String: UInt64] = [:]
+
+    private func table(for mapping: MemoryMapping, in directory: ProcessDirectory) -> (Placement, UInt64)? {
+        let key = mapping.fileKey
+        if let placement = placements[key], let lowest = lowestAddresses[key] { return (placement, lowest) }
+        guard let rows else { return nil }
+        var compiled: UnwindTable?
+        var lowest: UInt64?
+        for path in [directory.mappedFilePath(mapping), directory.rootedPath(mapping.path)] {
+            guard let address = try? ELFFile.lowestLoadAddress(path: path) else { continue }
+            lowest = address
+            compiled = try? UnwindTable.compile(elfPath: path)
+            break
+        }
+        guard let lowest else { return nil }
+        var placement = Placement(start: UInt32(used), count: 0)
+        if let compiled, !compiled.rows.isEmpty {
+            if used + compiled.rows.count <= rows.capacity {
+                for (index, row) in compiled.rows.enumerated() { rows[used + index] = row }
+                placement.count = UInt32(compiled.rows.count)
+                used += compiled.rows.count
+                statistics.rows += compiled.rows.count
+            } else {
+                statistics.tableFull = true
+            }
+        } else {
+            statistics.filesWithoutCFI += 1
+        }
+        statistics.files += 1
+        placements[key] = placement
+        lowestAddresses[key] = lowest
+        return (placement, lowest)
+    }
+}
