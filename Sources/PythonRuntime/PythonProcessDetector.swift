@@ -13,18 +13,27 @@ public final class PythonProcessDetector {
     ]
 
     private struct InterpreterFile {
-        var readablePath: String
         var symbols: [String: UInt64]
         var lowestLoadAddress: UInt64
-        var mappedPath: String
+        /// From .rodata, read at most once per file: .some(nil) when the
+        /// binary names no version.
+        var binaryVersion: PythonVersion??
+    }
 
-        /// The version in the binary's read-only data: the last resort,
-        /// for an interpreter whose memory does not say.
-        func versionInBinary() -> PythonVersion? {
-            guard let rodata = (try? ELFFile.sectionData(path: readablePath, named: ".rodata")) ?? nil else { return nil }
-            return PythonVersionScanner.version(inReadOnlyData: rodata,
-                                                expectedMajorMinor: PythonProcessDetector.majorMinorHint(mappedPath))
+    /// The version in the binary's read-only data: the last resort, for an
+    /// interpreter whose memory does not say. Read through this process's
+    /// paths: the process that first mapped the file may be gone.
+    private func versionInBinary(_ key: String, _ mapping: MemoryMapping, _ directory: ProcessDirectory) -> PythonVersion? {
+        if let known = files[key]?.binaryVersion { return known }
+        var found: PythonVersion?
+        for path in [directory.mappedFilePath(mapping), directory.rootedPath(mapping.path)] {
+            guard let rodata = (try? ELFFile.sectionData(path: path, named: ".rodata")) ?? nil else { continue }
+            found = PythonVersionScanner.version(inReadOnlyData: rodata,
+                                                 expectedMajorMinor: PythonProcessDetector.majorMinorHint(mapping.path))
+            files[key]?.binaryVersion = .some(found)
+            break
         }
+        return found
     }
 
     /// Symbols and binary version per file (device:inode), shared by all
@@ -57,11 +66,14 @@ public final class PythonProcessDetector {
                                     unsupportedReason: nil)
         let firstMapping = mappings.filter { $0.fileKey == candidate.fileKey }.map(\.start).min() ?? candidate.start
         let bias = firstMapping &- (file.lowestLoadAddress & ~0xfff)
-        resolveLayout(&process, file: file, bias: bias, memory: try? ProcessMemory(pid: pid, procRoot: procRoot))
+        resolveLayout(&process, file: file, bias: bias, memory: try? ProcessMemory(pid: pid, procRoot: procRoot)) {
+            self.versionInBinary(candidate.fileKey, candidate, directory)
+        }
         return process
     }
 
-    private func resolveLayout(_ process: inout PythonProcess, file: InterpreterFile, bias: UInt64, memory: ProcessMemory?) {
+    private func resolveLayout(_ process: inout PythonProcess, file: InterpreterFile, bias: UInt64, memory: ProcessMemory?,
+                               binaryVersion: () -> PythonVersion?) {
         guard let memory else {
             process.unsupportedReason = "cannot read the process's memory"
             return
@@ -96,7 +108,7 @@ public final class PythonProcessDetector {
                 return
             }
         }
-        if process.version == nil { process.version = file.versionInBinary() }
+        if process.version == nil { process.version = binaryVersion() }
         guard let version = process.version else {
             process.unsupportedReason = "the interpreter's version could not be read"
             return
@@ -127,7 +139,7 @@ public final class PythonProcessDetector {
             guard let symbols = try? ELFFile.symbolValues(path: path, names: PythonProcessDetector.interestingSymbols),
                   let lowest = try? ELFFile.lowestLoadAddress(path: path)
             else { continue }
-            return InterpreterFile(readablePath: path, symbols: symbols, lowestLoadAddress: lowest, mappedPath: mapping.path)
+            return InterpreterFile(symbols: symbols, lowestLoadAddress: lowest, binaryVersion: nil)
         }
         return nil
     }

@@ -79,10 +79,12 @@ public final class NativeUnwindTracker {
         for mapping in mappings where mapping.isFileBacked {
             firstStart[mapping.fileKey] = min(firstStart[mapping.fileKey] ?? .max, mapping.start)
         }
+        if let vdso = mappings.first(where: { $0.path == "[vdso]" }) { firstStart["[vdso]"] = vdso.start }
         var entries: [pyro_unwind_mapping] = []
-        for mapping in mappings where mapping.isExecutable && mapping.isFileBacked {
+        for mapping in mappings where mapping.isExecutable && (mapping.isFileBacked || mapping.path == "[vdso]") {
             guard let (placement, lowest) = table(for: mapping, in: directory) else { continue }
-            let bias = (firstStart[mapping.fileKey] ?? mapping.start) &- (lowest & ~0xfff)
+            let fileKey = mapping.path == "[vdso]" ? "[vdso]" : mapping.fileKey
+            let bias = (firstStart[fileKey] ?? mapping.start) &- (lowest & ~0xfff)
             entries.append(pyro_unwind_mapping(start: mapping.start, end: mapping.end, bias: bias,
                                                table_start: placement.start, table_count: placement.count))
             if entries.count == Int(PYRO_MAX_UNWIND_MAPPINGS) { break }
@@ -106,12 +108,15 @@ public final class NativeUnwindTracker {
     private var lowestAddresses: [String: UInt64] = [:]
 
     private func table(for mapping: MemoryMapping, in directory: ProcessDirectory) -> (Placement, UInt64)? {
-        let key = mapping.fileKey
+        let isVDSO = mapping.path == "[vdso]"
+        let key = isVDSO ? "[vdso]" : mapping.fileKey
         if let placement = placements[key], let lowest = lowestAddresses[key] { return (placement, lowest) }
         guard let rows else { return nil }
         var compiled: UnwindTable?
         var lowest: UInt64?
-        for path in [directory.mappedFilePath(mapping), directory.rootedPath(mapping.path)] {
+        let candidates = isVDSO ? [VDSOImage.path(from: directory, mapping: mapping)].compactMap { $0 }
+            : [directory.mappedFilePath(mapping), directory.rootedPath(mapping.path)]
+        for path in candidates {
             guard let address = try? ELFFile.lowestLoadAddress(path: path) else { continue }
             lowest = address
             compiled = try? UnwindTable.compile(elfPath: path)

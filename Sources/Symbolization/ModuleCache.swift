@@ -11,6 +11,18 @@ public final class ModuleCache {
 
     public var loadedCount: Int { modules.count }
 
+    /// A file pyrograph made itself (the vDSO copy), by path.
+    public func module(atPath path: String) -> ELFFile? {
+        if let module = modules[path] { return module }
+        guard failures[path] == nil else { return nil }
+        guard let module = try? ELFFile(path: path) else {
+            failures[path] = path
+            return nil
+        }
+        modules[path] = module
+        return module
+    }
+
     /// Loads the file behind `mapping` of `process`, through map_files while
     /// the process is alive so deleted and namespaced files work too.
     public func module(for mapping: MemoryMapping, in process: ProcessDirectory) -> ELFFile? {

@@ -65,6 +65,12 @@ public final class ProcessSymbolizer {
             return SymbolizedAddress(symbol: nil, module: "[unmapped]", moduleOffset: address, isInFile: false)
         }
         let fileOffset = address - mapping.start + mapping.fileOffset
+        if mapping.path == "[vdso]", let path = VDSOImage.path(from: process, mapping: mapping),
+           let file = modules.module(atPath: path) {
+            let virtualAddress = file.virtualAddress(forFileOffset: address - mapping.start)
+            let symbol = file.symbols.lookup(virtualAddress).map { $0.symbol.name }
+            return SymbolizedAddress(symbol: symbol, module: "[vdso]", moduleOffset: virtualAddress, isInFile: true)
+        }
         guard mapping.isFileBacked else {
             let name = mapping.path.isEmpty ? "[anon]" : mapping.path
             return SymbolizedAddress(symbol: nil, module: name, moduleOffset: address - mapping.start,
