@@ -44,6 +44,15 @@ public final class NativeUnwindTracker {
         rows = sampler.mapUnwindRows()
     }
 
+    /// Tables for the process now: for processes known before sampling
+    /// starts, so their first samples are unwound from CFI too.
+    func prepareNow(_ pid: Int32) {
+        queue.sync { [self] in
+            guard prepared[pid] == nil else { return }
+            load(pid, now: 0)
+        }
+    }
+
     /// Tables for the process, unless it already has them.
     func prepare(_ pid: Int32, now: Double) {
         queue.async { [self] in

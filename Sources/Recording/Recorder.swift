@@ -70,12 +70,15 @@ public final class Recorder {
         for pid in options.pids { try sampler.addTarget(pid: pid) }
         python = PythonTracker(sampler: sampler, targetsPython: !explicitTargets && !options.allProcesses,
                                excluding: [getpid()])
-        python.onDetected = { [unowned self] pid in self.unwinder.prepare(pid, now: self.clock.elapsed) }
+        // Processes known before sampling get their tables before it starts.
+        python.onDetected = { [unowned self] pid in self.unwinder.prepareNow(pid) }
         if options.pids.isEmpty && options.command.isEmpty {
             python.scanAll()
         } else {
             python.inspect(pids: options.pids)
         }
+        for pid in options.pids { unwinder.prepareNow(pid) }
+        python.onDetected = { [unowned self] pid in self.unwinder.prepare(pid, now: self.clock.elapsed) }
         let reader = try RingBufferReader(mapFD: sampler.eventsMapFD) { [unowned self] bytes in
             self.handle(RingBufferRecord(bytes))
         }

@@ -1,1 +1,0 @@
-// The CFI parser and table compiler live here.
