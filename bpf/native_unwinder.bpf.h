@@ -176,7 +176,8 @@ static long unwind_one_frame(__u32 index, struct native_walk *walk)
 		cfa = walk->bp + row->cfa_offset;
 		break;
 	case PYRO_CFA_PLT:
-		cfa = walk->sp + 8 + ((walk->pc & 15) >= 11 ? 8 : 0);
+		/* cfa_offset holds the stub byte past which 8 more was pushed. */
+		cfa = walk->sp + 8 + ((walk->pc & 15) >= (__u64)row->cfa_offset ? 8 : 0);
 		break;
 	case PYRO_CFA_END:
 		walk->status = PYRO_NATIVE_COMPLETE;

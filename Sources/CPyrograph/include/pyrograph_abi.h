@@ -81,7 +81,7 @@ struct pyro_python_layout {
 enum pyro_cfa_rule {
 	PYRO_CFA_RSP = 0,      /* CFA = rsp + cfa_offset */
 	PYRO_CFA_RBP = 1,      /* CFA = rbp + cfa_offset */
-	PYRO_CFA_PLT = 2,      /* the PLT's expression: rsp + 8, + 8 more past byte 10 of a 16-byte stub */
+	PYRO_CFA_PLT = 2,      /* the PLT expression: rsp + 8, and 8 more from byte cfa_offset of a 16-byte stub */
 	PYRO_CFA_END = 3,      /* outermost frame: the return address is undefined */
 	PYRO_CFA_UNSUPPORTED = 4, /* a rule pyrograph cannot follow (other registers, expressions) */
 	PYRO_CFA_NONE = 5,     /* no CFI covers this pc (a gap between functions) */
