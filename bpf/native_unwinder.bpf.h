@@ -24,10 +24,11 @@ struct {
 } unwind_processes SEC(".maps");
 
 struct native_walk {
+	const struct pyro_unwind_process *process;
+	struct pyro_sample *sample;
 	__u64 pc;
 	__u64 sp;
 	__u64 bp;
-	__u32 pid;
 	__u32 count;
 	__u32 status;
 	bool done;
@@ -36,24 +37,20 @@ struct native_walk {
 /* Binary searches run as bpf_loop callbacks: written as plain loops, their
  * branches multiply the verifier's states past its limit. */
 struct mapping_search {
+	const struct pyro_unwind_process *process;
 	__u64 pc;
-	__u32 pid;
 	__u32 low;
 	__u32 high;
 };
 
 static long mapping_search_step(__u32 index, struct mapping_search *search)
 {
-	const struct pyro_unwind_process *process;
 	__u32 mid;
 
 	if (search->low >= search->high)
 		return 1;
-	process = bpf_map_lookup_elem(&unwind_processes, &search->pid);
-	if (!process)
-		return 1;
 	mid = (search->low + search->high) / 2;
-	if (process->mappings[mid & (PYRO_MAX_UNWIND_MAPPINGS - 1)].start <= search->pc)
+	if (search->process->mappings[mid & (PYRO_MAX_UNWIND_MAPPINGS - 1)].start <= search->pc)
 		search->low = mid + 1;
 	else
 		search->high = mid;
@@ -61,9 +58,9 @@ static long mapping_search_step(__u32 index, struct mapping_search *search)
 }
 
 /* Index of the last mapping starting at or before pc, or -1. */
-static __always_inline int find_mapping(const struct pyro_unwind_process *process, __u32 pid, __u64 pc)
+static __always_inline int find_mapping(const struct pyro_unwind_process *process, __u64 pc)
 {
-	struct mapping_search search = { .pc = pc, .pid = pid, .high = process->count };
+	struct mapping_search search = { .process = process, .pc = pc, .high = process->count };
 
 	if (search.high > PYRO_MAX_UNWIND_MAPPINGS)
 		search.high = PYRO_MAX_UNWIND_MAPPINGS;
@@ -110,11 +107,8 @@ static __always_inline const struct pyro_unwind_row *find_row(__u32 start, __u32
 
 static __always_inline bool push_native_frame(struct native_walk *walk)
 {
-	__u32 zero = 0;
-	struct pyro_sample *sample = bpf_map_lookup_elem(&sample_scratch, &zero);
+	struct pyro_sample *sample = walk->sample;
 
-	if (!sample)
-		return false;
 	if (walk->count >= PYRO_MAX_USER_FRAMES) {
 		walk->status = PYRO_NATIVE_DEPTH;
 		return false;
@@ -147,10 +141,8 @@ static long unwind_one_frame(__u32 index, struct native_walk *walk)
 
 	if (!push_native_frame(walk))
 		return 1;
-	process = bpf_map_lookup_elem(&unwind_processes, &walk->pid);
-	if (!process)
-		goto stop;
-	found = find_mapping(process, walk->pid, walk->pc);
+	process = walk->process;
+	found = find_mapping(process, walk->pc);
 	if (found < 0)
 		goto no_mapping;
 	mapping = &process->mappings[found & (PYRO_MAX_UNWIND_MAPPINGS - 1)];
@@ -215,10 +207,11 @@ stop:
 static __always_inline bool unwind_native_stack(struct pyro_sample *sample, struct task_struct *task,
 						__u32 tgid)
 {
-	struct native_walk walk = { .pid = tgid, .status = PYRO_NATIVE_NO_CFI };
+	struct native_walk walk = { .sample = sample, .status = PYRO_NATIVE_NO_CFI };
 	struct pt_regs *regs;
 
-	if (!bpf_map_lookup_elem(&unwind_processes, &tgid))
+	walk.process = bpf_map_lookup_elem(&unwind_processes, &tgid);
+	if (!walk.process)
 		return false;
 	/* The user registers, also when the sample interrupted the kernel. */
 	regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());

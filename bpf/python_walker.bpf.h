@@ -94,10 +94,13 @@ static __always_inline __u64 find_thread_state(const struct pyro_python_layout *
 	return search.found;
 }
 
+/* Map values reach the callback as pointers kept in the caller's stack,
+ * which the verifier tracks; looking them up again per frame costs more. */
 struct frame_walk {
+	const struct pyro_python_layout *layout;
+	struct pyro_sample *sample;
 	__u64 frame;
 	__u32 count;
-	__u32 pid;
 	bool fault;
 	bool truncated;
 };
@@ -105,12 +108,9 @@ struct frame_walk {
 static __always_inline bool emit_python_frame(struct frame_walk *walk, __u64 code,
 					      __s32 instruction, __u32 stamp)
 {
-	__u32 zero = 0;
-	struct pyro_sample *sample = bpf_map_lookup_elem(&sample_scratch, &zero);
+	struct pyro_sample *sample = walk->sample;
 	struct pyro_python_frame *out;
 
-	if (!sample)
-		return false;
 	if (walk->count >= PYRO_MAX_PYTHON_FRAMES) {
 		walk->truncated = true;
 		return false;
@@ -125,16 +125,13 @@ static __always_inline bool emit_python_frame(struct frame_walk *walk, __u64 cod
 
 static long walk_one_frame(__u32 index, struct frame_walk *walk)
 {
-	const struct pyro_python_layout *layout;
+	const struct pyro_python_layout *layout = walk->layout;
 	__u64 frame = walk->frame, code = 0, previous = 0, pointer;
 	__s32 instruction = 0;
 	__u32 stamp = 0;
 	__u8 flag = 0;
 
 	if (!frame)
-		return 1;
-	layout = bpf_map_lookup_elem(&python_layouts, &walk->pid);
-	if (!layout)
 		return 1;
 	if (read_u64(frame + layout->frame_previous, &previous))
 		goto fault;
@@ -183,7 +180,7 @@ static __always_inline __u32 walk_python_stack(struct pyro_sample *sample, struc
 					       __u32 tgid, __u32 tid)
 {
 	const struct pyro_python_layout *layout = bpf_map_lookup_elem(&python_layouts, &tgid);
-	struct frame_walk walk = { .pid = tgid };
+	struct frame_walk walk = { .sample = sample };
 	__u64 thread_state, frame;
 	bool fault = false;
 
@@ -204,6 +201,7 @@ static __always_inline __u32 walk_python_stack(struct pyro_sample *sample, struc
 	    read_u64(frame + layout->cframe_current_frame, &frame))
 		goto fault;
 
+	walk.layout = layout;
 	walk.frame = frame;
 	bpf_loop(PYRO_MAX_PYTHON_FRAMES + 1, walk_one_frame, &walk, 0);
 	sample->python_frame_count = walk.count;

@@ -32,6 +32,7 @@ public final class NativeUnwindTracker {
     private var used = 0
     private var placements: [String: Placement] = [:]
     private var prepared: [Int32: Double] = [:]
+    private var processesWithTables = Set<Int32>()
     private var statistics = Statistics()
 
     /// A process whose walk left known mappings is re-read at most this often.
@@ -108,7 +109,8 @@ public final class NativeUnwindTracker {
             for (index, entry) in entries.enumerated() { slots[index] = entry }
         }
         if (try? sampler.setUnwindProcess(pid: pid, process)) != nil {
-            statistics.processes += 1
+            processesWithTables.insert(pid)
+            statistics.processes = processesWithTables.count
         }
     }
 

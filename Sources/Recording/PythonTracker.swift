@@ -50,8 +50,12 @@ final class PythonTracker {
         for pid in pids { _ = inspect(pid) }
     }
 
+    /// Which processes to look at: all of them, or (with -p or a command)
+    /// only those the kernel's filter lets through.
+    var wants: (Int32) -> Bool = { _ in true }
+
     func processExec(_ pid: Int32, now: Double) {
-        guard !excluded.contains(pid) else { return }
+        guard !excluded.contains(pid), wants(pid) else { return }
         entries.removeValue(forKey: pid)
         notPython.remove(pid)
         pendingChecks[pid] = PythonTracker.execRetryDelays.map { now + $0 }

@@ -2,6 +2,7 @@ import Aggregation
 import BPFSampler
 import CPyrograph
 import Glibc
+import ProcessInspection
 import PythonRuntime
 
 /// One recording: loads the sampler, optionally starts the command to
@@ -86,6 +87,12 @@ public final class Recorder {
         if !options.command.isEmpty {
             child = try SuspendedChild(arguments: options.command)
             try sampler.addTarget(pid: child!.pid)
+        }
+        if explicitTargets {
+            let roots = Set(options.pids + [child?.pid].compactMap { $0 })
+            python.wants = { [unowned self] pid in
+                self.pidsSeen.contains(pid) || ProcessAncestry.descends(pid, fromAnyOf: roots.union(self.pidsSeen))
+            }
         }
         pyro_install_stop_handlers()
         try sampler.attach()

@@ -2,6 +2,7 @@ import Aggregation
 import Foundation
 import ArgumentParser
 import BPFSampler
+import CPyrograph
 import Glibc
 import Output
 import PythonRuntime
@@ -135,6 +136,19 @@ struct RecordCommand: ParsableCommand {
             lines.append("  kernel frames are unnamed: \(error)")
         }
         lines.append(contentsOf: pythonSummary(result.python, stats: stats))
+        let unwinding = result.unwinding
+        if unwinding.processes > 0 {
+            let megabytes = Double(unwinding.rows * MemoryLayout<pyro_unwind_row>.stride) / 1_048_576
+            lines.append("  native unwinding: CFI tables for \(unwinding.processes) processes, \(unwinding.files) files, "
+                + "\(unwinding.rows) rows (\(StatusFormatting.percent(megabytes)) MB)"
+                + (unwinding.tableFull ? "; the table is full, later files use frame pointers" : ""))
+            let stops = [("pc outside known mappings", stats.unwindNoMapping), ("no CFI", stats.unwindNoCFI),
+                         ("read fault", stats.unwindReadFault), ("depth", stats.unwindDepth),
+                         ("unsupported rule", stats.unwindUnsupportedRule)].filter { $0.1 > 0 }
+            if !stops.isEmpty {
+                lines.append("  native walks cut short: " + stops.map { "\($0.0) \($0.1)" }.joined(separator: ", "))
+            }
+        }
         if result.profile.isEmpty {
             lines.append("  warning: no samples were recorded: the profiled processes did not run on a CPU while sampling")
         }
