@@ -20,6 +20,8 @@ public final class PythonSymbolizer {
     public let process: PythonProcess
     private let reader: PythonObjectReader?
     private var codes: [CodeKey: CodeObject?] = [:]
+    private var unreadable: [CodeKey: Int] = [:]
+    static let readAttempts = 3
     public private(set) var failures: [Failure: Int] = [:]
 
     private struct CodeKey: Hashable {
@@ -43,16 +45,23 @@ public final class PythonSymbolizer {
         let object: CodeObject?
         if let cached = codes[key] {
             object = cached
+        } else if unreadable[key, default: 0] >= PythonSymbolizer.readAttempts {
+            object = nil
         } else {
-            var read = reader.codeObject(at: code)
+            let read = reader.codeObject(at: code)
             if read == nil {
+                // Perhaps caught mid-update; a later sample may read it.
+                unreadable[key, default: 0] += 1
                 failures[.unreadableCode, default: 0] += 1
+                object = nil
             } else if read?.stamp != stamp {
                 failures[.staleCode, default: 0] += 1
-                read = nil
+                codes[key] = .some(nil)
+                object = nil
+            } else {
+                codes[key] = read
+                object = read
             }
-            codes[key] = read
-            object = read
         }
         guard let object else { return nil }
         return Frame(name: object.name, filename: object.filename,

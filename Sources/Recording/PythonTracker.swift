@@ -30,8 +30,10 @@ final class PythonTracker {
     /// Called with each newly supported interpreter's pid.
     var onDetected: ((Int32) -> Void)?
 
-    /// Seconds after an exec to look for an interpreter again.
-    static let execRetryDelays: [Double] = [0.02, 0.1, 0.25, 0.5, 0.9, 1.5, 3]
+    /// Seconds after an exec to look for an interpreter again: often at
+    /// first, as start-up maps libpython and initializes the runtime, then
+    /// now and then for a loaded machine's slow starts.
+    static let execRetryDelays: [Double] = [0.01, 0.03, 0.06, 0.1, 0.15, 0.25, 0.4, 0.6, 0.9, 1.3, 2, 3, 5, 8, 12, 20, 30]
 
     init(sampler: Sampler, targetsPython: Bool, excluding excluded: Set<Int32>) {
         self.sampler = sampler
@@ -72,7 +74,10 @@ final class PythonTracker {
         for (pid, times) in pendingChecks {
             guard let next = times.first, next <= now else { continue }
             let remaining = Array(times.dropFirst())
-            if inspect(pid, force: true) != nil || remaining.isEmpty {
+            let attempts = PythonTracker.execRetryDelays.count - remaining.count
+            // No interpreter mapped well after the loader ran: not Python.
+            let givenUp = notPython.contains(pid) && attempts >= 6
+            if inspect(pid, force: true) != nil || remaining.isEmpty || givenUp {
                 pendingChecks.removeValue(forKey: pid)
             } else {
                 pendingChecks[pid] = remaining

@@ -53,6 +53,9 @@ public final class Recorder {
     private var clock = MonotonicClock()
     private var rawCounts: [RawStackKey: UInt64] = [:]
     private var framesByKey: [RawStackKey: [Frame]] = [:]
+    /// Stacks with a Python frame that could not be named, tried again on
+    /// their next samples.
+    private var unnamedRetries: [RawStackKey: Int] = [:]
     private var malformedRecords = 0
     private var pidsSeen = Set<Int32>()
 
@@ -147,9 +150,15 @@ public final class Recorder {
                 symbolizer.mappingsChanged(sample.pid)
             }
             let pythonSymbolizer = python.symbolizer(for: sample.pid, sampleHasPython: !sample.pythonFrames.isEmpty)
-            if framesByKey[key] == nil {
+            if framesByKey[key] == nil || (unnamedRetries[key].map { $0 < 3 } ?? false) {
                 // Named at first sight, while the process is surely alive.
-                framesByKey[key] = symbolizer.frames(for: sample, python: pythonSymbolizer)
+                let frames = symbolizer.frames(for: sample, python: pythonSymbolizer)
+                framesByKey[key] = frames
+                if frames.contains(where: { $0.name == "[python frame unreadable]" }) {
+                    unnamedRetries[key, default: 0] += 1
+                } else {
+                    unnamedRetries.removeValue(forKey: key)
+                }
             }
             rawCounts[key, default: 0] += 1
             if let process = pythonSymbolizer?.process {

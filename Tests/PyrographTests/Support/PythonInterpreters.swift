@@ -1,0 +1,110 @@
+import Foundation
+import XCTest
+
+/// A CPython build the Python integration tests run their fixtures under.
+struct PythonInterpreter: CustomStringConvertible {
+    /// "2.7" to "3.13" for the pyenv builds, "3.11-debian" for /usr/bin/python3.11.
+    let label: String
+    let path: String
+    /// What sys.version must start with.
+    let versionPrefix: String
+
+    var description: String { "Python \(label) (\(path))" }
+
+    /// Starts `script` with `arguments`, without writing bytecode next to it
+    /// (-B) and without the caller's PYTHON* variables; its stdout and stderr
+    /// go to a log file in `directory`.
+    func start(_ script: URL, _ arguments: [String], in directory: URL) throws -> PythonRun {
+        let log = directory.appendingPathComponent("\(script.deletingPathExtension().lastPathComponent)-\(label)-\(UUID().uuidString.prefix(8)).log")
+        guard FileManager.default.createFile(atPath: log.path, contents: nil) else {
+            XCTFail("cannot create \(log.path)")
+            throw CancellationError()
+        }
+        let handle = try FileHandle(forWritingTo: log)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: path)
+        process.arguments = ["-B", script.path] + arguments
+        process.environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("PYTHON") }
+        process.standardOutput = handle
+        process.standardError = handle
+        let startedAt = Date()
+        try process.run()
+        try handle.close()
+        return PythonRun(interpreter: self, script: script, process: process, log: log, startedAt: startedAt)
+    }
+}
+
+/// The interpreters every Python test runs: nine pyenv builds (libpython as
+/// a shared library) and Debian's statically linked python3.11. A missing one
+/// is a failure, not a skip: the test machine is expected to have them all.
+enum PythonInterpreters {
+    static let pyenvVersions = ["2.7.18", "3.6.15", "3.7.16", "3.8.18", "3.9.18", "3.10.13", "3.11.7", "3.12.1", "3.13.0"]
+
+    static let all: [PythonInterpreter] = pyenvVersions.map { version in
+        PythonInterpreter(label: version.split(separator: ".").prefix(2).joined(separator: "."),
+                          path: "/root/.pyenv/versions/\(version)/bin/python", versionPrefix: version + " ")
+    } + [PythonInterpreter(label: "3.11-debian", path: "/usr/bin/python3.11", versionPrefix: "3.11.")]
+
+    /// Tests/PyrographTests/Fixtures/python/NAME.
+    static func script(_ name: String) -> URL {
+        TestSupport.fixtures.appendingPathComponent("python").appendingPathComponent(name)
+    }
+
+    static func require(_ label: String) throws -> PythonInterpreter {
+        guard let interpreter = all.first(where: { $0.label == label }) else {
+            XCTFail("no interpreter labelled \(label); known: \(all.map(\.label))")
+            throw CancellationError()
+        }
+        guard FileManager.default.isExecutableFile(atPath: interpreter.path) else {
+            XCTFail("\(interpreter) is missing: the Python tests need all of \(all.map(\.path))")
+            throw CancellationError()
+        }
+        return interpreter
+    }
+
+    static func requireAll() throws -> [PythonInterpreter] {
+        let missing = all.filter { !FileManager.default.isExecutableFile(atPath: $0.path) }
+        guard missing.isEmpty else {
+            XCTFail("missing interpreters: \(missing.map(\.path).joined(separator: ", "))")
+            throw CancellationError()
+        }
+        return all
+    }
+}
+
+/// A fixture script running in the background.
+final class PythonRun {
+    let interpreter: PythonInterpreter
+    let script: URL
+    let process: Process
+    let log: URL
+    /// Just before the process was started.
+    let startedAt: Date
+
+    init(interpreter: PythonInterpreter, script: URL, process: Process, log: URL, startedAt: Date) {
+        self.interpreter = interpreter
+        self.script = script
+        self.process = process
+        self.log = log
+        self.startedAt = startedAt
+    }
+
+    /// Waits for the script to exit, checks it succeeded, and decodes the
+    /// JSON report it wrote to `report` (snake_case keys).
+    func finish<Report: Decodable>(_ type: Report.Type, report: URL) throws -> Report {
+        process.waitUntilExit()
+        let output = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
+        guard process.terminationStatus == 0 else {
+            XCTFail("\(interpreter): \(script.lastPathComponent) exited with status \(process.terminationStatus):\n\(output)")
+            throw CancellationError()
+        }
+        do {
+            let decoder = JSONDecoder()
+            decoder.keyDecodingStrategy = .convertFromSnakeCase
+            return try decoder.decode(Report.self, from: Data(contentsOf: report))
+        } catch {
+            XCTFail("\(interpreter): cannot read the report \(report.path) of \(script.lastPathComponent): \(error)\n\(output)")
+            throw CancellationError()
+        }
+    }
+}
