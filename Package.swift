@@ -60,11 +60,13 @@ let package = Package(
             capability: .buildTool(),
             dependencies: ["asset-embedder"]
         ),
+        // The BPF Python walker compiled for the host, for tests only.
+        .target(name: "CWalkerHarness", dependencies: ["CPyrograph"], path: "Tests/CWalkerHarness"),
         .testTarget(
             name: "PyrographTests",
             dependencies: [
                 "Aggregation", "Output", "Symbolization", "ProcessInspection", "PythonRuntime",
-                "NativeUnwinding", "BPFSampler", "Recording", "CPyrograph",
+                "NativeUnwinding", "BPFSampler", "Recording", "CPyrograph", "CWalkerHarness",
             ],
             resources: [.copy("Golden"), .copy("Fixtures")]
         ),

@@ -113,7 +113,7 @@ int pyro_sample_cpu(struct bpf_perf_event_data *ctx)
 		sample->user_stack_bytes = 0;
 	}
 
-	__u32 python_frames = walk_python_stack(sample, task, tgid, tid);
+	__u32 python_frames = walk_python_stack(sample, tgid, tid, BPF_CORE_READ(task, thread.fsbase));
 	__u64 size = offsetof(struct pyro_sample, python_frames) +
 		     (__u64)python_frames * sizeof(struct pyro_python_frame);
 

@@ -175,9 +175,10 @@ fault:
 	return 1;
 }
 
-/* Fills the sample's Python fields; returns the number of frames. */
-static __always_inline __u32 walk_python_stack(struct pyro_sample *sample, struct task_struct *task,
-					       __u32 tgid, __u32 tid)
+/* Fills the sample's Python fields; returns the number of frames. fsbase is
+ * the thread's pthread_self(). Kernel types stay out of this file, so the
+ * walker also compiles for the host (Tests/CWalkerHarness). */
+static __always_inline __u32 walk_python_stack(struct pyro_sample *sample, __u32 tgid, __u32 tid, __u64 fsbase)
 {
 	const struct pyro_python_layout *layout = bpf_map_lookup_elem(&python_layouts, &tgid);
 	struct frame_walk walk = { .sample = sample };
@@ -189,7 +190,7 @@ static __always_inline __u32 walk_python_stack(struct pyro_sample *sample, struc
 		sample->python_status = PYRO_PYTHON_NOT_PYTHON;
 		return 0;
 	}
-	thread_state = find_thread_state(layout, tid, BPF_CORE_READ(task, thread.fsbase), &fault);
+	thread_state = find_thread_state(layout, tid, fsbase, &fault);
 	if (!thread_state) {
 		sample->python_status = fault ? PYRO_PYTHON_READ_FAULT : PYRO_PYTHON_NO_THREAD_STATE;
 		count_stat(fault ? PYRO_STAT_PYTHON_READ_FAULT : PYRO_STAT_PYTHON_NO_THREAD_STATE);

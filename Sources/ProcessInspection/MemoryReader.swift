@@ -9,6 +9,7 @@ public protocol MemoryReader: AnyObject {
 
 extension MemoryReader {
     public func bytes(_ address: UInt64, count: Int) -> [UInt8]? {
+        guard count > 0 else { return count == 0 ? [] : nil }
         var out = [UInt8](repeating: 0, count: count)
         let ok = out.withUnsafeMutableBytes { read(address, into: $0) }
         return ok ? out : nil

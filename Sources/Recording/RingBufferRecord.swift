@@ -30,7 +30,7 @@ public enum RingBufferRecord: Equatable {
 
 /// The raw content of one sample: who was on CPU and the addresses of its
 /// stacks, innermost first, as the kernel captured them.
-public struct RawSample: Equatable, Hashable {
+public struct RawSample: Equatable {
     public var pid: Int32
     public var tid: Int32
     public var cpu: UInt32
@@ -120,4 +120,3 @@ public struct PythonFrameRecord: Hashable {
     public var isEntryMarker: Bool { code == 0 }
 }
 
-extension pyro_python_status: Hashable {}

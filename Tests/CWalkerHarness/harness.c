@@ -1,0 +1,83 @@
+/* Stand-ins for the few BPF helpers and map operations the walker uses. The
+ * walker's own code is included unchanged. */
+#include <errno.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <string.h>
+#include <linux/bpf.h>
+
+#include "pyrograph_abi.h"
+#include "pyro_walker_harness.h"
+
+#define SEC(name)
+#undef __always_inline
+#define __always_inline inline __attribute__((always_inline))
+#define __uint(name, value) int(*name)[value]
+#define __type(name, value) __typeof__(value) *name
+
+static pyro_harness_reader harness_reader;
+static void *harness_context;
+static const struct pyro_python_layout *harness_layout;
+
+static long bpf_probe_read_user(void *destination, __u32 size, const void *source)
+{
+	long result = harness_reader(harness_context, destination, size, (uint64_t)(uintptr_t)source);
+
+	if (result)
+		memset(destination, 0, size);
+	return result;
+}
+
+static void count_stat(__u32 which)
+{
+	(void)which;
+}
+
+static long bpf_loop(__u32 iterations, void *callback, void *context, __u64 flags)
+{
+	long (*step)(__u32, void *) = (long (*)(__u32, void *))callback;
+	__u32 index;
+
+	(void)flags;
+	for (index = 0; index < iterations; index++) {
+		if (step(index, context))
+			return index + 1;
+	}
+	return iterations;
+}
+
+/* Map operations: the layout map answers with the harness's layout; the
+ * thread-state cache is always empty, so every walk searches the thread
+ * list as a first sample does. Declared before the walker's maps, which
+ * only need their addresses. */
+static void *bpf_map_lookup_elem(void *map, const void *key);
+static long bpf_map_update_elem(void *map, const void *key, const void *value, __u64 flags)
+{
+	(void)map; (void)key; (void)value; (void)flags;
+	return 0;
+}
+
+static long bpf_map_delete_elem(void *map, const void *key)
+{
+	(void)map; (void)key;
+	return 0;
+}
+
+#include "../../bpf/python_walker.bpf.h"
+
+static void *bpf_map_lookup_elem(void *map, const void *key)
+{
+	(void)key;
+	if (map == (void *)&python_layouts)
+		return (void *)harness_layout;
+	return NULL;
+}
+
+uint32_t pyro_harness_walk_python(const struct pyro_python_layout *layout, uint32_t tid, uint64_t thread_id,
+				  struct pyro_sample *sample, pyro_harness_reader reader, void *context)
+{
+	harness_reader = reader;
+	harness_context = context;
+	harness_layout = layout;
+	return walk_python_stack(sample, 1, tid, thread_id);
+}

@@ -1,0 +1,226 @@
+import CPyrograph
+import CWalkerHarness
+import Foundation
+import ProcessInspection
+@testable import PythonRuntime
+@testable import Recording
+import XCTest
+
+/// The BPF Python walker's own C code, compiled for the host, walking real
+/// interpreters: live (as root), and replayed from recorded memory images
+/// (no root), so a layout or walker bug shows anywhere the tests run.
+/// `RECORD_WALKER_IMAGES=1` rewrites the images from live processes.
+final class PythonWalkerTests: XCTestCase {
+    static var imageDirectory: URL { TestSupport.fixtures.appendingPathComponent("walker-images") }
+
+    func testWalkerOnLiveInterpreters() throws {
+        try TestSupport.requireRoot()
+        for interpreter in PythonInterpreters.all {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: interpreter.path)
+            process.arguments = ["-B", TestSupport.fixtures.appendingPathComponent("python/walker_target.py").path]
+            let output = Pipe()
+            process.standardOutput = output
+            try process.run()
+            defer { process.terminate(); process.waitUntilExit() }
+            let line = output.fileHandleForReading.readLine()
+            let report = try JSONDecoder().decode(TargetReport.self, from: Data(line.utf8))
+
+            let detected = try XCTUnwrap(PythonProcessDetector().detect(pid: process.processIdentifier), interpreter.label)
+            let layout = try XCTUnwrap(detected.layout, "\(interpreter.label): \(detected.unsupportedReason ?? "")")
+            let memory = RecordingMemory(live: try ProcessMemory(pid: process.processIdentifier))
+            var image = WalkerImage(label: interpreter.label, version: detected.version!.description,
+                                    interpreterHeadAddress: detected.interpreterHeadAddress,
+                                    tid: report.tid, threadID: report.thread_id, expected: report.stack, segments: [])
+            if detected.version!.minor >= 13, let runtimeOffset = layout.runtimeInterpretersHead {
+                // The replay derives 3.13's layout from _Py_DebugOffsets.
+                _ = memory.bytes(detected.interpreterHeadAddress - UInt64(runtimeOffset), count: DebugOffsets.size313)
+            }
+            let frames = try walkAndName(image, layout: layout, memory: memory)
+            XCTAssertEqual(frames, report.stack, "\(interpreter.label): the walker's stack differs from the interpreter's")
+            if ProcessInfo.processInfo.environment["RECORD_WALKER_IMAGES"] == "1" {
+                image.segments = memory.segments()
+                try FileManager.default.createDirectory(at: Self.imageDirectory, withIntermediateDirectories: true)
+                let encoder = JSONEncoder()
+                encoder.outputFormatting = [.sortedKeys]
+                try encoder.encode(image).write(to: Self.imageDirectory.appendingPathComponent("\(interpreter.label).json"))
+            }
+        }
+    }
+
+    /// No root: layouts come from the product's tables (or, for 3.13, from
+    /// the recorded _Py_DebugOffsets), memory from the recorded image.
+    func testWalkerOnRecordedImages() throws {
+        let files = try FileManager.default.contentsOfDirectory(at: Self.imageDirectory, includingPropertiesForKeys: nil)
+            .filter { $0.pathExtension == "json" }
+        XCTAssertEqual(files.count, PythonInterpreters.all.count, "one image per interpreter in \(Self.imageDirectory.path)")
+        for file in files {
+            let image = try JSONDecoder().decode(WalkerImage.self, from: Data(contentsOf: file))
+            let memory = ImageMemory(image.segments)
+            let version = try XCTUnwrap(PythonVersion(string: image.version))
+            var layout = PythonLayoutTable.layout(for: version)
+            if layout == nil, let bytes = memory.bytes(image.interpreterHeadAddress - 632, count: DebugOffsets.size313) {
+                layout = DebugOffsets.layout313(bytes)
+            }
+            let frames = try walkAndName(image, layout: try XCTUnwrap(layout, image.label), memory: memory)
+            XCTAssertEqual(frames, image.expected, "\(image.label): replayed walk differs from the interpreter's own stack: "
+                + Self.firstDifference(frames, image.expected))
+        }
+    }
+
+    /// A fault in the middle of the chain is reported as such, not as a
+    /// shorter stack.
+    func testWalkerReportsAReadFaultInsteadOfAShortStack() throws {
+        let file = Self.imageDirectory.appendingPathComponent("3.12.json")
+        let image = try JSONDecoder().decode(WalkerImage.self, from: Data(contentsOf: file))
+        var segments = image.segments
+        segments.removeLast(segments.count / 2)
+        let layout = try XCTUnwrap(PythonLayoutTable.layout(for: PythonVersion(major: 3, minor: 12, micro: 1)))
+        let sample = walk(image, layout: layout, memory: ImageMemory(segments))
+        XCTAssertNotEqual(sample.pointee.python_status, PYRO_PYTHON_OK.rawValue)
+        sample.deallocate()
+    }
+
+    static func firstDifference(_ a: [StackEntry], _ b: [StackEntry]) -> String {
+        for (index, (x, y)) in zip(a, b).enumerated() where x != y {
+            return "frame \(index): \(x) vs \(y)"
+        }
+        return "\(a.count) vs \(b.count) frames"
+    }
+
+    // MARK: - Running the walker
+
+    private func walkAndName(_ image: WalkerImage, layout: PythonLayout, memory: MemoryReader) throws -> [StackEntry] {
+        let sample = walk(image, layout: layout, memory: memory)
+        defer { sample.deallocate() }
+        XCTAssertEqual(sample.pointee.python_status, PYRO_PYTHON_OK.rawValue, "\(image.label): walk status")
+        let count = Int(sample.pointee.python_frame_count)
+        let records: [pyro_python_frame] = withUnsafeBytes(of: &sample.pointee.python_frames) { raw in
+            Array(raw.bindMemory(to: pyro_python_frame.self).prefix(count))
+        }
+        let process = PythonProcess(pid: 0, version: PythonVersion(string: image.version), buildKind: .shared,
+                                    interpreterPath: "", layout: layout, interpreterHeadAddress: image.interpreterHeadAddress,
+                                    unsupportedReason: nil)
+        let symbolizer = PythonSymbolizer(process: process, memory: memory)
+        return records.reversed().filter { $0.code != 0 }.map { record in
+            let frame = symbolizer.frame(code: record.code, instruction: record.instruction, stamp: record.stamp)
+            return StackEntry(name: frame?.name ?? "?", file: frame?.filename ?? "?", line: frame?.line ?? -1)
+        }
+    }
+
+    private func walk(_ image: WalkerImage, layout: PythonLayout, memory: MemoryReader) -> UnsafeMutablePointer<pyro_sample> {
+        let process = PythonProcess(pid: 0, version: PythonVersion(string: image.version), buildKind: .shared,
+                                    interpreterPath: "", layout: layout, interpreterHeadAddress: image.interpreterHeadAddress,
+                                    unsupportedReason: nil)
+        var encoded = pyro_python_layout(process, layout)
+        let sample = UnsafeMutablePointer<pyro_sample>.allocate(capacity: 1)
+        sample.initialize(to: pyro_sample())
+        let box = Unmanaged.passRetained(ReaderBox(memory))
+        defer { box.release() }
+        _ = pyro_harness_walk_python(&encoded, UInt32(image.tid), image.threadID, sample, { context, destination, size, address in
+            let reader = Unmanaged<ReaderBox>.fromOpaque(context!).takeUnretainedValue().memory
+            return reader.read(address, into: UnsafeMutableRawBufferPointer(start: destination, count: Int(size))) ? 0 : -14
+        }, box.toOpaque())
+        return sample
+    }
+}
+
+private final class ReaderBox {
+    let memory: MemoryReader
+    init(_ memory: MemoryReader) { self.memory = memory }
+}
+
+struct StackEntry: Codable, Equatable, CustomStringConvertible {
+    var name: String
+    var file: String
+    var line: Int
+    var description: String { "\(name) (\(file):\(line))" }
+}
+
+private struct TargetReport: Decodable {
+    var thread_id: UInt64
+    var tid: Int32
+    var stack: [StackEntry]
+}
+
+/// A recorded memory image: the bytes the walker and symbolizer read.
+struct WalkerImage: Codable {
+    struct Segment: Codable {
+        var address: UInt64
+        var hex: String
+    }
+
+    var label: String
+    var version: String
+    var interpreterHeadAddress: UInt64
+    var tid: Int32
+    var threadID: UInt64
+    var expected: [StackEntry]
+    var segments: [Segment]
+}
+
+/// Reads a live process and remembers every byte it read.
+final class RecordingMemory: MemoryReader {
+    private let live: MemoryReader
+    private var recorded: [UInt64: UInt8] = [:]
+
+    init(live: MemoryReader) { self.live = live }
+
+    func read(_ address: UInt64, into buffer: UnsafeMutableRawBufferPointer) -> Bool {
+        guard live.read(address, into: buffer) else { return false }
+        for (offset, byte) in buffer.enumerated() { recorded[address + UInt64(offset)] = byte }
+        return true
+    }
+
+    /// Contiguous runs of recorded bytes.
+    func segments() -> [WalkerImage.Segment] {
+        var result: [WalkerImage.Segment] = []
+        var start: UInt64 = 0
+        var bytes: [UInt8] = []
+        for address in recorded.keys.sorted() {
+            if !bytes.isEmpty && address != start + UInt64(bytes.count) {
+                result.append(.init(address: start, hex: Self.hex(bytes)))
+                bytes = []
+            }
+            if bytes.isEmpty { start = address }
+            bytes.append(recorded[address]!)
+        }
+        if !bytes.isEmpty { result.append(.init(address: start, hex: Self.hex(bytes))) }
+        return result
+    }
+
+    static func hex(_ bytes: [UInt8]) -> String {
+        let digits = Array("0123456789abcdef")
+        return String(bytes.flatMap { [digits[Int($0 >> 4)], digits[Int($0 & 15)]] })
+    }
+}
+
+/// Serves reads from a recorded image; anything not recorded faults.
+final class ImageMemory: MemoryReader {
+    private let segments: [(start: UInt64, bytes: [UInt8])]
+
+    init(_ segments: [WalkerImage.Segment]) {
+        self.segments = segments.map { segment in
+            let chars = Array(segment.hex.utf8)
+            func value(_ c: UInt8) -> UInt8 { c >= 97 ? c - 87 : c - 48 }
+            let bytes = stride(from: 0, to: chars.count, by: 2).map { value(chars[$0]) << 4 | value(chars[$0 + 1]) }
+            return (segment.address, bytes)
+        }.sorted { $0.start < $1.start }
+    }
+
+    func read(_ address: UInt64, into buffer: UnsafeMutableRawBufferPointer) -> Bool {
+        guard let segment = segments.last(where: { $0.start <= address }),
+              address - segment.start + UInt64(buffer.count) <= UInt64(segment.bytes.count) else { return false }
+        let offset = Int(address - segment.start)
+        segment.bytes.withUnsafeBytes { buffer.copyMemory(from: UnsafeRawBufferPointer(rebasing: $0[offset..<offset + buffer.count])) }
+        return true
+    }
+}
+
+private extension FileHandle {
+    func readLine() -> String {
+        var data = Data()
+        while let byte = try? read(upToCount: 1), !byte.isEmpty, byte[0] != 0x0a { data.append(byte) }
+        return String(decoding: data, as: UTF8.self)
+    }
+}
