@@ -105,16 +105,16 @@ static __always_inline const struct pyro_unwind_row *find_row(__u32 start, __u32
 	return bpf_map_lookup_elem(&unwind_rows, &index);
 }
 
-static __always_inline bool push_native_frame(struct native_walk *walk)
+/* The slot is the loop's own index, not a count kept in the context: a
+ * counter the verifier can track exactly makes every iteration a new state. */
+static __always_inline bool push_native_frame(struct native_walk *walk, __u32 index)
 {
-	struct pyro_sample *sample = walk->sample;
-
-	if (walk->count >= PYRO_MAX_USER_FRAMES) {
+	if (index >= PYRO_MAX_USER_FRAMES) {
 		walk->status = PYRO_NATIVE_DEPTH;
 		return false;
 	}
-	sample->user_stack[walk->count & (PYRO_MAX_USER_FRAMES - 1)] = walk->pc;
-	walk->count++;
+	walk->sample->user_stack[index & (PYRO_MAX_USER_FRAMES - 1)] = walk->pc;
+	walk->count = index + 1;
 	return true;
 }
 
@@ -139,7 +139,7 @@ static long unwind_one_frame(__u32 index, struct native_walk *walk)
 	__u64 cfa, lookup_pc, return_address;
 	int found;
 
-	if (!push_native_frame(walk))
+	if (!push_native_frame(walk, index))
 		return 1;
 	process = walk->process;
 	found = find_mapping(process, walk->pc);
@@ -202,24 +202,18 @@ stop:
 	return 1;
 }
 
-/* Fills sample->user_stack from CFI if the loader gave this process tables;
- * returns false to let the caller fall back to bpf_get_stack. */
-static __always_inline bool unwind_native_stack(struct pyro_sample *sample, struct task_struct *task,
-						__u32 tgid)
+/* Walks the user stack from these registers with the process's tables,
+ * filling sample->user_stack and native_status. Free of kernel types, so
+ * the host test harness runs it too. */
+static __always_inline void unwind_native_from(struct pyro_sample *sample,
+					       const struct pyro_unwind_process *process,
+					       __u64 pc, __u64 sp, __u64 bp)
 {
-	struct native_walk walk = { .sample = sample, .status = PYRO_NATIVE_NO_CFI };
-	struct pt_regs *regs;
+	struct native_walk walk = {
+		.process = process, .sample = sample, .pc = pc, .sp = sp, .bp = bp,
+		.status = PYRO_NATIVE_NO_CFI,
+	};
 
-	walk.process = bpf_map_lookup_elem(&unwind_processes, &tgid);
-	if (!walk.process)
-		return false;
-	/* The user registers, also when the sample interrupted the kernel. */
-	regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
-	if (!regs)
-		return false;
-	walk.pc = BPF_CORE_READ(regs, ip);
-	walk.sp = BPF_CORE_READ(regs, sp);
-	walk.bp = BPF_CORE_READ(regs, bp);
 	bpf_loop(PYRO_MAX_USER_FRAMES, unwind_one_frame, &walk, 0);
 	if (!walk.done && walk.status != PYRO_NATIVE_DEPTH)
 		walk.status = PYRO_NATIVE_DEPTH;
@@ -242,7 +236,26 @@ static __always_inline bool unwind_native_stack(struct pyro_sample *sample, stru
 		count_stat(PYRO_STAT_UNWIND_UNSUPPORTED_RULE);
 		break;
 	}
+}
+
+#ifndef PYRO_HOST_HARNESS
+/* Fills sample->user_stack from CFI if the loader gave this process tables;
+ * returns false to let the caller fall back to bpf_get_stack. */
+static __always_inline bool unwind_native_stack(struct pyro_sample *sample, __u32 tgid)
+{
+	const struct pyro_unwind_process *process = bpf_map_lookup_elem(&unwind_processes, &tgid);
+	struct pt_regs *regs;
+
+	if (!process)
+		return false;
+	/* The user registers, also when the sample interrupted the kernel. */
+	regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+	if (!regs)
+		return false;
+	unwind_native_from(sample, process, BPF_CORE_READ(regs, ip), BPF_CORE_READ(regs, sp),
+			   BPF_CORE_READ(regs, bp));
 	return true;
 }
+#endif
 
 #endif

@@ -101,7 +101,7 @@ int pyro_sample_cpu(struct bpf_perf_event_data *ctx)
 
 	/* Kernel threads have no user half; that is not an error. */
 	sample->native_status = PYRO_NATIVE_FRAME_POINTERS;
-	if (BPF_CORE_READ(task, mm) && unwind_native_stack(sample, task, tgid)) {
+	if (BPF_CORE_READ(task, mm) && unwind_native_stack(sample, tgid)) {
 		/* unwound from CFI */
 	} else if (BPF_CORE_READ(task, mm)) {
 		sample->user_stack_bytes = bpf_get_stack(ctx, sample->user_stack,

@@ -1,5 +1,6 @@
-/* Stand-ins for the few BPF helpers and map operations the walker uses. The
- * walker's own code is included unchanged. */
+/* Stand-ins for the few BPF helpers and map operations the walkers use. The
+ * walkers' own code is included unchanged. */
+#define PYRO_HOST_HARNESS 1
 #include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -18,6 +19,8 @@
 static pyro_harness_reader harness_reader;
 static void *harness_context;
 static const struct pyro_python_layout *harness_layout;
+static const struct pyro_unwind_row *harness_rows;
+static __u32 harness_row_count;
 
 static long bpf_probe_read_user(void *destination, __u32 size, const void *source)
 {
@@ -64,12 +67,16 @@ static long bpf_map_delete_elem(void *map, const void *key)
 }
 
 #include "../../bpf/python_walker.bpf.h"
+#include "../../bpf/native_unwinder.bpf.h"
 
 static void *bpf_map_lookup_elem(void *map, const void *key)
 {
-	(void)key;
 	if (map == (void *)&python_layouts)
 		return (void *)harness_layout;
+	if (map == (void *)&unwind_rows) {
+		__u32 index = *(const __u32 *)key;
+		return index < harness_row_count ? (void *)&harness_rows[index] : NULL;
+	}
 	return NULL;
 }
 
@@ -80,4 +87,16 @@ uint32_t pyro_harness_walk_python(const struct pyro_python_layout *layout, uint3
 	harness_context = context;
 	harness_layout = layout;
 	return walk_python_stack(sample, 1, tid, thread_id);
+}
+
+uint32_t pyro_harness_unwind_native(const struct pyro_unwind_process *process, const struct pyro_unwind_row *rows,
+				    uint32_t row_count, uint64_t pc, uint64_t sp, uint64_t bp, struct pyro_sample *sample,
+				    pyro_harness_reader reader, void *context)
+{
+	harness_reader = reader;
+	harness_context = context;
+	harness_rows = rows;
+	harness_row_count = row_count;
+	unwind_native_from(sample, process, pc, sp, bp);
+	return sample->user_stack_bytes / 8;
 }

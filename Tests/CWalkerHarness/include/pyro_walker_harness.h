@@ -1,6 +1,7 @@
-/* The BPF Python walker (bpf/python_walker.bpf.h), compiled for the host so
- * tests can run the very same code against a live process or a recorded
- * memory image, without root and without loading anything into a kernel. */
+/* The BPF walkers (bpf/python_walker.bpf.h, bpf/native_unwinder.bpf.h),
+ * compiled for the host so tests can run the very same code against a live
+ * process or recorded memory, without root and without loading anything
+ * into a kernel. */
 #ifndef PYRO_WALKER_HARNESS_H
 #define PYRO_WALKER_HARNESS_H
 
@@ -8,6 +9,8 @@
 
 struct pyro_python_layout;
 struct pyro_sample;
+struct pyro_unwind_process;
+struct pyro_unwind_row;
 
 /* Reads `size` bytes at `address` of the walked process into `destination`;
  * returns 0, or a negative errno as bpf_probe_read_user does. */
@@ -17,5 +20,12 @@ typedef long (*pyro_harness_reader)(void *context, void *destination, uint32_t s
  * status and frames are in `sample`. */
 uint32_t pyro_harness_walk_python(const struct pyro_python_layout *layout, uint32_t tid, uint64_t thread_id,
 				  struct pyro_sample *sample, pyro_harness_reader reader, void *context);
+
+/* Runs the CFI unwinder from these registers over `rows` (the process's
+ * mappings index into them). Returns the number of frames; the status and
+ * pcs are in `sample`. */
+uint32_t pyro_harness_unwind_native(const struct pyro_unwind_process *process, const struct pyro_unwind_row *rows,
+				    uint32_t row_count, uint64_t pc, uint64_t sp, uint64_t bp, struct pyro_sample *sample,
+				    pyro_harness_reader reader, void *context);
 
 #endif

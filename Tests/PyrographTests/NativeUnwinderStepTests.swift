@@ -1,0 +1,126 @@
+import CPyrograph
+import CWalkerHarness
+import Foundation
+import NativeUnwinding
+import ProcessInspection
+import Symbolization
+import XCTest
+
+/// The BPF unwinder's own code, compiled for the host, unwinding a stack a
+/// program built without frame pointers recorded of itself: its registers,
+/// the stack above them and its memory map. No root, no kernel.
+final class NativeUnwinderStepTests: XCTestCase {
+    struct RecordedStack {
+        var pc: UInt64, sp: UInt64, bp: UInt64
+        var stackStart: UInt64
+        var stack: [UInt8]
+        var mappings: [MemoryMapping]
+    }
+
+    func testUnwindsAProgramWithoutFramePointersToStart() throws {
+        let recorded = try recordStack()
+        let (process, rows, files) = try tables(for: recorded.mappings)
+        let (pcs, status) = unwind(recorded, process: process, rows: rows)
+        let names = pcs.enumerated().map { index, pc in Self.name(pc, isReturn: index > 0, files: files) }
+        XCTAssertEqual(status, PYRO_NATIVE_COMPLETE.rawValue, "walk ended early: \(names)")
+        XCTAssertEqual(Array(names.prefix(4)), ["inner", "middle", "outer", "main"], "\(names)")
+        XCTAssertEqual(names.last, "_start", "\(names)")
+        XCTAssertTrue(names.contains("__libc_start_main"), "\(names)")
+    }
+
+    /// Without tables for the program, the walk cannot pass its first frame
+    /// (no frame pointers to fall back on), and says so.
+    func testWithoutCFIItStopsAndSaysWhy() throws {
+        let recorded = try recordStack()
+        let (process, rows, _) = try tables(for: recorded.mappings, omitting: "self_dump")
+        let (pcs, status) = unwind(recorded, process: process, rows: rows)
+        XCTAssertLessThanOrEqual(pcs.count, 2)
+        XCTAssertNotEqual(status, PYRO_NATIVE_COMPLETE.rawValue)
+    }
+
+    // MARK: - Recording and replaying
+
+    private func recordStack() throws -> RecordedStack {
+        let directory = try TestSupport.temporaryDirectory()
+        let binary = directory.appendingPathComponent("self_dump")
+        let compiled = try TestSupport.run("/usr/bin/gcc", ["-O2", "-fomit-frame-pointer", "-o", binary.path,
+                                                            TestSupport.fixtures.appendingPathComponent("native/self_dump.c").path])
+        XCTAssertEqual(compiled.status, 0, compiled.stderr)
+        let dump = directory.appendingPathComponent("stack.bin")
+        let ran = try TestSupport.run(binary.path, [dump.path])
+        XCTAssertEqual(ran.status, 0, ran.stderr)
+        let bytes = [UInt8](try Data(contentsOf: dump))
+        func word(_ index: Int) -> UInt64 { bytes.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: index * 8, as: UInt64.self) } }
+        let length = Int(word(4))
+        let stack = Array(bytes[40..<40 + length])
+        let maps = String(decoding: bytes[(40 + length)...], as: UTF8.self)
+        return RecordedStack(pc: word(0), sp: word(1), bp: word(2), stackStart: word(3), stack: stack,
+                             mappings: maps.split(separator: "\n").compactMap(MemoryMapping.init(line:)))
+    }
+
+    /// The loader's work for one process, done by hand: compile each
+    /// executable file's CFI, concatenate, and list the mappings.
+    private func tables(for mappings: [MemoryMapping], omitting omitted: String? = nil) throws
+        -> (UnsafeMutablePointer<pyro_unwind_process>, [pyro_unwind_row], [(MemoryMapping, ELFFile, UInt64)]) {
+        var rows: [pyro_unwind_row] = []
+        var entries: [pyro_unwind_mapping] = []
+        var files: [(MemoryMapping, ELFFile, UInt64)] = []
+        for mapping in mappings where mapping.isExecutable && mapping.isFileBacked {
+            let first = mappings.filter { $0.fileKey == mapping.fileKey }.map(\.start).min()!
+            let bias = first &- (try ELFFile.lowestLoadAddress(path: mapping.path) & ~0xfff)
+            files.append((mapping, try ELFFile(path: mapping.path), bias))
+            var table: [pyro_unwind_row] = []
+            if omitted.map({ !mapping.path.hasSuffix($0) }) ?? true {
+                table = try UnwindTable.compile(elfPath: mapping.path).rows
+            }
+            entries.append(pyro_unwind_mapping(start: mapping.start, end: mapping.end, bias: bias,
+                                               table_start: UInt32(rows.count), table_count: UInt32(table.count)))
+            rows += table
+        }
+        let process = UnsafeMutablePointer<pyro_unwind_process>.allocate(capacity: 1)
+        process.initialize(to: pyro_unwind_process())
+        process.pointee.count = UInt32(entries.count)
+        withUnsafeMutableBytes(of: &process.pointee.mappings) { raw in
+            for (index, entry) in entries.sorted(by: { $0.start < $1.start }).enumerated() {
+                raw.bindMemory(to: pyro_unwind_mapping.self)[index] = entry
+            }
+        }
+        return (process, rows, files)
+    }
+
+    private func unwind(_ recorded: RecordedStack, process: UnsafeMutablePointer<pyro_unwind_process>,
+                        rows: [pyro_unwind_row]) -> ([UInt64], UInt32) {
+        let sample = UnsafeMutablePointer<pyro_sample>.allocate(capacity: 1)
+        sample.initialize(to: pyro_sample())
+        defer { sample.deallocate(); process.deallocate() }
+        let stack = StackBox(start: recorded.stackStart, bytes: recorded.stack)
+        let context = Unmanaged.passRetained(stack)
+        defer { context.release() }
+        let count = rows.withUnsafeBufferPointer { buffer in
+            pyro_harness_unwind_native(process, buffer.baseAddress, UInt32(buffer.count), recorded.pc, recorded.sp,
+                                       recorded.bp, sample, { context, destination, size, address in
+                let stack = Unmanaged<StackBox>.fromOpaque(context!).takeUnretainedValue()
+                guard address >= stack.start, address - stack.start + UInt64(size) <= UInt64(stack.bytes.count) else { return -14 }
+                let offset = Int(address - stack.start)
+                stack.bytes.withUnsafeBytes { destination!.copyMemory(from: $0.baseAddress! + offset, byteCount: Int(size)) }
+                return 0
+            }, context.toOpaque())
+        }
+        let pcs = withUnsafeBytes(of: &sample.pointee.user_stack) { raw in
+            Array(raw.bindMemory(to: UInt64.self).prefix(Int(count)))
+        }
+        return (pcs, sample.pointee.native_status)
+    }
+
+    static func name(_ pc: UInt64, isReturn: Bool, files: [(MemoryMapping, ELFFile, UInt64)]) -> String {
+        let lookup = isReturn ? pc - 1 : pc
+        guard let (mapping, file, bias) = files.first(where: { $0.0.contains(lookup) }) else { return "?" }
+        return file.symbols.lookup(lookup - bias)?.symbol.name ?? "\((mapping.path as NSString).lastPathComponent)+0x\(String(lookup - bias, radix: 16))"
+    }
+}
+
+private final class StackBox {
+    let start: UInt64
+    let bytes: [UInt8]
+    init(start: UInt64, bytes: [UInt8]) { self.start = start; self.bytes = bytes }
+}
