@@ -1,6 +1,7 @@
 import CPyrograph
 import Glibc
 import ProcessInspection
+import Symbolization
 
 /// What the table compiler needs from one x86_64 ELF file: its CFI
 /// sections with their addresses, the bases of relative pointer encodings,
@@ -12,14 +13,14 @@ struct ELFUnwindSource {
     var executableRanges: [Range<UInt64>] = []
 
     init(path: String) throws {
-        pyro_elf_init()
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw SystemError("open", path: path) }
-        defer { close(fd) }
-        guard let elf = elf_begin(fd, ELF_C_READ_MMAP, nil), elf_kind(elf) == ELF_K_ELF else {
-            throw UnwindTableError.notELF(path: path, reason: String(cString: elf_errmsg(-1)))
+        do {
+            self = try ELFFile.withELF(path: path) { try ELFUnwindSource(path: path, elf: $0) }
+        } catch let SymbolizationError.notELF(path, reason) {
+            throw UnwindTableError.notELF(path: path, reason: reason)
         }
-        defer { elf_end(elf) }
+    }
+
+    private init(path: String, elf: OpaquePointer) throws {
         var header = GElf_Ehdr()
         guard gelf_getehdr(elf, &header) != nil else {
             throw UnwindTableError.notELF(path: path, reason: String(cString: elf_errmsg(-1)))

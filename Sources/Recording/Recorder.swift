@@ -74,15 +74,15 @@ public final class Recorder {
         for pid in options.pids { try sampler.addTarget(pid: pid) }
         python = PythonTracker(sampler: sampler, targetsPython: !explicitTargets && !options.allProcesses,
                                excluding: [getpid()])
-        // Processes known before sampling get their tables before it starts.
-        python.onDetected = { [unowned self] pid in self.unwinder.prepareNow(pid) }
+        // Tables are compiled off the sampling path; processes named with -p
+        // get theirs before sampling starts, so their first samples unwind too.
+        python.onDetected = { [unowned self] pid in self.unwinder.prepare(pid, now: self.clock.elapsed) }
         if options.pids.isEmpty && options.command.isEmpty {
             python.scanAll()
         } else {
             python.inspect(pids: options.pids)
         }
         for pid in options.pids { unwinder.prepareNow(pid) }
-        python.onDetected = { [unowned self] pid in self.unwinder.prepare(pid, now: self.clock.elapsed) }
         let reader = try RingBufferReader(mapFD: sampler.eventsMapFD) { [unowned self] bytes in
             self.handle(RingBufferRecord(bytes))
         }

@@ -19,17 +19,10 @@ public struct ELFFile: Sendable {
     public let buildID: String?
 
     public init(path: String) throws {
-        pyro_elf_init()
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw SystemError("open", path: path) }
-        defer { close(fd) }
-        guard let elf = elf_begin(fd, ELF_C_READ_MMAP, nil) else {
-            throw SymbolizationError.notELF(path: path, reason: String(cString: elf_errmsg(-1)))
-        }
-        defer { elf_end(elf) }
-        guard elf_kind(elf) == ELF_K_ELF else {
-            throw SymbolizationError.notELF(path: path, reason: "not an ELF object")
-        }
+        self = try ELFFile.withELF(path: path) { try ELFFile(path: path, elf: $0) }
+    }
+
+    private init(path: String, elf: OpaquePointer) throws {
         self.path = path
         self.segments = ELFFile.readSegments(elf)
         var collected: [SymbolTable.Symbol] = []
@@ -177,7 +170,8 @@ extension ELFFile {
         }
     }
 
-    static func withELF<T>(path: String, _ body: (OpaquePointer) throws -> T) throws -> T {
+    /// Runs `body` with the file open in libelf; the one place files are opened.
+    public static func withELF<T>(path: String, _ body: (OpaquePointer) throws -> T) throws -> T {
         pyro_elf_init()
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw SystemError("open", path: path) }

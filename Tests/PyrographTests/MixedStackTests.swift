@@ -15,8 +15,10 @@ final class MixedStackTests: XCTestCase {
         var report: [String] = []
         for interpreter in PythonInterpreters.all {
             let processes = try Self.modes.map { mode in
+                // Runs until terminated: a slow start on a loaded machine must
+                // not end the workload before the recording begins.
                 try Process.run(URL(fileURLWithPath: interpreter.path),
-                                arguments: [mixedScript, mode, "4", library.path])
+                                arguments: [mixedScript, mode, "600", library.path])
             }
             defer { processes.forEach { if $0.isRunning { $0.terminate() } } }
             usleep(600_000)
@@ -26,7 +28,7 @@ final class MixedStackTests: XCTestCase {
                 + processes.flatMap { ["-p", String($0.processIdentifier)] }
             let result = try TestSupport.run(try TestSupport.pyrographBinary(), arguments)
             XCTAssertEqual(result.status, 0, result.stderr)
-            processes.forEach { $0.waitUntilExit() }
+            processes.forEach { $0.terminate(); $0.waitUntilExit() }
             let profile = FoldedProfile(text: try String(contentsOf: output, encoding: .utf8))
             for (mode, process) in zip(Self.modes, processes) {
                 let stacks = profile.stacks.filter { $0.frames.first?.hasSuffix("(\(process.processIdentifier))") == true }
