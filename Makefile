@@ -2,7 +2,7 @@
 # Every target installs what it needs first (`make deps`), so each works on a
 # fresh Debian machine by itself. V=1 shows the commands.
 .DELETE_ON_ERROR:
-.PHONY: all deps build bpf test unit-test profile install clean
+.PHONY: all deps build bpf test unit-test profile install clean bench bench-smoke
 
 SHELL := /bin/bash
 PREFIX ?= /usr/local
@@ -79,3 +79,15 @@ install: build
 
 clean:
 	rm -rf .build $(GENERATED)
+
+# Benchmarks (bench/README.md): pyrograph against a pinned py-spy, installed
+# into bench/.venv, on fixed workloads. Writes bench/results/latest.md and
+# latest.json and prints the table; about 15 minutes on 2 cores.
+# BENCH_REPS=N sets the rounds of the slowdown runs (default 3).
+bench: build
+	$(Q)PYROGRAPH_BIN=$(abspath $(BINARY)) $(if $(BENCH_REPS),BENCH_REPS=$(BENCH_REPS)) bench/run
+
+# Seconds: tiny workloads, pyrograph only; checks that the suite runs and
+# writes bench/results/smoke.md and smoke.json.
+bench-smoke: build
+	$(Q)PYROGRAPH_BIN=$(abspath $(BINARY)) bench/run --smoke

@@ -1,0 +1,1 @@
+"""pyrograph's benchmark suite: pyrograph against py-spy on fixed workloads."""
