@@ -69,7 +69,7 @@ build: $(SKELETON)
 # are run as root against the release binary.
 test: build
 	$(Q)PYROGRAPH_BIN=$(abspath $(BINARY)) PYROGRAPH_BPF_OBJECT=$(abspath $(BPF_OUT)/pyrograph.bpf.o) \
-		swift test
+		swift test --disable-swift-testing
 
 profile: build
 	$(Q)$(BINARY) record -d 10 -o profile.svg
