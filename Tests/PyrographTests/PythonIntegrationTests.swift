@@ -399,13 +399,24 @@ final class PythonIntegrationTests: XCTestCase {
                 continue
             }
             let withPython = process.filter { !$0.python.isEmpty }
+            // Samples without Python frames must fit in the process's first
+            // second (start-up, then discovery); counted against its own
+            // samples, so the VM's sampling efficiency under contention
+            // does not enter.
             let firstSecond = cpuSeconds(report.processCpuTimeline, at: run.startedAt.timeIntervalSince1970 + 1)
-            let cpu = cpuSeconds(report.processCpuTimeline, at: end) - firstSecond
-            let expected = Double(frequency) * cpu
-            XCTAssertGreaterThanOrEqual(Double(withPython.total), 0.8 * expected, """
-                \(python): \(withPython.total) samples of pid \(report.pid) have Python frames; expected at least 80% of \
-                \(Int(expected)) (\(frequency) Hz x \(format(cpu)) s of CPU after its first second, \
-                \(format(report.processCpuSeconds)) s in all); \(process.total) samples in all; pyrograph said:
+            let withoutPython = process.total - withPython.total
+            let allowed = 1.2 * Double(frequency) * firstSecond + 10
+            XCTAssertLessThanOrEqual(Double(withoutPython), allowed, """
+                \(python): \(withoutPython) of \(process.total) samples of pid \(report.pid) lack Python frames; at most \
+                \(Int(allowed)) fit in its first second (\(format(firstSecond)) s of CPU then); pyrograph said:
+                \(recording.stderr)
+                """)
+            // Until it is found, a new process is filtered out in the kernel;
+            // after its first second it must be sampled.
+            let sampled = Double(frequency) * (cpuSeconds(report.processCpuTimeline, at: end) - firstSecond)
+            XCTAssertGreaterThanOrEqual(Double(withPython.total), 0.5 * sampled, """
+                \(python): \(withPython.total) samples of pid \(report.pid) with Python frames, for \(Int(sampled)) \
+                expected from its CPU time after its first second; pyrograph said:
                 \(recording.stderr)
                 """)
             XCTAssertGreaterThan(Double(withPython.total), 0.5 * Double(process.total), """
