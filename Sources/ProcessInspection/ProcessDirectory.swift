@@ -55,20 +55,6 @@ public struct ProcessDirectory: Sendable {
         "\(path)/root\(processPath)"
     }
 
-    /// Start time in clock ticks since boot; with the pid it identifies a
-    /// process across pid reuse.
-    public func startTime() throws -> UInt64 {
-        let stat = try FileReader.string("\(path)/stat")
-        // comm may contain spaces and parentheses: fields start after the last ')'.
-        guard let close = stat.lastIndex(of: ")") else { throw SystemError("parse", path: "\(path)/stat", errno: EINVAL) }
-        let fields = stat[stat.index(after: close)...].split(separator: " ")
-        // Field 22 of stat(5) is starttime; fields here start at field 3.
-        guard fields.count > 19, let start = UInt64(fields[19]) else {
-            throw SystemError("parse", path: "\(path)/stat", errno: EINVAL)
-        }
-        return start
-    }
-
     public static func allPIDs(procRoot: String = "/proc") throws -> [Int32] {
         try numericEntries(of: procRoot)
     }

@@ -12,7 +12,6 @@ final class PythonTracker {
     struct Entry {
         var process: PythonProcess
         var symbolizer: PythonSymbolizer
-        var startTime: UInt64?
     }
 
     private let sampler: Sampler
@@ -26,7 +25,6 @@ final class PythonTracker {
     private var notPython: Set<Int32> = []
     private var pendingChecks: [Int32: [Double]] = [:]
     private(set) var unsupported: [Int32: PythonProcess] = [:]
-    private(set) var everSeen: [Int32: PythonProcess] = [:]
     /// Called with each newly supported interpreter's pid.
     var onDetected: ((Int32) -> Void)?
 
@@ -107,7 +105,6 @@ final class PythonTracker {
             notPython.insert(pid)
             return nil
         }
-        everSeen[pid] = process
         guard process.isSupported, let layout = process.layout else {
             unsupported[pid] = process
             return nil
@@ -120,8 +117,7 @@ final class PythonTracker {
             return nil
         }
         let entry = Entry(process: process,
-                          symbolizer: PythonSymbolizer(process: process, memory: try? ProcessMemory(pid: pid)),
-                          startTime: try? ProcessDirectory(pid: pid).startTime())
+                          symbolizer: PythonSymbolizer(process: process, memory: try? ProcessMemory(pid: pid)))
         entries[pid] = entry
         onDetected?(pid)
         return entry

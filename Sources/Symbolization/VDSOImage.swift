@@ -8,7 +8,7 @@ import ProcessInspection
 public enum VDSOImage {
     private static var cachedPath: String?
     private static var attempted = false
-    private static let lock = NSLockLike()
+    private static let lock = PthreadMutex()
 
     /// A path to a copy of the vDSO, or nil if it could not be read.
     public static func path(from process: ProcessDirectory, mapping: MemoryMapping) -> String? {
@@ -37,7 +37,7 @@ public enum VDSOImage {
 }
 
 /// A pthread mutex, for the little shared state outside the main thread.
-final class NSLockLike {
+final class PthreadMutex {
     private var mutex = pthread_mutex_t()
 
     init() { pthread_mutex_init(&mutex, nil) }
