@@ -150,7 +150,9 @@ struct RecordCommand: ParsableCommand {
             }
         }
         if result.profile.isEmpty {
-            lines.append("  warning: no samples were recorded: the profiled processes did not run on a CPU while sampling")
+            let scope = !pids.isEmpty || !command.isEmpty || all ? "the profiled processes"
+                : "no Python process (use --all to profile every process)"
+            lines.append("  warning: no samples were recorded: \(scope) ran on a CPU while sampling")
         }
         lines.append("  wrote \(output) (\(format.rawValue))")
         fputs(lines.joined(separator: "\n") + "\n", stderr)
