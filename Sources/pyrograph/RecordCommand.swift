@@ -150,9 +150,9 @@ struct RecordCommand: ParsableCommand {
             }
         }
         if result.profile.isEmpty {
-            let scope = !pids.isEmpty || !command.isEmpty || all ? "the profiled processes"
-                : "no Python process (use --all to profile every process)"
-            lines.append("  warning: no samples were recorded: \(scope) ran on a CPU while sampling")
+            lines.append(!pids.isEmpty || !command.isEmpty || all
+                ? "  warning: no samples were recorded: the profiled processes did not run on a CPU while sampling"
+                : "  warning: no samples were recorded: no Python process ran on a CPU while sampling (--all profiles every process)")
         }
         lines.append("  wrote \(output) (\(format.rawValue))")
         fputs(lines.joined(separator: "\n") + "\n", stderr)
