@@ -32,6 +32,9 @@ struct native_walk {
 	__u32 count;
 	__u32 status;
 	bool done;
+	/* The pc came from a signal frame: the interrupted instruction itself,
+	 * not a return address, so it is looked up as it is. */
+	bool exact_pc;
 };
 
 /* Binary searches run as bpf_loop callbacks: written as plain loops, their
@@ -150,14 +153,32 @@ static long unwind_one_frame(__u32 index, struct native_walk *walk)
 		goto no_mapping;
 
 	/* A return address can point just past a call at a function's end. */
-	lookup_pc = index == 0 ? walk->pc : walk->pc - 1;
+	lookup_pc = index == 0 || walk->exact_pc ? walk->pc : walk->pc - 1;
+	walk->exact_pc = false;
 	row = mapping->table_count ? find_row(mapping->table_start, mapping->table_count,
 					       (__u32)(lookup_pc - mapping->bias)) : NULL;
 	if (!row || row->cfa_rule == PYRO_CFA_NONE) {
-		if (!frame_pointer_step(walk)) {
+		/* A zero pc read through rbp says nothing about reaching the
+		 * outermost frame: only CFI marks that. */
+		if (!frame_pointer_step(walk) || !walk->pc) {
 			walk->status = PYRO_NATIVE_NO_CFI;
 			goto stop;
 		}
+		goto next;
+	}
+	if (row->flags & PYRO_ROW_SIGNAL_FRAME) {
+		/* sp is the ucontext: uc_mcontext at 40, then the kernel's
+		 * sigcontext, whose words 10, 15 and 16 are rbp, rsp and rip. */
+		__u64 saved[7];
+
+		if (bpf_probe_read_user(saved, sizeof(saved), (const void *)(walk->sp + 120))) {
+			walk->status = PYRO_NATIVE_READ_FAULT;
+			goto stop;
+		}
+		walk->bp = saved[0];
+		walk->sp = saved[5];
+		walk->pc = saved[6];
+		walk->exact_pc = true;
 		goto next;
 	}
 	switch (row->cfa_rule) {

@@ -3,13 +3,13 @@ import CPyrograph
 extension pyro_unwind_row {
     init(pc: UInt32, cfa: pyro_cfa_rule, cfaOffset: Int16 = 0, rbp: pyro_rbp_rule = PYRO_RBP_SAME, rbpOffset: Int16 = 0) {
         self.init(pc: pc, cfa_rule: UInt8(cfa.rawValue), rbp_rule: UInt8(rbp.rawValue),
-                  cfa_offset: cfaOffset, rbp_offset: rbpOffset, reserved: 0)
+                  cfa_offset: cfaOffset, rbp_offset: rbpOffset, flags: 0)
     }
 
     /// The same rules, whatever the pc.
     func hasSameRules(as other: pyro_unwind_row) -> Bool {
         cfa_rule == other.cfa_rule && rbp_rule == other.rbp_rule
-            && cfa_offset == other.cfa_offset && rbp_offset == other.rbp_offset
+            && cfa_offset == other.cfa_offset && rbp_offset == other.rbp_offset && flags == other.flags
     }
 }
 

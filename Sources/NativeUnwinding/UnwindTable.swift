@@ -97,8 +97,13 @@ public struct UnwindTable: Sendable {
                 statistics.malformedFDEs += 1
                 cfiRows = [CFIRow(address: fde.initialLocation, cfa: .undefined, rbp: .unspecified, returnAddress: .unspecified)]
             }
+            // A signal trampoline's CFA is an expression over the ucontext;
+            // the unwinder reads that ucontext directly instead.
+            let isSignalFrame = entry.interpreter?.cie.isSignalFrame ?? false
             for cfiRow in cfiRows {
-                append(UnwindRowCompiler.compile(cfiRow, pc: UInt32(cfiRow.address)))
+                var row = UnwindRowCompiler.compile(cfiRow, pc: UInt32(cfiRow.address))
+                if isSignalFrame { row.flags |= UInt16(PYRO_ROW_SIGNAL_FRAME) }
+                append(row)
             }
             let nextStart = index + 1 < kept.count ? kept[index + 1].fde.initialLocation : nil
             if nextStart != fde.endLocation {

@@ -73,8 +73,9 @@ final class PythonTracker {
             guard let next = times.first, next <= now else { continue }
             let remaining = Array(times.dropFirst())
             let attempts = PythonTracker.execRetryDelays.count - remaining.count
-            // No interpreter mapped well after the loader ran: not Python.
-            let givenUp = notPython.contains(pid) && attempts >= 6
+            // No interpreter mapped well after the loader ran, and not a
+            // python executable (whose loader may just be slow): not Python.
+            let givenUp = notPython.contains(pid) && attempts >= 6 && !PythonTracker.isPythonExecutable(pid)
             if inspect(pid, force: true) != nil || remaining.isEmpty || givenUp {
                 pendingChecks.removeValue(forKey: pid)
             } else {
@@ -90,6 +91,11 @@ final class PythonTracker {
         if let entry = retired[pid] { return entry.symbolizer }
         if sampleHasPython { return inspect(pid, force: true)?.symbolizer }
         return nil
+    }
+
+    static func isPythonExecutable(_ pid: Int32) -> Bool {
+        guard let exe = try? ProcessDirectory(pid: pid).executablePath() else { return false }
+        return exe.split(separator: "/").last?.hasPrefix("python") ?? false
     }
 
     var symbolizers: [PythonSymbolizer] {

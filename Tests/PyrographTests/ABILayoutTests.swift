@@ -75,7 +75,7 @@ final class ABILayoutTests: XCTestCase {
             "rbp_rule": member(\pyro_unwind_row.rbp_rule),
             "cfa_offset": member(\pyro_unwind_row.cfa_offset),
             "rbp_offset": member(\pyro_unwind_row.rbp_offset),
-            "reserved": member(\pyro_unwind_row.reserved),
+            "flags": member(\pyro_unwind_row.flags),
         ]),
         "pyro_unwind_mapping": layout(pyro_unwind_mapping.self, [
             "start": member(\pyro_unwind_mapping.start),

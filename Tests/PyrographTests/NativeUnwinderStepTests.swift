@@ -23,9 +23,25 @@ final class NativeUnwinderStepTests: XCTestCase {
         let (pcs, status) = unwind(recorded, process: process, rows: rows)
         let names = pcs.enumerated().map { index, pc in Self.name(pc, isReturn: index > 0, files: files) }
         XCTAssertEqual(status, PYRO_NATIVE_COMPLETE.rawValue, "walk ended early: \(names)")
-        XCTAssertEqual(Array(names.prefix(4)), ["inner", "middle", "outer", "main"], "\(names)")
+        XCTAssertEqual(Array(names.prefix(5)), ["record_here", "inner", "middle", "outer", "main"], "\(names)")
         XCTAssertEqual(names.last, "_start", "\(names)")
         XCTAssertTrue(names.contains("__libc_start_main"), "\(names)")
+    }
+
+    /// From a signal handler, through the kernel's signal frame (glibc's
+    /// __restore_rt), back to the interrupted code and on to _start.
+    func testUnwindsThroughASignalFrame() throws {
+        let recorded = try recordStack(throughSignal: true)
+        let (process, rows, files) = try tables(for: recorded.mappings)
+        let (pcs, status) = unwind(recorded, process: process, rows: rows)
+        // After a signal frame the pc is the interrupted instruction, not a
+        // return address; naming it one byte early is harmless here.
+        let names = pcs.enumerated().map { index, pc in Self.name(pc, isReturn: index > 0, files: files) }
+        XCTAssertEqual(status, PYRO_NATIVE_COMPLETE.rawValue, "walk ended early: \(names)")
+        XCTAssertEqual(Array(names.prefix(2)), ["record_here", "on_signal"], "\(names)")
+        let innerIndex = try XCTUnwrap(names.firstIndex(of: "inner"), "\(names)")
+        XCTAssertEqual(Array(names[innerIndex...].prefix(4)), ["inner", "middle", "outer", "main"], "\(names)")
+        XCTAssertEqual(names.last, "_start", "\(names)")
     }
 
     /// Without tables for the program, the walk cannot pass its first frame
@@ -40,14 +56,14 @@ final class NativeUnwinderStepTests: XCTestCase {
 
     // MARK: - Recording and replaying
 
-    private func recordStack() throws -> RecordedStack {
+    private func recordStack(throughSignal: Bool = false) throws -> RecordedStack {
         let directory = try TestSupport.temporaryDirectory()
         let binary = directory.appendingPathComponent("self_dump")
         let compiled = try TestSupport.run("/usr/bin/gcc", ["-O2", "-fomit-frame-pointer", "-o", binary.path,
                                                             TestSupport.fixtures.appendingPathComponent("native/self_dump.c").path])
         XCTAssertEqual(compiled.status, 0, compiled.stderr)
         let dump = directory.appendingPathComponent("stack.bin")
-        let ran = try TestSupport.run(binary.path, [dump.path])
+        let ran = try TestSupport.run(binary.path, [dump.path] + (throughSignal ? ["signal"] : []))
         XCTAssertEqual(ran.status, 0, ran.stderr)
         let bytes = [UInt8](try Data(contentsOf: dump))
         func word(_ index: Int) -> UInt64 { bytes.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: index * 8, as: UInt64.self) } }

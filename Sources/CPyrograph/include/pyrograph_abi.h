@@ -93,13 +93,17 @@ enum pyro_rbp_rule {
 	PYRO_RBP_UNDEFINED = 2,
 };
 
+/* The row lies in a signal trampoline (its CIE has the `S` augmentation):
+ * the caller's rip, rsp and rbp are in the ucontext the kernel pushed. */
+#define PYRO_ROW_SIGNAL_FRAME 1
+
 struct pyro_unwind_row {
 	__u32 pc;          /* file virtual address (the ELF's own addresses) */
 	__u8 cfa_rule;
 	__u8 rbp_rule;
 	__s16 cfa_offset;
 	__s16 rbp_offset;
-	__u16 reserved;
+	__u16 flags;       /* PYRO_ROW_* */
 };
 
 /* One executable mapping of a process, with where its file's table lies

@@ -1,7 +1,10 @@
 /* Unwinder-step fixture: built with -O2 -fomit-frame-pointer, its
  * main -> outer -> middle -> inner chain stops in inner, which writes its
  * own registers, the stack above them and /proc/self/maps to a file. The
- * test then unwinds that recorded stack with the BPF unwinder's code. */
+ * test then unwinds that recorded stack with the BPF unwinder's code.
+ * With a second argument, inner raises SIGUSR1 and the handler records the
+ * stack instead, so the walk must cross the kernel's signal frame. */
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,14 +49,34 @@ __attribute__((noinline)) static void dump(const char *path, uint64_t pc, uint64
 	fclose(out);
 }
 
-__attribute__((noinline)) void inner(const char *path)
+static const char *dump_path;
+static int through_signal;
+
+__attribute__((noinline)) void record_here(void)
 {
 	uint64_t pc, sp, bp;
 
 	/* pc and sp from the same instant: the CFI row for pc describes sp. */
 	__asm__ volatile("lea 0(%%rip), %0\n\tmov %%rsp, %1\n\tmov %%rbp, %2"
 			 : "=r"(pc), "=r"(sp), "=r"(bp));
-	dump(path, pc, sp, bp);
+	dump(dump_path, pc, sp, bp);
+	dump_sink++;
+}
+
+__attribute__((noinline)) void on_signal(int signo)
+{
+	(void)signo;
+	record_here();
+	dump_sink++;
+}
+
+__attribute__((noinline)) void inner(const char *path)
+{
+	dump_path = path;
+	if (through_signal)
+		raise(SIGUSR1);
+	else
+		record_here();
 	dump_sink++;
 }
 
@@ -71,8 +94,13 @@ __attribute__((noinline)) void outer(const char *path)
 
 int main(int argc, char **argv)
 {
-	if (argc != 2)
+	struct sigaction action = { .sa_handler = on_signal };
+
+	if (argc < 2)
 		return 2;
+	through_signal = argc > 2;
+	sigemptyset(&action.sa_mask);
+	sigaction(SIGUSR1, &action, NULL);
 	outer(argv[1]);
 	return 0;
 }
