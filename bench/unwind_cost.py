@@ -38,21 +38,38 @@ CASES = [
 
 
 def sampler_stats():
-    shown = json.loads(subprocess.check_output(["bpftool", "-j", "prog", "show", "name", "pyro_sample_cpu"]))
+    shown = json.loads(subprocess.check_output(["bpftool", "-j", "prog", "show", "name", "pyro_sample_cpu"],
+                                               stderr=subprocess.DEVNULL))
     shown = shown if isinstance(shown, list) else [shown]
     return sum(p.get("run_time_ns", 0) for p in shown), sum(p.get("run_cnt", 0) for p in shown)
 
 
 def measure(label, interpreter, depth, seconds=6.0):
-    workload = subprocess.Popen([interpreter, "-c", WORKLOAD, str(depth), str(seconds + 2)])
+    # One busy copy per CPU: the sampler also runs on idle CPUs, where it
+    # returns at once, and those runs would dilute the mean.
+    workloads = [subprocess.Popen([interpreter, "-c", WORKLOAD, str(depth), str(seconds + 2)])
+                 for _ in range(os.cpu_count() or 1)]
     time.sleep(1.0)
     out = "/tmp/pyrograph-unwind-cost.folded"
-    recorder = subprocess.Popen([PYROGRAPH, "record", "-F", "999", "-d", str(seconds), "-p", str(workload.pid), "-o", out],
+    pids = [arg for w in workloads for arg in ("-p", str(w.pid))]
+    recorder = subprocess.Popen([PYROGRAPH, "record", "-F", "999", "-d", str(seconds)] + pids + ["-o", out],
                                 stderr=subprocess.PIPE, universal_newlines=True)
-    time.sleep(seconds - 1.0)
-    run_time, runs = sampler_stats()
+    # Skip start-up (verification, table loading): measure a steady window.
+    loaded = time.time()
+    while time.time() - loaded < seconds:
+        try:
+            sampler_stats()
+            break
+        except subprocess.CalledProcessError:
+            time.sleep(0.1)
+    time.sleep(1.0)
+    start_time, start_runs = sampler_stats()
+    time.sleep(seconds - 3.0)
+    end_time, end_runs = sampler_stats()
+    run_time, runs = end_time - start_time, end_runs - start_runs
     summary = recorder.communicate()[1]
-    workload.wait()
+    for w in workloads:
+        w.wait()
     samples = frames = 0
     with open(out) as folded:
         for line in folded:
@@ -74,7 +91,9 @@ def main():
     with open("/proc/sys/kernel/bpf_stats_enabled", "w") as f:
         f.write("1")
     try:
-        results = [measure(*case) for case in CASES]
+        wanted = os.environ.get("UNWIND_COST_CASES")
+        cases = [c for i, c in enumerate(CASES) if wanted is None or str(i) in wanted.split(",")]
+        results = [measure(*case) for case in cases]
     finally:
         with open("/proc/sys/kernel/bpf_stats_enabled", "w") as f:
             f.write(previous)
