@@ -16,8 +16,17 @@ const volatile bool filter_by_pid = false;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, 16 << 20);
+	__uint(max_entries, PYRO_RING_BYTES);
 } events SEC(".maps");
+
+/* Waking the reader takes an interrupt, which in a VM cost about 5 us per
+ * sample, more than the whole unwind. The reader polls on its own; samples
+ * wake it only when the buffer is filling up faster than it polls. */
+static __always_inline __u64 sample_wakeup_flag(void)
+{
+	return bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= PYRO_RING_WAKEUP_BYTES ?
+		       BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
+}
 
 /* pyro_sample is too large for the 512-byte BPF stack. */
 struct {
@@ -119,7 +128,7 @@ int pyro_sample_cpu(struct bpf_perf_event_data *ctx)
 
 	if (size > sizeof(*sample))
 		size = sizeof(*sample);
-	if (bpf_ringbuf_output(&events, sample, size, 0))
+	if (bpf_ringbuf_output(&events, sample, size, sample_wakeup_flag()))
 		count_stat(PYRO_STAT_LOST_RINGBUF);
 	else
 		count_stat(PYRO_STAT_SAMPLES);

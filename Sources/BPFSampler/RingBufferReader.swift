@@ -32,10 +32,12 @@ public final class RingBufferReader {
 
     /// Waits up to `timeoutMilliseconds` for records and handles them all.
     /// Returns the number handled; an interrupted wait is not an error.
+    /// Samples do not wake the reader (see PYRO_RING_WAKEUP_BYTES), so the
+    /// buffer is drained after the wait whether or not it was woken.
     @discardableResult
     public func poll(timeoutMilliseconds: Int32) -> Int {
-        let n = ring_buffer__poll(ringBuffer, timeoutMilliseconds)
-        return n < 0 ? 0 : Int(n)
+        let woken = ring_buffer__poll(ringBuffer, timeoutMilliseconds)
+        return max(Int(woken), 0) + drain()
     }
 
     /// Handles whatever is already in the buffer without waiting.

@@ -18,6 +18,11 @@
 /* Threads of one interpreter searched for the sampled thread's state. */
 #define PYRO_MAX_PYTHON_THREADS 1024
 
+/* The ring buffer of records to the loader, and the fill level past which
+ * a sample wakes the loader instead of waiting for its next poll. */
+#define PYRO_RING_BYTES (16 << 20)
+#define PYRO_RING_WAKEUP_BYTES (4 << 20)
+
 /* First field of every ring-buffer record. */
 enum pyro_event_kind {
 	PYRO_EVENT_SAMPLE = 1,
