@@ -100,26 +100,29 @@ struct frame_walk {
 	const struct pyro_python_layout *layout;
 	struct pyro_sample *sample;
 	__u64 frame;
-	__u32 count;
 	bool fault;
 	bool truncated;
 };
 
+/* The count lives in the sample, a map value, not in the walk: the verifier
+ * knows a counter on the stack exactly, so each iteration would be a new
+ * state and it would verify the loop body once per possible frame. */
 static __always_inline bool emit_python_frame(struct frame_walk *walk, __u64 code,
 					      __s32 instruction, __u32 stamp)
 {
 	struct pyro_sample *sample = walk->sample;
+	__u32 count = sample->python_frame_count;
 	struct pyro_python_frame *out;
 
-	if (walk->count >= PYRO_MAX_PYTHON_FRAMES) {
+	if (count >= PYRO_MAX_PYTHON_FRAMES) {
 		walk->truncated = true;
 		return false;
 	}
-	out = &sample->python_frames[walk->count & (PYRO_MAX_PYTHON_FRAMES - 1)];
+	out = &sample->python_frames[count & (PYRO_MAX_PYTHON_FRAMES - 1)];
 	out->code = code;
 	out->instruction = instruction;
 	out->stamp = stamp;
-	walk->count++;
+	sample->python_frame_count = count + 1;
 	return true;
 }
 
@@ -205,7 +208,6 @@ static __always_inline __u32 walk_python_stack(struct pyro_sample *sample, __u32
 	walk.layout = layout;
 	walk.frame = frame;
 	bpf_loop(PYRO_MAX_PYTHON_FRAMES + 1, walk_one_frame, &walk, 0);
-	sample->python_frame_count = walk.count;
 	if (walk.fault) {
 		sample->python_status = PYRO_PYTHON_READ_FAULT;
 		count_stat(PYRO_STAT_PYTHON_READ_FAULT);
@@ -215,7 +217,7 @@ static __always_inline __u32 walk_python_stack(struct pyro_sample *sample, __u32
 	} else {
 		sample->python_status = PYRO_PYTHON_OK;
 	}
-	return walk.count;
+	return sample->python_frame_count;
 fault:
 	sample->python_status = PYRO_PYTHON_READ_FAULT;
 	count_stat(PYRO_STAT_PYTHON_READ_FAULT);
