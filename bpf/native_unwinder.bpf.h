@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /* Native user-stack unwinding from DWARF CFI. The loader compiles each
- * file's .eh_frame into sorted rows (unwind_rows) and lists each process's
- * executable mappings (unwind_processes); here every frame binary-searches
- * both and recovers the caller's pc, sp and rbp. Frame pointers are the
+ * file's .eh_frame into sorted rows (unwind_rows) with a page index
+ * (unwind_pages) and lists each process's executable mappings
+ * (unwind_processes); here every frame finds its mapping and row and
+ * recovers the caller's pc, sp and rbp. Frame pointers are the
  * fallback where no row covers a pc. Included by pyrograph.bpf.c. */
 #ifndef PYROGRAPH_NATIVE_UNWINDER_H
 #define PYROGRAPH_NATIVE_UNWINDER_H
@@ -16,8 +17,19 @@ struct {
 	__type(value, struct pyro_unwind_row);
 } unwind_rows SEC(".maps");
 
+/* Sized and filled like unwind_rows: each file's page index. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct pyro_unwind_page);
+} unwind_pages SEC(".maps");
+
+/* Not preallocated: an entry is 12 KiB, and few processes have one. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__uint(max_entries, 4096);
 	__type(key, __u32);
 	__type(value, struct pyro_unwind_process);
@@ -31,6 +43,8 @@ struct native_walk {
 	__u64 bp;
 	__u32 count;
 	__u32 status;
+	/* The mapping of the previous frame: most callers are in the same file. */
+	__u32 mapping;
 	bool done;
 	/* The pc came from a signal frame: the interrupted instruction itself,
 	 * not a return address, so it is looked up as it is. */
@@ -95,14 +109,31 @@ static long row_search_step(__u32 index, struct row_search *search)
 	return 0;
 }
 
-/* The last row of [start, start + count) whose pc is at or before pc. */
-static __always_inline const struct pyro_unwind_row *find_row(__u32 start, __u32 count, __u32 pc)
+/* The mapping's last row whose pc is at or before pc (a file address). The
+ * page index narrows the search to the rows that start in pc's page. */
+static __always_inline const struct pyro_unwind_row *find_row(const struct pyro_unwind_mapping *mapping, __u32 pc)
 {
-	struct row_search search = { .pc = pc, .low = start, .high = start + count };
+	struct row_search search = { .pc = pc };
+	const struct pyro_unwind_page *page;
 	__u32 index;
 
-	bpf_loop(32, row_search_step, &search, 0);
-	if (search.low == start)
+	if (pc < mapping->first_page_pc)
+		return NULL;
+	index = (pc - mapping->first_page_pc) >> PYRO_UNWIND_PAGE_SHIFT;
+	if (index < mapping->page_count) {
+		index += mapping->pages_start;
+		page = bpf_map_lookup_elem(&unwind_pages, &index);
+		if (!page)
+			return NULL;
+		search.low = mapping->table_start + page->first_row;
+		search.high = mapping->table_start + page->end_row;
+		if (search.low < search.high)
+			bpf_loop(32, row_search_step, &search, 0);
+	} else {
+		/* Past the last page: the last row holds. */
+		search.low = mapping->table_start + mapping->table_count;
+	}
+	if (search.low == mapping->table_start)
 		return NULL;
 	index = search.low - 1;
 	return bpf_map_lookup_elem(&unwind_rows, &index);
@@ -145,18 +176,21 @@ static long unwind_one_frame(__u32 index, struct native_walk *walk)
 	if (!push_native_frame(walk, index))
 		return 1;
 	process = walk->process;
-	found = find_mapping(process, walk->pc);
-	if (found < 0)
-		goto no_mapping;
-	mapping = &process->mappings[found & (PYRO_MAX_UNWIND_MAPPINGS - 1)];
-	if (walk->pc >= mapping->end)
-		goto no_mapping;
+	mapping = &process->mappings[walk->mapping & (PYRO_MAX_UNWIND_MAPPINGS - 1)];
+	if (walk->mapping >= process->count || walk->pc < mapping->start || walk->pc >= mapping->end) {
+		found = find_mapping(process, walk->pc);
+		if (found < 0)
+			goto no_mapping;
+		walk->mapping = found;
+		mapping = &process->mappings[found & (PYRO_MAX_UNWIND_MAPPINGS - 1)];
+		if (walk->pc >= mapping->end)
+			goto no_mapping;
+	}
 
 	/* A return address can point just past a call at a function's end. */
 	lookup_pc = index == 0 || walk->exact_pc ? walk->pc : walk->pc - 1;
 	walk->exact_pc = false;
-	row = mapping->table_count ? find_row(mapping->table_start, mapping->table_count,
-					       (__u32)(lookup_pc - mapping->bias)) : NULL;
+	row = mapping->table_count ? find_row(mapping, (__u32)(lookup_pc - mapping->bias)) : NULL;
 	if (!row || row->cfa_rule == PYRO_CFA_NONE) {
 		/* A zero pc read through rbp says nothing about reaching the
 		 * outermost frame: only CFI marks that. */
@@ -232,7 +266,7 @@ static __always_inline void unwind_native_from(struct pyro_sample *sample,
 {
 	struct native_walk walk = {
 		.process = process, .sample = sample, .pc = pc, .sp = sp, .bp = bp,
-		.status = PYRO_NATIVE_NO_CFI,
+		.status = PYRO_NATIVE_NO_CFI, .mapping = PYRO_MAX_UNWIND_MAPPINGS,
 	};
 
 	bpf_loop(PYRO_MAX_USER_FRAMES, unwind_one_frame, &walk, 0);

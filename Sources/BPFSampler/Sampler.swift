@@ -11,15 +11,19 @@ public final class Sampler {
         /// children); otherwise every process on the host.
         public var filterByPID: Bool
         public var cpus: [Int]
-        /// Rows of compiled CFI the kernel holds for all processes (12 bytes
+        /// Rows of compiled CFI the kernel holds for all processes (16 bytes
         /// each); 0 disables CFI unwinding.
         public var unwindRowCapacity: UInt32
+        /// Entries of the rows' page index (8 bytes per 1 KiB of code).
+        public var unwindPageCapacity: UInt32
 
-        public init(frequency: UInt64, filterByPID: Bool, cpus: [Int], unwindRowCapacity: UInt32 = 0) {
+        public init(frequency: UInt64, filterByPID: Bool, cpus: [Int], unwindRowCapacity: UInt32 = 0,
+                    unwindPageCapacity: UInt32 = 0) {
             self.frequency = frequency
             self.filterByPID = filterByPID
             self.cpus = cpus
             self.unwindRowCapacity = unwindRowCapacity
+            self.unwindPageCapacity = unwindPageCapacity
         }
     }
 
@@ -38,7 +42,8 @@ public final class Sampler {
         }
         self.skeleton = skeleton
         self.configuration = configuration
-        let configured = pyro_bpf_configure(skeleton, configuration.filterByPID, configuration.unwindRowCapacity)
+        let configured = pyro_bpf_configure(skeleton, configuration.filterByPID, configuration.unwindRowCapacity,
+                                            configuration.unwindPageCapacity)
         guard configured == 0 else { throw SamplerError.openFailed(errno: configured, log: Sampler.libbpfLog()) }
         let loaded = pyro_bpf_load(skeleton)
         // On failure, deinit destroys the skeleton.
@@ -139,13 +144,20 @@ extension Sampler {
 }
 
 extension Sampler {
-    /// The kernel's unwind table, writable in place; nil if CFI unwinding
-    /// is off or the map cannot be mapped.
-    public func mapUnwindRows() -> UnwindRowStore? {
-        guard configuration.unwindRowCapacity > 0 else { return nil }
-        var length = 0
-        guard let memory = pyro_bpf_map_unwind_rows(skeleton, &length) else { return nil }
-        return UnwindRowStore(base: memory, capacity: Int(configuration.unwindRowCapacity))
+    /// The kernel's unwind rows and their page index, writable in place;
+    /// nil if CFI unwinding is off or the maps cannot be mapped.
+    public func mapUnwindTables() -> (rows: MappedArray<pyro_unwind_row>, pages: MappedArray<pyro_unwind_page>)? {
+        guard configuration.unwindRowCapacity > 0, configuration.unwindPageCapacity > 0,
+              let rows = mapArray(PYRO_MAP_UNWIND_ROWS, pyro_unwind_row.self, capacity: configuration.unwindRowCapacity),
+              let pages = mapArray(PYRO_MAP_UNWIND_PAGES, pyro_unwind_page.self, capacity: configuration.unwindPageCapacity)
+        else { return nil }
+        return (rows, pages)
+    }
+
+    private func mapArray<Element>(_ which: pyro_map, _: Element.Type, capacity: UInt32) -> MappedArray<Element>? {
+        var stride = 0
+        guard let memory = pyro_bpf_map_array(skeleton, which, &stride) else { return nil }
+        return MappedArray(base: memory, stride: stride, capacity: Int(capacity))
     }
 
     public func setUnwindProcess(pid: Int32, _ process: UnsafePointer<pyro_unwind_process>) throws {
@@ -153,22 +165,6 @@ extension Sampler {
         let fd = bpf_map__fd(pyro_bpf_map(skeleton, PYRO_MAP_UNWIND_PROCESSES))
         guard bpf_map_update_elem(fd, &key, process, UInt64(BPF_ANY)) == 0 else {
             throw SamplerError.mapUpdateFailed(what: "unwind_processes", errno: errno)
-        }
-    }
-}
-
-/// The mmapped array of unwind rows. The kernel lays array elements out
-/// 8-byte aligned, so a 12-byte row occupies 16 bytes.
-public struct UnwindRowStore {
-    public let base: UnsafeMutableRawPointer
-    public let capacity: Int
-    static let stride = (MemoryLayout<pyro_unwind_row>.size + 7) & ~7
-
-    public subscript(index: Int) -> pyro_unwind_row {
-        get { base.load(fromByteOffset: index * UnwindRowStore.stride, as: pyro_unwind_row.self) }
-        nonmutating set {
-            precondition(index < capacity)
-            base.storeBytes(of: newValue, toByteOffset: index * UnwindRowStore.stride, as: pyro_unwind_row.self)
         }
     }
 }

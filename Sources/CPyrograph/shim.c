@@ -24,23 +24,31 @@ struct pyrograph_bpf *pyro_bpf_open(int *error)
 	return skel;
 }
 
-int pyro_bpf_configure(struct pyrograph_bpf *skel, bool filter_by_pid, uint32_t unwind_row_capacity)
+int pyro_bpf_configure(struct pyrograph_bpf *skel, bool filter_by_pid, uint32_t unwind_row_capacity,
+		       uint32_t unwind_page_capacity)
 {
+	int error;
+
 	skel->rodata->filter_by_pid = filter_by_pid;
-	return bpf_map__set_max_entries(skel->maps.unwind_rows, unwind_row_capacity ? unwind_row_capacity : 1);
+	error = bpf_map__set_max_entries(skel->maps.unwind_rows, unwind_row_capacity ? unwind_row_capacity : 1);
+	if (error)
+		return error;
+	return bpf_map__set_max_entries(skel->maps.unwind_pages, unwind_page_capacity ? unwind_page_capacity : 1);
 }
 
-void *pyro_bpf_map_unwind_rows(struct pyrograph_bpf *skel, size_t *length)
+void *pyro_bpf_map_array(struct pyrograph_bpf *skel, enum pyro_map which, size_t *stride)
 {
-	size_t size = (size_t)bpf_map__max_entries(skel->maps.unwind_rows) * sizeof(struct pyro_unwind_row);
+	struct bpf_map *map = pyro_bpf_map(skel, which);
+	size_t size;
 	void *memory;
 
-	size = (size + 4095) & ~(size_t)4095;
-	memory = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, bpf_map__fd(skel->maps.unwind_rows), 0);
-	if (memory == MAP_FAILED)
+	if (!map)
 		return NULL;
-	*length = size;
-	return memory;
+	/* The kernel lays array elements out 8-byte aligned. */
+	*stride = ((size_t)bpf_map__value_size(map) + 7) & ~(size_t)7;
+	size = (*stride * bpf_map__max_entries(map) + 4095) & ~(size_t)4095;
+	memory = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, bpf_map__fd(map), 0);
+	return memory == MAP_FAILED ? NULL : memory;
 }
 
 int pyro_bpf_load(struct pyrograph_bpf *skel)
@@ -103,6 +111,8 @@ struct bpf_map *pyro_bpf_map(struct pyrograph_bpf *skel, enum pyro_map which)
 		return skel->maps.python_layouts;
 	case PYRO_MAP_UNWIND_ROWS:
 		return skel->maps.unwind_rows;
+	case PYRO_MAP_UNWIND_PAGES:
+		return skel->maps.unwind_pages;
 	case PYRO_MAP_UNWIND_PROCESSES:
 		return skel->maps.unwind_processes;
 	}

@@ -1,9 +1,9 @@
 import CPyrograph
 
 extension pyro_unwind_row {
-    init(pc: UInt32, cfa: pyro_cfa_rule, cfaOffset: Int16 = 0, rbp: pyro_rbp_rule = PYRO_RBP_SAME, rbpOffset: Int16 = 0) {
-        self.init(pc: pc, cfa_rule: UInt8(cfa.rawValue), rbp_rule: UInt8(rbp.rawValue),
-                  cfa_offset: cfaOffset, rbp_offset: rbpOffset, flags: 0)
+    init(pc: UInt32, cfa: pyro_cfa_rule, cfaOffset: Int32 = 0, rbp: pyro_rbp_rule = PYRO_RBP_SAME, rbpOffset: Int32 = 0) {
+        self.init(pc: pc, cfa_rule: UInt8(cfa.rawValue), rbp_rule: UInt8(rbp.rawValue), flags: 0,
+                  cfa_offset: cfaOffset, rbp_offset: rbpOffset)
     }
 
     /// The same rules, whatever the pc.
@@ -26,10 +26,10 @@ enum UnwindRowCompiler {
         default: return pyro_unwind_row(pc: pc, cfa: PYRO_CFA_UNSUPPORTED)
         }
         let rule: pyro_cfa_rule
-        let cfaOffset: Int16
+        let cfaOffset: Int32
         switch row.cfa {
         case let .registerOffset(register, offset) where register == rsp || register == CFAInterpreter.rbpRegister:
-            guard let narrow = Int16(exactly: offset) else { return pyro_unwind_row(pc: pc, cfa: PYRO_CFA_UNSUPPORTED) }
+            guard let narrow = Int32(exactly: offset) else { return pyro_unwind_row(pc: pc, cfa: PYRO_CFA_UNSUPPORTED) }
             rule = register == rsp ? PYRO_CFA_RSP : PYRO_CFA_RBP
             cfaOffset = narrow
         case let .expression(bytes):
@@ -43,7 +43,7 @@ enum UnwindRowCompiler {
         case .unspecified, .sameValue:
             return pyro_unwind_row(pc: pc, cfa: rule, cfaOffset: cfaOffset, rbp: PYRO_RBP_SAME)
         case let .offset(offset):
-            guard let narrow = Int16(exactly: offset) else { return pyro_unwind_row(pc: pc, cfa: PYRO_CFA_UNSUPPORTED) }
+            guard let narrow = Int32(exactly: offset) else { return pyro_unwind_row(pc: pc, cfa: PYRO_CFA_UNSUPPORTED) }
             return pyro_unwind_row(pc: pc, cfa: rule, cfaOffset: cfaOffset, rbp: PYRO_RBP_AT_CFA, rbpOffset: narrow)
         case .undefined, .valueOffset, .register, .expression, .valueExpression:
             // rbp cannot be recovered; the caller's frame may still be found.
@@ -54,7 +54,7 @@ enum UnwindRowCompiler {
     /// The lazy PLT's CFA expression as binutils writes it:
     /// rsp + 8 + ((rip & 15) >= N ? 8 : 0), with N = 11 (or 10). Returns N,
     /// the first stub byte past the stub's push.
-    static func pltThreshold(_ expression: ArraySlice<UInt8>) -> Int16? {
+    static func pltThreshold(_ expression: ArraySlice<UInt8>) -> Int32? {
         // DW_OP_breg7 8; DW_OP_breg16 0; DW_OP_lit15; DW_OP_and; DW_OP_litN;
         // DW_OP_ge; DW_OP_lit3; DW_OP_shl; DW_OP_plus
         let bytes = Array(expression)

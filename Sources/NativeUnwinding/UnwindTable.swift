@@ -13,7 +13,7 @@ public struct UnwindTable: Sendable {
         /// FDEs whose program could not be run; their ranges are UNSUPPORTED.
         public var malformedFDEs = 0
         public var rowCount = 0
-        /// rowCount * MemoryLayout<pyro_unwind_row>.stride (12).
+        /// rowCount * MemoryLayout<pyro_unwind_row>.stride (16).
         public var byteCount = 0
         /// Bytes of executable PT_LOAD segments, and how many lie in an FDE.
         public var executableBytes: UInt64 = 0

@@ -14,22 +14,28 @@ import Symbolization
 /// buffer, so all of this runs on a serial queue of its own; until a
 /// process's tables are in, the kernel falls back to frame pointers.
 public final class NativeUnwindTracker {
+    /// Where one file's rows and page index lie in the kernel's arrays.
     struct Placement {
         var start: UInt32
         var count: UInt32
+        var pagesStart: UInt32 = 0
+        var pageCount: UInt32 = 0
+        var firstPagePC: UInt32 = 0
     }
 
     public struct Statistics {
         public var files = 0
         public var rows = 0
+        public var pages = 0
         public var filesWithoutCFI = 0
         public var processes = 0
         public var tableFull = false
     }
 
     private let sampler: Sampler
-    private let rows: UnwindRowStore?
-    private var used = 0
+    private let tables: (rows: MappedArray<pyro_unwind_row>, pages: MappedArray<pyro_unwind_page>)?
+    private var rowsUsed = 0
+    private var pagesUsed = 0
     private var placements: [String: Placement] = [:]
     private var prepared: [Int32: Double] = [:]
     private var processesWithTables = Set<Int32>()
@@ -42,7 +48,7 @@ public final class NativeUnwindTracker {
 
     init(sampler: Sampler) {
         self.sampler = sampler
-        rows = sampler.mapUnwindRows()
+        tables = sampler.mapUnwindTables()
     }
 
     /// Tables for the process now: for processes known before sampling
@@ -81,7 +87,7 @@ public final class NativeUnwindTracker {
     }
 
     private func load(_ pid: Int32, now: Double) {
-        guard rows != nil else { return }
+        guard tables != nil else { return }
         prepared[pid] = now
         let directory = ProcessDirectory(pid: pid)
         guard let mappings = try? directory.mappings() else { return }
@@ -96,7 +102,9 @@ public final class NativeUnwindTracker {
             let fileKey = mapping.path == "[vdso]" ? "[vdso]" : mapping.fileKey
             let bias = (firstStart[fileKey] ?? mapping.start) &- (lowest & ~0xfff)
             entries.append(pyro_unwind_mapping(start: mapping.start, end: mapping.end, bias: bias,
-                                               table_start: placement.start, table_count: placement.count))
+                                               table_start: placement.start, table_count: placement.count,
+                                               pages_start: placement.pagesStart, page_count: placement.pageCount,
+                                               first_page_pc: placement.firstPagePC, reserved: 0))
             if entries.count == Int(PYRO_MAX_UNWIND_MAPPINGS) { break }
         }
         entries.sort { $0.start < $1.start }
@@ -122,7 +130,7 @@ public final class NativeUnwindTracker {
         let isVDSO = mapping.path == "[vdso]"
         let key = isVDSO ? "[vdso]" : mapping.fileKey
         if let placement = placements[key], let lowest = lowestAddresses[key] { return (placement, lowest) }
-        guard let rows else { return nil }
+        guard let tables else { return nil }
         var compiled: UnwindTable?
         var lowest: UInt64?
         let candidates = isVDSO ? [VDSOImage.path(from: directory, mapping: mapping)].compactMap { $0 }
@@ -134,13 +142,20 @@ public final class NativeUnwindTracker {
             break
         }
         guard let lowest else { return nil }
-        var placement = Placement(start: UInt32(used), count: 0)
+        var placement = Placement(start: UInt32(rowsUsed), count: 0)
         if let compiled, !compiled.rows.isEmpty {
-            if used + compiled.rows.count <= rows.capacity {
-                for (index, row) in compiled.rows.enumerated() { rows[used + index] = row }
-                placement.count = UInt32(compiled.rows.count)
-                used += compiled.rows.count
+            let index = UnwindPageIndex(rows: compiled.rows)
+            if rowsUsed + compiled.rows.count <= tables.rows.capacity
+                && pagesUsed + index.pages.count <= tables.pages.capacity {
+                for (offset, row) in compiled.rows.enumerated() { tables.rows[rowsUsed + offset] = row }
+                for (offset, page) in index.pages.enumerated() { tables.pages[pagesUsed + offset] = page }
+                placement = Placement(start: UInt32(rowsUsed), count: UInt32(compiled.rows.count),
+                                      pagesStart: UInt32(pagesUsed), pageCount: UInt32(index.pages.count),
+                                      firstPagePC: index.firstPagePC)
+                rowsUsed += compiled.rows.count
+                pagesUsed += index.pages.count
                 statistics.rows += compiled.rows.count
+                statistics.pages += index.pages.count
             } else {
                 statistics.tableFull = true
             }

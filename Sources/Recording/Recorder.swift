@@ -21,9 +21,11 @@ public final class Recorder {
         public var allProcesses = false
         public var aggregation = StackAggregator.Options()
         public var showStatus = false
-        /// Rows of compiled CFI the kernel may hold (12 bytes each); 0
+        /// Rows of compiled CFI the kernel may hold (16 bytes each); 0
         /// falls back to frame pointers everywhere.
         public var unwindRowCapacity: UInt32 = 1 << 21
+        /// 8 bytes per 1 KiB of code: 512 MiB of code.
+        public var unwindPageCapacity: UInt32 = 1 << 19
         /// Called once sampling has begun, with the number of CPUs sampled.
         public var onStart: ((Int) -> Void)?
 
@@ -69,7 +71,8 @@ public final class Recorder {
         let filter = explicitTargets || !options.allProcesses
         let sampler = try Sampler(configuration: .init(frequency: options.frequency, filterByPID: filter,
                                                        cpus: Sampler.onlineCPUs(),
-                                                       unwindRowCapacity: options.unwindRowCapacity))
+                                                       unwindRowCapacity: options.unwindRowCapacity,
+                                                       unwindPageCapacity: options.unwindPageCapacity))
         unwinder = NativeUnwindTracker(sampler: sampler)
         for pid in options.pids { try sampler.addTarget(pid: pid) }
         python = PythonTracker(sampler: sampler, targetsPython: !explicitTargets && !options.allProcesses,

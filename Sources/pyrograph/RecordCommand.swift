@@ -138,7 +138,9 @@ struct RecordCommand: ParsableCommand {
         lines.append(contentsOf: pythonSummary(result.python, stats: stats))
         let unwinding = result.unwinding
         if unwinding.processes > 0 {
-            let megabytes = Double(unwinding.rows * MemoryLayout<pyro_unwind_row>.stride) / 1_048_576
+            let bytes = unwinding.rows * MemoryLayout<pyro_unwind_row>.stride
+                + unwinding.pages * MemoryLayout<pyro_unwind_page>.stride
+            let megabytes = Double(bytes) / 1_048_576
             lines.append("  native unwinding: CFI tables for \(unwinding.processes) processes, \(unwinding.files) files, "
                 + "\(unwinding.rows) rows (\(StatusFormatting.percent(megabytes)) MB)"
                 + (unwinding.tableFull ? "; the table is full, later files use frame pointers" : ""))

@@ -21,6 +21,8 @@ static void *harness_context;
 static const struct pyro_python_layout *harness_layout;
 static const struct pyro_unwind_row *harness_rows;
 static __u32 harness_row_count;
+static const struct pyro_unwind_page *harness_pages;
+static __u32 harness_page_count;
 
 static long bpf_probe_read_user(void *destination, __u32 size, const void *source)
 {
@@ -77,6 +79,10 @@ static void *bpf_map_lookup_elem(void *map, const void *key)
 		__u32 index = *(const __u32 *)key;
 		return index < harness_row_count ? (void *)&harness_rows[index] : NULL;
 	}
+	if (map == (void *)&unwind_pages) {
+		__u32 index = *(const __u32 *)key;
+		return index < harness_page_count ? (void *)&harness_pages[index] : NULL;
+	}
 	return NULL;
 }
 
@@ -89,14 +95,33 @@ uint32_t pyro_harness_walk_python(const struct pyro_python_layout *layout, uint3
 	return walk_python_stack(sample, 1, tid, thread_id);
 }
 
+static void harness_use_tables(const struct pyro_unwind_row *rows, uint32_t row_count,
+			       const struct pyro_unwind_page *pages, uint32_t page_count)
+{
+	harness_rows = rows;
+	harness_row_count = row_count;
+	harness_pages = pages;
+	harness_page_count = page_count;
+}
+
 uint32_t pyro_harness_unwind_native(const struct pyro_unwind_process *process, const struct pyro_unwind_row *rows,
-				    uint32_t row_count, uint64_t pc, uint64_t sp, uint64_t bp, struct pyro_sample *sample,
+				    uint32_t row_count, const struct pyro_unwind_page *pages, uint32_t page_count,
+				    uint64_t pc, uint64_t sp, uint64_t bp, struct pyro_sample *sample,
 				    pyro_harness_reader reader, void *context)
 {
 	harness_reader = reader;
 	harness_context = context;
-	harness_rows = rows;
-	harness_row_count = row_count;
+	harness_use_tables(rows, row_count, pages, page_count);
 	unwind_native_from(sample, process, pc, sp, bp);
 	return sample->user_stack_bytes / 8;
+}
+
+int64_t pyro_harness_find_row(const struct pyro_unwind_mapping *mapping, const struct pyro_unwind_row *rows,
+			      uint32_t row_count, const struct pyro_unwind_page *pages, uint32_t page_count, uint32_t pc)
+{
+	const struct pyro_unwind_row *row;
+
+	harness_use_tables(rows, row_count, pages, page_count);
+	row = find_row(mapping, pc);
+	return row ? row - rows : -1;
 }

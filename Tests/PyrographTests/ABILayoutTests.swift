@@ -83,6 +83,14 @@ final class ABILayoutTests: XCTestCase {
             "bias": member(\pyro_unwind_mapping.bias),
             "table_start": member(\pyro_unwind_mapping.table_start),
             "table_count": member(\pyro_unwind_mapping.table_count),
+            "pages_start": member(\pyro_unwind_mapping.pages_start),
+            "page_count": member(\pyro_unwind_mapping.page_count),
+            "first_page_pc": member(\pyro_unwind_mapping.first_page_pc),
+            "reserved": member(\pyro_unwind_mapping.reserved),
+        ]),
+        "pyro_unwind_page": layout(pyro_unwind_page.self, [
+            "first_row": member(\pyro_unwind_page.first_row),
+            "end_row": member(\pyro_unwind_page.end_row),
         ]),
         "pyro_unwind_process": layout(pyro_unwind_process.self, [
             "count": member(\pyro_unwind_process.count),

@@ -43,7 +43,7 @@ final class CFITests: XCTestCase {
             let stats = table.statistics
             print(String(format: "CFI %@: %d FDEs, %d rows, %d bytes, coverage %.4f, rules %@", path, stats.fdeCount,
                          stats.rowCount, stats.byteCount, stats.coverage, String(describing: stats.rowsByRule.sorted { $0.key < $1.key })))
-            XCTAssertEqual(stats.byteCount, stats.rowCount * 12)
+            XCTAssertEqual(stats.byteCount, stats.rowCount * 16)
             XCTAssertEqual(stats.malformedFDEs, 0, path)
             XCTAssertEqual(stats.skippedFDEs, 0, path)
             XCTAssertGreaterThanOrEqual(table.coverage, 0.95, path)
@@ -149,8 +149,9 @@ final class CFITests: XCTestCase {
             "\(hex("odd_rules")) rsp+8 rbp=c+16", "\(hex("odd_rules", 1)) rsp+8 rbp=c+24",
             "\(hex("odd_rules", 2)) rsp+8 rbp=c-32", "\(hex("odd_rules", 3)) rsp+8 rbp=u",
             "\(hex("odd_rules", 6)) rsp+8", "\(hex("odd_rules", 7)) rsp+24", "\(hex("odd_rules", 8)) rbp+32",
-            "\(hex("odd_rules", 9)) unsupported", "\(hex("odd_rules", 12)) rsp+8 rbp=u",
-            "\(hex("odd_rules", 13)) rsp+8 rbp=c-32768", "\(hex("odd_rules", 14)) unsupported",
+            "\(hex("odd_rules", 9)) rsp+40000", "\(hex("odd_rules", 10)) unsupported",
+            "\(hex("odd_rules", 12)) rsp+8 rbp=u", "\(hex("odd_rules", 13)) rsp+8 rbp=c-32768",
+            "\(hex("odd_rules", 14)) rsp+8 rbp=c-32776", "\(hex("odd_rules", 15)) unsupported",
         ])
         // Functions only in .debug_frame (compressed) are compiled too.
         XCTAssertEqual(rows(of: "debug_only", upTo: "debug_only_leaf"), [
@@ -430,7 +431,7 @@ extension CFITests {
         return withPC ? String(row.pc, radix: 16) + " " + text : text
     }
 
-    private static func signed(_ value: Int16) -> String { value < 0 ? "\(value)" : "+\(value)" }
+    private static func signed(_ value: Int32) -> String { value < 0 ? "\(value)" : "+\(value)" }
 
     /// Links Fixtures/cfi/*.s into a static executable (once per test run).
     static func buildFixture() throws -> URL {
@@ -572,7 +573,7 @@ enum ReadelfComparison {
     }
 
     struct RawFlags {
-        var pltThresholds: Set<Int16> = []
+        var pltThresholds: Set<Int32> = []
         var otherCFAExpression = false
         var undefinedRBP = false
     }
@@ -651,7 +652,7 @@ enum ReadelfComparison {
             if flags.otherCFAExpression || flags.pltThresholds.isEmpty { cfas.append("unsupported") }
         } else if let plus = row.cfa.firstIndex(where: { $0 == "+" || $0 == "-" }),
                   ["rsp", "rbp"].contains(String(row.cfa[..<plus])) {
-            guard let offset = Int16(row.cfa[row.cfa.index(after: plus)...]) else { return ["unsupported"] }
+            guard let offset = Int32(row.cfa[row.cfa.index(after: plus)...]) else { return ["unsupported"] }
             cfas = [String(row.cfa[..<plus]) + (row.cfa[plus] == "-" ? "-" : "+") + "\(offset)"]
         } else {
             return ["unsupported"]
@@ -661,7 +662,7 @@ enum ReadelfComparison {
         case nil, "s": rbps = [""]
         case "u": rbps = flags.undefinedRBP ? ["", " rbp=u"] : [""]
         case let rule? where rule.hasPrefix("c+") || rule.hasPrefix("c-"):
-            guard let offset = Int16(rule.dropFirst(rule.hasPrefix("c+") ? 2 : 1)) else { return ["unsupported"] }
+            guard let offset = Int32(rule.dropFirst(rule.hasPrefix("c+") ? 2 : 1)) else { return ["unsupported"] }
             rbps = [" rbp=c" + (offset < 0 ? "\(offset)" : "+\(offset)")]
         default: rbps = [" rbp=u"]
         }

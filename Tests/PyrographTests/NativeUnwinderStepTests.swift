@@ -19,8 +19,8 @@ final class NativeUnwinderStepTests: XCTestCase {
 
     func testUnwindsAProgramWithoutFramePointersToStart() throws {
         let recorded = try recordStack()
-        let (process, rows, files) = try tables(for: recorded.mappings)
-        let (pcs, status) = unwind(recorded, process: process, rows: rows)
+        let (process, arrays, files) = try tables(for: recorded.mappings)
+        let (pcs, status) = unwind(recorded, process: process, tables: arrays)
         let names = pcs.enumerated().map { index, pc in Self.name(pc, isReturn: index > 0, files: files) }
         XCTAssertEqual(status, PYRO_NATIVE_COMPLETE.rawValue, "walk ended early: \(names)")
         XCTAssertEqual(Array(names.prefix(5)), ["record_here", "inner", "middle", "outer", "main"], "\(names)")
@@ -32,8 +32,8 @@ final class NativeUnwinderStepTests: XCTestCase {
     /// __restore_rt), back to the interrupted code and on to _start.
     func testUnwindsThroughASignalFrame() throws {
         let recorded = try recordStack(throughSignal: true)
-        let (process, rows, files) = try tables(for: recorded.mappings)
-        let (pcs, status) = unwind(recorded, process: process, rows: rows)
+        let (process, arrays, files) = try tables(for: recorded.mappings)
+        let (pcs, status) = unwind(recorded, process: process, tables: arrays)
         // After a signal frame the pc is the interrupted instruction, not a
         // return address; naming it one byte early is harmless here.
         let names = pcs.enumerated().map { index, pc in Self.name(pc, isReturn: index > 0, files: files) }
@@ -48,10 +48,43 @@ final class NativeUnwinderStepTests: XCTestCase {
     /// (no frame pointers to fall back on), and says so.
     func testWithoutCFIItStopsAndSaysWhy() throws {
         let recorded = try recordStack()
-        let (process, rows, _) = try tables(for: recorded.mappings, omitting: "self_dump")
-        let (pcs, status) = unwind(recorded, process: process, rows: rows)
+        let (process, arrays, _) = try tables(for: recorded.mappings, omitting: "self_dump")
+        let (pcs, status) = unwind(recorded, process: process, tables: arrays)
         XCTAssertLessThanOrEqual(pcs.count, 2)
         XCTAssertNotEqual(status, PYRO_NATIVE_COMPLETE.rawValue)
+    }
+
+    /// The unwinder's row lookup (page index, then a search of one page's
+    /// rows) finds the same row as a plain search of the whole table, at
+    /// every row's first byte, the bytes around it, and outside the table.
+    func testRowLookupThroughThePageIndexMatchesAFullSearch() throws {
+        for path in ["/lib/x86_64-linux-gnu/libc.so.6", "/root/.pyenv/versions/3.13.0/lib/libpython3.13.so.1.0",
+                     "/usr/bin/python3.11"] {
+            let table = try UnwindTable.compile(elfPath: path)
+            let index = UnwindPageIndex(rows: table.rows)
+            var mapping = pyro_unwind_mapping()
+            mapping.table_count = UInt32(table.rows.count)
+            mapping.page_count = UInt32(index.pages.count)
+            mapping.first_page_pc = index.firstPagePC
+            let arrays = UnwindArrays(rows: table.rows, pages: index.pages)
+            var probes = Set<UInt32>([0, index.firstPagePC, table.rows.last!.pc &+ 5000, .max])
+            for row in table.rows { probes.formUnion([row.pc &- 1, row.pc, row.pc &+ 1]) }
+            var mismatches: [String] = []
+            arrays.withBuffers { rows, pages in
+                for pc in probes {
+                    let found = pyro_harness_find_row(&mapping, rows.baseAddress, UInt32(rows.count), pages.baseAddress,
+                                                      UInt32(pages.count), pc)
+                    let expected = table.row(for: pc)?.pc
+                    let actual = found < 0 ? nil : rows[Int(found)].pc
+                    if actual != expected && mismatches.count < 5 {
+                        mismatches.append("pc 0x\(String(pc, radix: 16)): found \(actual.map { String($0, radix: 16) } ?? "none"), "
+                            + "expected \(expected.map { String($0, radix: 16) } ?? "none")")
+                    }
+                }
+            }
+            XCTAssertEqual(mismatches, [], path)
+            XCTAssertGreaterThan(probes.count, 10_000, path)
+        }
     }
 
     // MARK: - Recording and replaying
@@ -77,8 +110,8 @@ final class NativeUnwinderStepTests: XCTestCase {
     /// The loader's work for one process, done by hand: compile each
     /// executable file's CFI, concatenate, and list the mappings.
     private func tables(for mappings: [MemoryMapping], omitting omitted: String? = nil) throws
-        -> (UnsafeMutablePointer<pyro_unwind_process>, [pyro_unwind_row], [(MemoryMapping, ELFFile, UInt64)]) {
-        var rows: [pyro_unwind_row] = []
+        -> (UnsafeMutablePointer<pyro_unwind_process>, UnwindArrays, [(MemoryMapping, ELFFile, UInt64)]) {
+        var arrays = UnwindArrays()
         var entries: [pyro_unwind_mapping] = []
         var files: [(MemoryMapping, ELFFile, UInt64)] = []
         for mapping in mappings where mapping.isExecutable && mapping.isFileBacked {
@@ -89,9 +122,13 @@ final class NativeUnwinderStepTests: XCTestCase {
             if omitted.map({ !mapping.path.hasSuffix($0) }) ?? true {
                 table = try UnwindTable.compile(elfPath: mapping.path).rows
             }
+            let index = UnwindPageIndex(rows: table)
             entries.append(pyro_unwind_mapping(start: mapping.start, end: mapping.end, bias: bias,
-                                               table_start: UInt32(rows.count), table_count: UInt32(table.count)))
-            rows += table
+                                               table_start: UInt32(arrays.rows.count), table_count: UInt32(table.count),
+                                               pages_start: UInt32(arrays.pages.count), page_count: UInt32(index.pages.count),
+                                               first_page_pc: index.firstPagePC, reserved: 0))
+            arrays.rows += table
+            arrays.pages += index.pages
         }
         let process = UnsafeMutablePointer<pyro_unwind_process>.allocate(capacity: 1)
         process.initialize(to: pyro_unwind_process())
@@ -101,20 +138,20 @@ final class NativeUnwinderStepTests: XCTestCase {
                 raw.bindMemory(to: pyro_unwind_mapping.self)[index] = entry
             }
         }
-        return (process, rows, files)
+        return (process, arrays, files)
     }
 
     private func unwind(_ recorded: RecordedStack, process: UnsafeMutablePointer<pyro_unwind_process>,
-                        rows: [pyro_unwind_row]) -> ([UInt64], UInt32) {
+                        tables: UnwindArrays) -> ([UInt64], UInt32) {
         let sample = UnsafeMutablePointer<pyro_sample>.allocate(capacity: 1)
         sample.initialize(to: pyro_sample())
         defer { sample.deallocate(); process.deallocate() }
         let stack = StackBox(start: recorded.stackStart, bytes: recorded.stack)
         let context = Unmanaged.passRetained(stack)
         defer { context.release() }
-        let count = rows.withUnsafeBufferPointer { buffer in
-            pyro_harness_unwind_native(process, buffer.baseAddress, UInt32(buffer.count), recorded.pc, recorded.sp,
-                                       recorded.bp, sample, { context, destination, size, address in
+        let count = tables.withBuffers { rows, pages in
+            pyro_harness_unwind_native(process, rows.baseAddress, UInt32(rows.count), pages.baseAddress, UInt32(pages.count),
+                                       recorded.pc, recorded.sp, recorded.bp, sample, { context, destination, size, address in
                 let stack = Unmanaged<StackBox>.fromOpaque(context!).takeUnretainedValue()
                 guard address >= stack.start, address - stack.start + UInt64(size) <= UInt64(stack.bytes.count) else { return -14 }
                 let offset = Int(address - stack.start)
@@ -139,4 +176,14 @@ private final class StackBox {
     let start: UInt64
     let bytes: [UInt8]
     init(start: UInt64, bytes: [UInt8]) { self.start = start; self.bytes = bytes }
+}
+
+/// The kernel's two unwind arrays, as the loader would fill them.
+struct UnwindArrays {
+    var rows: [pyro_unwind_row] = []
+    var pages: [pyro_unwind_page] = []
+
+    func withBuffers<R>(_ body: (UnsafeBufferPointer<pyro_unwind_row>, UnsafeBufferPointer<pyro_unwind_page>) -> R) -> R {
+        rows.withUnsafeBufferPointer { rows in pages.withUnsafeBufferPointer { pages in body(rows, pages) } }
+    }
 }

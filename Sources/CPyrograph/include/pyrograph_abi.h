@@ -102,23 +102,41 @@ enum pyro_rbp_rule {
  * the caller's rip, rsp and rbp are in the ucontext the kernel pushed. */
 #define PYRO_ROW_SIGNAL_FRAME 1
 
+/* 16 bytes, which is what a BPF array stores per element anyway (values
+ * are 8-byte aligned), so the offsets can be 32-bit. */
 struct pyro_unwind_row {
 	__u32 pc;          /* file virtual address (the ELF's own addresses) */
 	__u8 cfa_rule;
 	__u8 rbp_rule;
-	__s16 cfa_offset;
-	__s16 rbp_offset;
 	__u16 flags;       /* PYRO_ROW_* */
+	__s32 cfa_offset;
+	__s32 rbp_offset;
 };
 
-/* One executable mapping of a process, with where its file's table lies
- * in the global unwind_rows array. */
+/* A file's rows are also indexed by page of its code, so a lookup searches
+ * only the few rows of one page instead of the whole table. */
+#define PYRO_UNWIND_PAGE_SHIFT 10
+
+/* How many rows of a file start before this page, and before the next one:
+ * the row holding at a pc inside the page is the last row not past that pc
+ * among rows first_row - 1 to end_row - 1. */
+struct pyro_unwind_page {
+	__u32 first_row;   /* relative to the file's table_start */
+	__u32 end_row;
+};
+
+/* One executable mapping of a process, with where its file's table and page
+ * index lie in the global unwind_rows and unwind_pages arrays. */
 struct pyro_unwind_mapping {
 	__u64 start;
 	__u64 end;
 	__u64 bias;        /* runtime address - file virtual address */
 	__u32 table_start;
 	__u32 table_count; /* 0: no CFI for this file; frame pointers only */
+	__u32 pages_start;
+	__u32 page_count;
+	__u32 first_page_pc; /* file address where page 0 begins */
+	__u32 reserved;
 };
 
 /* A process's executable mappings, sorted by start. */

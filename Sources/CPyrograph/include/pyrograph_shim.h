@@ -22,14 +22,16 @@ enum pyro_map {
 	PYRO_MAP_STATS,
 	PYRO_MAP_PYTHON_LAYOUTS,
 	PYRO_MAP_UNWIND_ROWS,
+	PYRO_MAP_UNWIND_PAGES,
 	PYRO_MAP_UNWIND_PROCESSES,
 };
 
 /* Skeleton lifecycle: open, configure, load, attach, destroy. Functions
  * returning int give 0 or a negative errno. */
 struct pyrograph_bpf *pyro_bpf_open(int *error);
-/* Between open and load: the pid filter and the unwind table's capacity. */
-int pyro_bpf_configure(struct pyrograph_bpf *skel, bool filter_by_pid, uint32_t unwind_row_capacity);
+/* Between open and load: the pid filter and the unwind tables' capacities. */
+int pyro_bpf_configure(struct pyrograph_bpf *skel, bool filter_by_pid, uint32_t unwind_row_capacity,
+		       uint32_t unwind_page_capacity);
 int pyro_bpf_load(struct pyrograph_bpf *skel);
 int pyro_bpf_attach_scheduler_hooks(struct pyrograph_bpf *skel);
 void pyro_bpf_detach_scheduler_hooks(struct pyrograph_bpf *skel);
@@ -39,8 +41,9 @@ struct bpf_link *pyro_bpf_attach_cpu_clock(struct pyrograph_bpf *skel, int cpu,
 					   uint64_t frequency, int *error);
 struct bpf_map *pyro_bpf_map(struct pyrograph_bpf *skel, enum pyro_map which);
 void pyro_bpf_destroy(struct pyrograph_bpf *skel);
-/* The unwind_rows array mapped into this process, or NULL. */
-void *pyro_bpf_map_unwind_rows(struct pyrograph_bpf *skel, size_t *length);
+/* A BPF_F_MMAPABLE array mapped into this process, or NULL; `stride` is
+ * the distance between its elements. */
+void *pyro_bpf_map_array(struct pyrograph_bpf *skel, enum pyro_map which, size_t *stride);
 
 /* libbpf's log (including the verifier's) goes to a buffer instead of
  * stderr, so errors can quote its tail. */

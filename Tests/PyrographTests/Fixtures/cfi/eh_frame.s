@@ -134,7 +134,7 @@ fake_plt:				# the lazy PLT's CFA expressions, lit11 and lit10
 
 	.globl	odd_rules
 	.type	odd_rules, @function
-odd_rules:				# rbp rules the BPF rows cannot express, and rare opcodes
+odd_rules:				# rules the BPF rows cannot express, and rare opcodes
 	.cfi_startproc
 	.cfi_escape 0x11, 0x06, 0x7e	# DW_CFA_offset_extended_sf rbp, -2 * -8 = cfa+16
 	nop
@@ -154,7 +154,7 @@ odd_rules:				# rbp rules the BPF rows cannot express, and rare opcodes
 	nop
 	.cfi_escape 0x12, 0x06, 0x7c	# DW_CFA_def_cfa_sf rbp, -4 * -8 = 32
 	nop
-	.cfi_def_cfa rsp, 40000		# too far for an Int16: unsupported
+	.cfi_def_cfa rsp, 40000		# a frame over 32 KiB
 	nop
 	.cfi_def_cfa rdi, 8		# another register: unsupported
 	nop
@@ -166,7 +166,9 @@ odd_rules:				# rbp rules the BPF rows cannot express, and rare opcodes
 	nop
 	.cfi_offset rbp, -32768		# the smallest Int16
 	nop
-	.cfi_offset rbp, -32776		# beyond: unsupported
+	.cfi_offset rbp, -32776		# beyond
+	nop
+	.cfi_def_cfa rsp, 0x80000000	# too far for an Int32: unsupported
 	nop
 	ret
 	.cfi_endproc
