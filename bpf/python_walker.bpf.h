@@ -126,48 +126,63 @@ static __always_inline bool emit_python_frame(struct frame_walk *walk, __u64 cod
 	return true;
 }
 
+/* Fields of a frame read into words: pointers are 8-aligned, f_lasti
+ * 4-aligned, and x86_64 is little-endian. */
+#define PYRO_WINDOW_WORDS (PYRO_MAX_FRAME_WINDOW / 8)
+
+static __always_inline __u64 window_u64(const __u64 *window, __u16 offset)
+{
+	return window[(offset / 8) & (PYRO_WINDOW_WORDS - 1)];
+}
+
+static __always_inline __u32 window_u32(const __u64 *window, __u16 offset)
+{
+	return (__u32)(window_u64(window, offset) >> ((offset & 4) * 8));
+}
+
+static __always_inline __u8 window_u8(const __u64 *window, __u16 offset)
+{
+	return (__u8)(window_u64(window, offset) >> ((offset & 7) * 8));
+}
+
 static long walk_one_frame(__u32 index, struct frame_walk *walk)
 {
 	const struct pyro_python_layout *layout = walk->layout;
-	__u64 frame = walk->frame, code = 0, previous = 0, pointer;
-	__s32 instruction = 0;
-	__u32 stamp = 0;
-	__u8 flag = 0;
+	__u64 window[PYRO_WINDOW_WORDS] = {};
+	__u64 frame = walk->frame, code, previous, pointer;
+	__u32 size = layout->frame_window, stamp = 0;
+	__s32 instruction;
 
 	if (!frame)
 		return 1;
-	if (read_u64(frame + layout->frame_previous, &previous))
+	if (size > PYRO_MAX_FRAME_WINDOW)
+		size = PYRO_MAX_FRAME_WINDOW;
+	if (bpf_probe_read_user(window, size, (const void *)frame))
 		goto fault;
+	previous = window_u64(window, layout->frame_previous);
 
 	/* 3.12+: the eval loop's shim frame marks where its frames end. */
-	if (layout->frame_owner != PYRO_NO_OFFSET) {
-		if (bpf_probe_read_user(&flag, 1, (const void *)(frame + layout->frame_owner)))
-			goto fault;
-		if (flag == PYRO_FRAME_OWNED_BY_CSTACK) {
-			if (!emit_python_frame(walk, 0, 0, 0))
-				return 1;
-			walk->frame = previous;
-			return 0;
-		}
+	if (layout->frame_owner != PYRO_NO_OFFSET &&
+	    window_u8(window, layout->frame_owner) == PYRO_FRAME_OWNED_BY_CSTACK) {
+		if (!emit_python_frame(walk, 0, 0, 0))
+			return 1;
+		walk->frame = previous;
+		return 0;
 	}
 
-	if (read_u64(frame + layout->frame_code, &code))
-		goto fault;
+	code = window_u64(window, layout->frame_code);
 	if (layout->instruction_is_pointer) {
-		if (read_u64(frame + layout->frame_instruction, &pointer))
-			goto fault;
+		pointer = window_u64(window, layout->frame_instruction);
 		instruction = (__s32)(((__s64)pointer - (__s64)code - layout->code_adaptive) / 2);
-	} else if (bpf_probe_read_user(&instruction, sizeof(instruction),
-				       (const void *)(frame + layout->frame_instruction))) {
-		goto fault;
+	} else {
+		instruction = (__s32)window_u32(window, layout->frame_instruction);
 	}
 	bpf_probe_read_user(&stamp, sizeof(stamp), (const void *)(code + layout->code_stamp));
 	if (!emit_python_frame(walk, code, instruction, stamp))
 		return 1;
 
 	/* 3.11: the oldest frame of each eval-loop invocation. */
-	if (layout->frame_is_entry != PYRO_NO_OFFSET &&
-	    !bpf_probe_read_user(&flag, 1, (const void *)(frame + layout->frame_is_entry)) && flag) {
+	if (layout->frame_is_entry != PYRO_NO_OFFSET && window_u8(window, layout->frame_is_entry)) {
 		if (!emit_python_frame(walk, 0, 0, 0))
 			return 1;
 	}

@@ -54,6 +54,14 @@ public struct PythonLayout: Equatable, Sendable {
         case unicode(asciiData: Int, compactData: Int)
     }
 
+    /// Bytes at the start of a frame that hold every field the BPF walker
+    /// reads from it, which it reads in one go.
+    public var frameWindow: Int {
+        let ends = [framePrevious + 8, frameCode + 8, frameInstruction + (instructionIsPointer ? 8 : 4),
+                    (frameIsEntry ?? 0) + 1, (frameOwner ?? 0) + 1]
+        return (ends.max()! + 7) & ~7
+    }
+
     /// The `bytes` object holding a line table: size at 16, data at 32 on
     /// 3.x; on 2.7 it is a `str` (data at 36).
     public var lineTableDataOffset: Int {

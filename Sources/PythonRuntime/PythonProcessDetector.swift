@@ -1,3 +1,4 @@
+import CPyrograph
 import ProcessInspection
 import Symbolization
 
@@ -116,6 +117,10 @@ public final class PythonProcessDetector {
         if layout == nil { layout = PythonLayoutTable.layout(for: version) }
         guard let layout else {
             process.unsupportedReason = "Python \(version) is not supported (no layout for it)"
+            return
+        }
+        guard layout.frameWindow <= Int(PYRO_MAX_FRAME_WINDOW) else {
+            process.unsupportedReason = "Python \(version): frame fields lie beyond the walker's \(PYRO_MAX_FRAME_WINDOW) bytes"
             return
         }
         if let offset = layout.runtimeInterpretersHead {

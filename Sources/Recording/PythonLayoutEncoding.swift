@@ -22,5 +22,6 @@ extension pyro_python_layout {
         code_adaptive = offset(layout.codeAdaptive ?? 0)
         instruction_is_pointer = layout.instructionIsPointer ? 1 : 0
         stamp_is_version = layout.codeVersion != nil ? 1 : 0
+        frame_window = UInt16(layout.frameWindow)
     }
 }

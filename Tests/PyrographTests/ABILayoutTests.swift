@@ -67,6 +67,7 @@ final class ABILayoutTests: XCTestCase {
             "code_adaptive": member(\pyro_python_layout.code_adaptive),
             "instruction_is_pointer": member(\pyro_python_layout.instruction_is_pointer),
             "stamp_is_version": member(\pyro_python_layout.stamp_is_version),
+            "frame_window": member(\pyro_python_layout.frame_window),
             "reserved": member(\pyro_python_layout.reserved),
         ]),
         "pyro_unwind_row": layout(pyro_unwind_row.self, [

@@ -1,3 +1,4 @@
+import CPyrograph
 import Foundation
 import PythonRuntime
 import XCTest
@@ -31,6 +32,7 @@ final class PythonLayoutTableTests: XCTestCase {
             for (name, claimed) in Self.claims(of: layout) {
                 XCTAssertEqual(claimed, measured[name], "\(name) for \(headers.version) (\(headers.include))")
             }
+            XCTAssertLessThanOrEqual(layout.frameWindow, Int(PYRO_MAX_FRAME_WINDOW), "\(headers.version)")
         }
     }
 

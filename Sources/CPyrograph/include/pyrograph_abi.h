@@ -53,6 +53,9 @@ enum pyro_python_status {
 };
 
 #define PYRO_NO_OFFSET 0xffff
+/* Every frame field the walker reads lies in a frame's first bytes, which
+ * it reads at once: one read per frame instead of four. */
+#define PYRO_MAX_FRAME_WINDOW 128
 
 /* How to walk one process's interpreter, filled by the loader per process
  * from per-version tables (up to 3.12) or _Py_DebugOffsets (3.13+). All
@@ -76,7 +79,8 @@ struct pyro_python_layout {
 	__u16 code_adaptive;         /* 3.11+: offset of co_code_adaptive */
 	__u8 instruction_is_pointer; /* 3.11+: the frame holds an instruction pointer */
 	__u8 stamp_is_version;       /* the stamp is co_version, not co_firstlineno */
-	__u8 reserved[6];
+	__u16 frame_window;          /* bytes of a frame that hold its fields, <= PYRO_MAX_FRAME_WINDOW */
+	__u8 reserved[4];
 };
 
 /* How to find the caller's frame from one PC range, compiled by the loader
