@@ -38,6 +38,8 @@ struct {
 struct native_walk {
 	const struct pyro_unwind_process *process;
 	struct pyro_sample *sample;
+	/* Where the user pcs start in sample->stacks: after the kernel's. */
+	__u32 first_word;
 	__u64 pc;
 	__u64 sp;
 	__u64 bp;
@@ -143,11 +145,13 @@ static __always_inline const struct pyro_unwind_row *find_row(const struct pyro_
  * counter the verifier can track exactly makes every iteration a new state. */
 static __always_inline bool push_native_frame(struct native_walk *walk, __u32 index)
 {
-	if (index >= PYRO_MAX_USER_FRAMES) {
+	__u32 word = walk->first_word + index;
+
+	if (index >= PYRO_MAX_USER_FRAMES || word >= PYRO_SAMPLE_WORDS) {
 		walk->status = PYRO_NATIVE_DEPTH;
 		return false;
 	}
-	walk->sample->user_stack[index & (PYRO_MAX_USER_FRAMES - 1)] = walk->pc;
+	walk->sample->stacks[word] = walk->pc;
 	walk->count = index + 1;
 	return true;
 }
@@ -258,7 +262,7 @@ stop:
 }
 
 /* Walks the user stack from these registers with the process's tables,
- * filling sample->user_stack and native_status. Free of kernel types, so
+ * filling the sample's user pcs and native_status. Free of kernel types, so
  * the host test harness runs it too. */
 static __always_inline void unwind_native_from(struct pyro_sample *sample,
 					       const struct pyro_unwind_process *process,
@@ -267,6 +271,7 @@ static __always_inline void unwind_native_from(struct pyro_sample *sample,
 	struct native_walk walk = {
 		.process = process, .sample = sample, .pc = pc, .sp = sp, .bp = bp,
 		.status = PYRO_NATIVE_NO_CFI, .mapping = PYRO_MAX_UNWIND_MAPPINGS,
+		.first_word = pyro_stack_words(sample->kernel_stack_bytes),
 	};
 
 	bpf_loop(PYRO_MAX_USER_FRAMES, unwind_one_frame, &walk, 0);
@@ -294,7 +299,7 @@ static __always_inline void unwind_native_from(struct pyro_sample *sample,
 }
 
 #ifndef PYRO_HOST_HARNESS
-/* Fills sample->user_stack from CFI if the loader gave this process tables;
+/* Fills the sample's user pcs from CFI if the loader gave this process tables;
  * returns false to let the caller fall back to bpf_get_stack. */
 static __always_inline bool unwind_native_stack(struct pyro_sample *sample, __u32 tgid)
 {

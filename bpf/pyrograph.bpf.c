@@ -53,6 +53,7 @@ struct {
 
 /* Records built only through pointers leave no type in BTF; these anchors
  * keep them there so LayoutTests can check both sides of the ABI. */
+const struct pyro_python_frame *pyro_abi_python_frame __attribute__((unused));
 const struct pyro_process_exit *pyro_abi_process_exit __attribute__((unused));
 const struct pyro_process_exec *pyro_abi_process_exec __attribute__((unused));
 const struct pyro_python_layout *pyro_abi_python_layout __attribute__((unused));
@@ -78,7 +79,7 @@ SEC("perf_event")
 int pyro_sample_cpu(struct bpf_perf_event_data *ctx)
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
-	__u32 tgid = pid_tgid >> 32, tid = (__u32)pid_tgid, zero = 0;
+	__u32 tgid = pid_tgid >> 32, tid = (__u32)pid_tgid, zero = 0, kernel_words;
 	struct task_struct *task;
 	struct pyro_sample *sample;
 
@@ -103,18 +104,21 @@ int pyro_sample_cpu(struct bpf_perf_event_data *ctx)
 	BPF_CORE_READ_STR_INTO(&sample->process_comm, task, group_leader, comm);
 	bpf_get_current_comm(&sample->thread_comm, sizeof(sample->thread_comm));
 
-	sample->kernel_stack_bytes = bpf_get_stack(ctx, sample->kernel_stack,
-						   sizeof(sample->kernel_stack), 0);
+	sample->kernel_stack_bytes = bpf_get_stack(ctx, sample->stacks,
+						   PYRO_MAX_KERNEL_FRAMES * sizeof(__u64), 0);
 	if (sample->kernel_stack_bytes < 0)
 		count_stat(PYRO_STAT_KERNEL_STACK_ERROR);
+	kernel_words = pyro_stack_words(sample->kernel_stack_bytes);
+	if (kernel_words > PYRO_MAX_KERNEL_FRAMES)
+		kernel_words = PYRO_MAX_KERNEL_FRAMES;
 
 	/* Kernel threads have no user half; that is not an error. */
 	sample->native_status = PYRO_NATIVE_FRAME_POINTERS;
 	if (BPF_CORE_READ(task, mm) && unwind_native_stack(sample, tgid)) {
 		/* unwound from CFI */
 	} else if (BPF_CORE_READ(task, mm)) {
-		sample->user_stack_bytes = bpf_get_stack(ctx, sample->user_stack,
-							 sizeof(sample->user_stack),
+		sample->user_stack_bytes = bpf_get_stack(ctx, &sample->stacks[kernel_words],
+							 PYRO_MAX_USER_FRAMES * sizeof(__u64),
 							 BPF_F_USER_STACK);
 		if (sample->user_stack_bytes < 0)
 			count_stat(PYRO_STAT_USER_STACK_ERROR);
@@ -123,8 +127,8 @@ int pyro_sample_cpu(struct bpf_perf_event_data *ctx)
 	}
 
 	__u32 python_frames = walk_python_stack(sample, tgid, tid, BPF_CORE_READ(task, thread.fsbase));
-	__u64 size = offsetof(struct pyro_sample, python_frames) +
-		     (__u64)python_frames * sizeof(struct pyro_python_frame);
+	__u64 size = offsetof(struct pyro_sample, stacks) +
+		     (kernel_words + pyro_stack_words(sample->user_stack_bytes) + 2 * python_frames) * sizeof(__u64);
 
 	if (size > sizeof(*sample))
 		size = sizeof(*sample);

@@ -100,6 +100,8 @@ struct frame_walk {
 	const struct pyro_python_layout *layout;
 	struct pyro_sample *sample;
 	__u64 frame;
+	/* Where the Python frames start in sample->stacks: after the pcs. */
+	__u32 first_word;
 	bool fault;
 	bool truncated;
 };
@@ -111,14 +113,19 @@ static __always_inline bool emit_python_frame(struct frame_walk *walk, __u64 cod
 					      __s32 instruction, __u32 stamp)
 {
 	struct pyro_sample *sample = walk->sample;
-	__u32 count = sample->python_frame_count;
+	__u32 count = sample->python_frame_count, word;
 	struct pyro_python_frame *out;
 
 	if (count >= PYRO_MAX_PYTHON_FRAMES) {
 		walk->truncated = true;
 		return false;
 	}
-	out = &sample->python_frames[count & (PYRO_MAX_PYTHON_FRAMES - 1)];
+	word = walk->first_word + 2 * count;
+	if (word > PYRO_SAMPLE_WORDS - 2) {
+		walk->truncated = true;
+		return false;
+	}
+	out = (struct pyro_python_frame *)&sample->stacks[word];
 	out->code = code;
 	out->instruction = instruction;
 	out->stamp = stamp;
@@ -222,6 +229,7 @@ static __always_inline __u32 walk_python_stack(struct pyro_sample *sample, __u32
 
 	walk.layout = layout;
 	walk.frame = frame;
+	walk.first_word = pyro_stack_words(sample->kernel_stack_bytes) + pyro_stack_words(sample->user_stack_bytes);
 	bpf_loop(PYRO_MAX_PYTHON_FRAMES + 1, walk_one_frame, &walk, 0);
 	if (walk.fault) {
 		sample->python_status = PYRO_PYTHON_READ_FAULT;

@@ -48,8 +48,8 @@ public struct RawSample: Equatable {
     /// Innermost first, as the walker emitted them (markers included).
     public var pythonFrames: [PythonFrameRecord]
 
-    /// The part of a sample record that is always sent; Python frames follow.
-    static let fixedSize = MemoryLayout<pyro_sample>.offset(of: \.python_frames)!
+    /// The part of a sample record that is always sent; the stacks follow.
+    static let fixedSize = MemoryLayout<pyro_sample>.offset(of: \.stacks)!
 
     init(_ bytes: UnsafeRawBufferPointer) {
         typealias Layout = MemoryLayout<pyro_sample>
@@ -63,10 +63,16 @@ public struct RawSample: Equatable {
             let field = UnsafeRawBufferPointer(rebasing: bytes[offset..<offset + Int(PYRO_COMM_LEN)])
             return String(decoding: field.prefix(while: { $0 != 0 }), as: UTF8.self)
         }
-        func stack(_ offset: Int, bytesUsed: Int32, capacity: Int32) -> [UInt64] {
-            let count = Int(min(max(bytesUsed, 0) / 8, capacity))
-            return (0..<count).map { bytes.loadUnaligned(fromByteOffset: offset + $0 * 8, as: UInt64.self) }
+        // The stacks are packed: each starts where the one before ends, and
+        // a record cut short yields what it holds.
+        var word = 0
+        let wordsSent = (bytes.count - RawSample.fixedSize) / 8
+        func words(_ count: Int) -> Range<Int> {
+            let range = word..<min(word + count, wordsSent)
+            word = range.upperBound
+            return range
         }
+        func address(_ index: Int) -> Int { RawSample.fixedSize + index * 8 }
         pid = Int32(bitPattern: u32(\.pid))
         tid = Int32(bitPattern: u32(\.tid))
         cpu = u32(\.cpu)
@@ -75,17 +81,20 @@ public struct RawSample: Equatable {
         threadComm = comm(Layout.offset(of: \.thread_comm)!)
         let kernelBytes = s32(\.kernel_stack_bytes)
         let userBytes = s32(\.user_stack_bytes)
-        kernelStack = stack(Layout.offset(of: \.kernel_stack)!, bytesUsed: kernelBytes, capacity: PYRO_MAX_KERNEL_FRAMES)
-        userStack = stack(Layout.offset(of: \.user_stack)!, bytesUsed: userBytes, capacity: PYRO_MAX_USER_FRAMES)
+        kernelStack = words(Int(min(pyro_stack_words(kernelBytes), UInt32(PYRO_MAX_KERNEL_FRAMES)))).map {
+            bytes.loadUnaligned(fromByteOffset: address($0), as: UInt64.self)
+        }
+        userStack = words(Int(min(pyro_stack_words(userBytes), UInt32(PYRO_MAX_USER_FRAMES)))).map {
+            bytes.loadUnaligned(fromByteOffset: address($0), as: UInt64.self)
+        }
         kernelStackError = min(kernelBytes, 0)
         userStackError = min(userBytes, 0)
         pythonStatus = pyro_python_status(rawValue: u32(\.python_status))
         nativeStatus = pyro_native_status(rawValue: u32(\.native_status))
-        let frameSize = MemoryLayout<pyro_python_frame>.stride
-        let available = (bytes.count - RawSample.fixedSize) / frameSize
-        let count = min(Int(u32(\.python_frame_count)), available, Int(PYRO_MAX_PYTHON_FRAMES))
+        let count = min(Int(u32(\.python_frame_count)), Int(PYRO_MAX_PYTHON_FRAMES), (wordsSent - word) / 2)
+        let firstPythonWord = word
         pythonFrames = (0..<count).map { index in
-            let base = RawSample.fixedSize + index * frameSize
+            let base = address(firstPythonWord + 2 * index)
             return PythonFrameRecord(
                 code: bytes.loadUnaligned(fromByteOffset: base, as: UInt64.self),
                 instruction: bytes.loadUnaligned(fromByteOffset: base + 8, as: Int32.self),

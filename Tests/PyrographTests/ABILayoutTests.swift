@@ -37,13 +37,11 @@ final class ABILayoutTests: XCTestCase {
             "thread_comm": member(\pyro_sample.thread_comm),
             "kernel_stack_bytes": member(\pyro_sample.kernel_stack_bytes),
             "user_stack_bytes": member(\pyro_sample.user_stack_bytes),
-            "kernel_stack": member(\pyro_sample.kernel_stack),
-            "user_stack": member(\pyro_sample.user_stack),
             "native_status": member(\pyro_sample.native_status),
-            "reserved": member(\pyro_sample.reserved),
             "python_status": member(\pyro_sample.python_status),
             "python_frame_count": member(\pyro_sample.python_frame_count),
-            "python_frames": member(\pyro_sample.python_frames),
+            "reserved": member(\pyro_sample.reserved),
+            "stacks": member(\pyro_sample.stacks),
         ]),
         "pyro_python_frame": layout(pyro_python_frame.self, [
             "code": member(\pyro_python_frame.code),
@@ -144,18 +142,19 @@ final class ABILayoutTests: XCTestCase {
         }
     }
 
-    /// Python frames are packed back to back after the fixed part of a
-    /// sample, and the reader indexes them by stride.
-    func testPythonFramesArePackedAndStrideMatchesSize() throws {
+    /// The stacks are packed into the last member, Python frames two words
+    /// each, and only a prefix of the record is sent.
+    func testStacksArePackedAtTheEnd() throws {
         let frame = try XCTUnwrap(Self.swiftStructs["pyro_python_frame"])
         XCTAssertEqual(frame.stride, frame.size)
+        XCTAssertEqual(frame.size, 16, "a Python frame takes two words of the stacks")
         let btf = try Self.loadBTF()
         let sample = try XCTUnwrap(btf.structs["pyro_sample"])
-        let frames = try XCTUnwrap(sample.members.last, "pyro_sample has members")
-        XCTAssertEqual(frames.name, "python_frames", "the Python frames must be the last member: only a prefix is sent")
-        XCTAssertEqual(sample.size, frames.bitsOffset / 8 + Int(PYRO_MAX_PYTHON_FRAMES) * frame.size,
-                       "nothing follows the frames but the frames")
-        XCTAssertEqual(btf.size(of: frames.typeID), Int(PYRO_MAX_PYTHON_FRAMES) * frame.size)
+        let stacks = try XCTUnwrap(sample.members.last, "pyro_sample has members")
+        XCTAssertEqual(stacks.name, "stacks", "the stacks must be the last member: only a prefix is sent")
+        let capacity = Int(PYRO_MAX_KERNEL_FRAMES + PYRO_MAX_USER_FRAMES) * 8 + Int(PYRO_MAX_PYTHON_FRAMES) * frame.size
+        XCTAssertEqual(btf.size(of: stacks.typeID), capacity)
+        XCTAssertEqual(sample.size, stacks.bitsOffset / 8 + capacity, "nothing follows the stacks")
     }
 
     // MARK: BTF

@@ -159,7 +159,8 @@ final class NativeUnwinderStepTests: XCTestCase {
                 return 0
             }, context.toOpaque())
         }
-        let pcs = withUnsafeBytes(of: &sample.pointee.user_stack) { raw in
+        // Nothing precedes the user pcs: the harness sample has no kernel pcs.
+        let pcs = withUnsafeBytes(of: &sample.pointee.stacks) { raw in
             Array(raw.bindMemory(to: UInt64.self).prefix(Int(count)))
         }
         return (pcs, sample.pointee.native_status)

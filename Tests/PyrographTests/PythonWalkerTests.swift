@@ -102,7 +102,8 @@ final class PythonWalkerTests: XCTestCase {
         defer { sample.deallocate() }
         XCTAssertEqual(sample.pointee.python_status, PYRO_PYTHON_OK.rawValue, "\(image.label): walk status")
         let count = Int(sample.pointee.python_frame_count)
-        let records: [pyro_python_frame] = withUnsafeBytes(of: &sample.pointee.python_frames) { raw in
+        // Nothing precedes the Python frames: the harness sample has no pcs.
+        let records: [pyro_python_frame] = withUnsafeBytes(of: &sample.pointee.stacks) { raw in
             Array(raw.bindMemory(to: pyro_python_frame.self).prefix(count))
         }
         let process = PythonProcess(pid: 0, version: PythonVersion(string: image.version), buildKind: .shared,

@@ -169,8 +169,14 @@ struct pyro_process_exec {
 	__u64 timestamp_ns;
 };
 
+/* A sample's stacks, back to back in 8-byte words: the kernel pcs, then
+ * the user pcs, then the Python frames (two words each), each innermost
+ * first. Only the used words are sent. */
+#define PYRO_SAMPLE_WORDS (PYRO_MAX_KERNEL_FRAMES + PYRO_MAX_USER_FRAMES + 2 * PYRO_MAX_PYTHON_FRAMES)
+
 /* One cpu-clock sample of one thread. Stack lengths are in bytes as
- * bpf_get_stack returns them, or a negative errno when the capture failed. */
+ * bpf_get_stack returns them, or a negative errno when the capture failed
+ * (then the stack takes no words). */
 struct pyro_sample {
 	__u32 kind;
 	__u32 pid;  /* thread group id, as the host sees it */
@@ -181,15 +187,18 @@ struct pyro_sample {
 	char thread_comm[PYRO_COMM_LEN];
 	__s32 kernel_stack_bytes;
 	__s32 user_stack_bytes;
-	__u64 kernel_stack[PYRO_MAX_KERNEL_FRAMES];
-	__u64 user_stack[PYRO_MAX_USER_FRAMES];
 	__u32 native_status;
-	__u32 reserved;
 	__u32 python_status;
 	__u32 python_frame_count;
-	/* Innermost first. Only python_frame_count entries are sent. */
-	struct pyro_python_frame python_frames[PYRO_MAX_PYTHON_FRAMES];
+	__u32 reserved;
+	__u64 stacks[PYRO_SAMPLE_WORDS];
 };
+
+/* Where a stack starts in pyro_sample.stacks, from the lengths before it. */
+static inline __u32 pyro_stack_words(__s32 bytes)
+{
+	return bytes > 0 ? (__u32)bytes / 8 : 0;
+}
 
 /* Sent when the last thread of a profiled process exits, so the loader can
  * retire its per-process state and guard against pid reuse. */
