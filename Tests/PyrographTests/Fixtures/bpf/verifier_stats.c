@@ -1,0 +1,72 @@
+/* Loads a BPF object as pyrograph would (unwind tables sized, the pid
+ * filter on or off) and prints, per program, how many instructions the
+ * verifier processed: the figure the kernel caps at one million.
+ * usage: verifier_stats OBJECT [filter] */
+#include <bpf/libbpf.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static char log_buffer[1 << 20];
+
+/* The pid filter is a `const volatile bool` in .rodata; the loader sets it
+ * before load and the verifier prunes by it. */
+static int set_pid_filter(struct bpf_object *object, bool value)
+{
+	struct bpf_map *map;
+
+	bpf_object__for_each_map(map, object) {
+		const char *name = bpf_map__name(map);
+		size_t size;
+		char *data;
+
+		if (!strstr(name, ".rodata"))
+			continue;
+		data = (char *)bpf_map__initial_value(map, &size);
+		if (!data || size < 1)
+			return -1;
+		/* filter_by_pid is the only .rodata variable. */
+		if (size != 1)
+			return -1;
+		data[0] = value;
+		return 0;
+	}
+	return -1;
+}
+
+int main(int argc, char **argv)
+{
+	struct bpf_object *object;
+	struct bpf_program *program;
+	char *line;
+
+	if (argc < 2)
+		return 2;
+	object = bpf_object__open_file(argv[1], NULL);
+	if (!object) {
+		perror("open");
+		return 1;
+	}
+	if (set_pid_filter(object, argc > 2 && !strcmp(argv[2], "filter"))) {
+		fprintf(stderr, "no one-byte .rodata holding filter_by_pid\n");
+		return 1;
+	}
+	bpf_map__set_max_entries(bpf_object__find_map_by_name(object, "unwind_rows"), 1 << 21);
+	bpf_map__set_max_entries(bpf_object__find_map_by_name(object, "unwind_pages"), 1 << 19);
+	bpf_object__for_each_program(program, object) {
+		if (!strcmp(bpf_program__name(program), "pyro_sample_cpu")) {
+			bpf_program__set_log_buf(program, log_buffer, sizeof(log_buffer));
+			bpf_program__set_log_level(program, 4);
+		}
+	}
+	if (bpf_object__load(object)) {
+		fprintf(stderr, "load failed\n%s", log_buffer);
+		return 1;
+	}
+	line = strstr(log_buffer, "processed ");
+	if (!line)
+		return 1;
+	printf("pyro_sample_cpu %ld\n", strtol(line + strlen("processed "), NULL, 10));
+	bpf_object__close(object);
+	return 0;
+}
