@@ -30,10 +30,12 @@ def recurse(n, deadline):
     return recurse(n - 1, deadline)
 recurse(int(sys.argv[1]), time.time() + float(sys.argv[2]))
 """
+# (label, interpreter, recursion depth): depths chosen so the first two
+# stacks have about 30 frames (kernel, native and Python together).
 CASES = [
-    ("about 30 frames (3.10, 4 Python levels)", "/root/.pyenv/versions/3.10.13/bin/python", 2),
-    ("about 30 frames (3.11, 16 Python levels)", "/root/.pyenv/versions/3.11.7/bin/python", 12),
-    ("deep (3.10, 300 Python levels)", "/root/.pyenv/versions/3.10.13/bin/python", 300),
+    ("3.10, 10 Python levels", "/root/.pyenv/versions/3.10.13/bin/python", 8),
+    ("3.11, 20 Python levels", "/root/.pyenv/versions/3.11.7/bin/python", 18),
+    ("3.10, 300-deep recursion (302 Python levels)", "/root/.pyenv/versions/3.10.13/bin/python", 300),
 ]
 
 
