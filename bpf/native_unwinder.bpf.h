@@ -169,6 +169,38 @@ static __always_inline bool frame_pointer_step(struct native_walk *walk)
 	return true;
 }
 
+/* Words just below the CFA read at once: the return address, and rbp when
+ * the prologue pushed it among them, as it nearly always does. */
+#define PYRO_SAVED_WORDS 8
+
+/* Reads the return address at cfa - 8 and, if the row says rbp was saved,
+ * rbp: with one read when it lies within the words below the CFA. */
+static __always_inline bool read_return_address(struct native_walk *walk, const struct pyro_unwind_row *row,
+						__u64 cfa, __u64 *return_address)
+{
+	/* Twice the words used: the size mask below is what the verifier sees. */
+	__u64 saved[2 * PYRO_SAVED_WORDS] = {};
+	__s32 offset = row->rbp_offset;
+	__u32 size;
+
+	if (row->rbp_rule != PYRO_RBP_AT_CFA)
+		return !bpf_probe_read_user(return_address, sizeof(*return_address), (const void *)(cfa - 8));
+	if (offset < 0 && offset >= -8 * PYRO_SAVED_WORDS && !(offset & 7)) {
+		size = (__u32)(-offset);
+		/* Hide what the test above proved, or clang drops the mask the
+		 * verifier needs to bound the read. */
+		asm volatile("" : "+r"(size));
+		size &= 16 * PYRO_SAVED_WORDS - 8;
+		if (bpf_probe_read_user(saved, size, (const void *)(cfa + offset)))
+			return false;
+		walk->bp = saved[0];
+		*return_address = saved[(size / 8 - 1) & (2 * PYRO_SAVED_WORDS - 1)];
+		return true;
+	}
+	return !bpf_probe_read_user(return_address, sizeof(*return_address), (const void *)(cfa - 8)) &&
+	       !bpf_probe_read_user(&walk->bp, sizeof(walk->bp), (const void *)(cfa + offset));
+}
+
 static long unwind_one_frame(__u32 index, struct native_walk *walk)
 {
 	const struct pyro_unwind_process *process;
@@ -237,12 +269,7 @@ static long unwind_one_frame(__u32 index, struct native_walk *walk)
 		walk->status = PYRO_NATIVE_UNSUPPORTED_RULE;
 		goto stop;
 	}
-	if (bpf_probe_read_user(&return_address, sizeof(return_address), (const void *)(cfa - 8))) {
-		walk->status = PYRO_NATIVE_READ_FAULT;
-		goto stop;
-	}
-	if (row->rbp_rule == PYRO_RBP_AT_CFA &&
-	    bpf_probe_read_user(&walk->bp, sizeof(walk->bp), (const void *)(cfa + row->rbp_offset))) {
+	if (!read_return_address(walk, row, cfa, &return_address)) {
 		walk->status = PYRO_NATIVE_READ_FAULT;
 		goto stop;
 	}
