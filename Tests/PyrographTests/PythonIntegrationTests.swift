@@ -354,6 +354,8 @@ final class PythonIntegrationTests: XCTestCase {
                   expected: \(FoldedPythonFrame.describe(report.compressor.stack))
                   most common in the profile:
                 \(compressor.histogram(top: 4) { $0.pythonDescription })
+                pyrograph said:
+                \(recording.stderr)
                 """)
             let stolen = compressor.filter { $0.python.contains { $0.name == burn && $0.file == report.script } }
             XCTAssertEqual(stolen.total, 0, "\(python): the GIL holder's \(burn) shows up under the compressor thread in \(stolen.total) samples")
