@@ -53,10 +53,13 @@ int main(int argc, char **argv)
 	}
 	bpf_map__set_max_entries(bpf_object__find_map_by_name(object, "unwind_rows"), 1 << 21);
 	bpf_map__set_max_entries(bpf_object__find_map_by_name(object, "unwind_pages"), 1 << 19);
+	/* Only the sampler: the hooks are small, and some are optional. */
 	bpf_object__for_each_program(program, object) {
 		if (!strcmp(bpf_program__name(program), "pyro_sample_cpu")) {
 			bpf_program__set_log_buf(program, log_buffer, sizeof(log_buffer));
 			bpf_program__set_log_level(program, 4);
+		} else {
+			bpf_program__set_autoload(program, false);
 		}
 	}
 	if (bpf_object__load(object)) {
