@@ -31,6 +31,7 @@ public final class NativeUnwindTracker {
     private let rows: UnwindRowStore?
     private var used = 0
     private var placements: [String: Placement] = [:]
+    /// When each process's maps were last read (MonotonicClock.now()).
     private var prepared: [Int32: Double] = [:]
     private var processesWithTables = Set<Int32>()
     private var statistics = Statistics()
@@ -50,24 +51,24 @@ public final class NativeUnwindTracker {
     func prepareNow(_ pid: Int32) {
         queue.sync { [self] in
             guard prepared[pid] == nil else { return }
-            load(pid, now: 0)
+            load(pid)
         }
     }
 
     /// Tables for the process, unless it already has them.
-    func prepare(_ pid: Int32, now: Double) {
+    func prepare(_ pid: Int32) {
         queue.async { [self] in
             guard prepared[pid] == nil else { return }
-            load(pid, now: now)
+            load(pid)
         }
     }
 
     /// A sample's walk hit a pc outside the process's known mappings: a
     /// library loaded since (dlopen). Re-read the maps, rate-limited.
-    func mappingsChanged(_ pid: Int32, now: Double) {
+    func mappingsChanged(_ pid: Int32) {
         queue.async { [self] in
-            guard let last = prepared[pid], now - last >= NativeUnwindTracker.refreshInterval else { return }
-            load(pid, now: now)
+            guard let last = prepared[pid], MonotonicClock.now() - last >= NativeUnwindTracker.refreshInterval else { return }
+            load(pid)
         }
     }
 
@@ -80,9 +81,10 @@ public final class NativeUnwindTracker {
         queue.sync { statistics }
     }
 
-    private func load(_ pid: Int32, now: Double) {
+    private func load(_ pid: Int32) {
         guard rows != nil else { return }
-        prepared[pid] = now
+        // The tracker's own clock: the recorder's restarts when sampling does.
+        prepared[pid] = MonotonicClock.now()
         let directory = ProcessDirectory(pid: pid)
         guard let mappings = try? directory.mappings() else { return }
         var firstStart: [String: UInt64] = [:]

@@ -76,7 +76,7 @@ public final class Recorder {
                                excluding: [getpid()])
         // Tables are compiled off the sampling path; processes named with -p
         // get theirs before sampling starts, so their first samples unwind too.
-        python.onDetected = { [unowned self] pid in self.unwinder.prepare(pid, now: self.clock.elapsed) }
+        python.onDetected = { [unowned self] pid in self.unwinder.prepare(pid) }
         if options.pids.isEmpty && options.command.isEmpty {
             python.scanAll()
         } else {
@@ -143,10 +143,10 @@ public final class Recorder {
             let key = RawStackKey(sample)
             if pidsSeen.insert(sample.pid).inserted {
                 symbolizer.noteProcess(sample.pid)
-                unwinder.prepare(sample.pid, now: clock.elapsed)
+                unwinder.prepare(sample.pid)
             }
             if sample.nativeStatus == PYRO_NATIVE_NO_MAPPING {
-                unwinder.mappingsChanged(sample.pid, now: clock.elapsed)
+                unwinder.mappingsChanged(sample.pid)
                 symbolizer.mappingsChanged(sample.pid)
             }
             let pythonSymbolizer = python.symbolizer(for: sample.pid, sampleHasPython: !sample.pythonFrames.isEmpty)
