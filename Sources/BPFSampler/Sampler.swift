@@ -40,6 +40,7 @@ public final class Sampler {
         self.configuration = configuration
         let configured = pyro_bpf_configure(skeleton, configuration.filterByPID, configuration.unwindRowCapacity)
         guard configured == 0 else { throw SamplerError.openFailed(errno: configured, log: Sampler.libbpfLog()) }
+        pyro_bpf_choose_mapping_events(skeleton)
         let loaded = pyro_bpf_load(skeleton)
         // On failure, deinit destroys the skeleton.
         guard loaded == 0 else { throw SamplerError.loadFailed(errno: loaded, log: Sampler.libbpfLog()) }

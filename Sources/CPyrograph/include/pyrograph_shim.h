@@ -30,6 +30,9 @@ enum pyro_map {
 struct pyrograph_bpf *pyro_bpf_open(int *error);
 /* Between open and load: the pid filter and the unwind table's capacity. */
 int pyro_bpf_configure(struct pyrograph_bpf *skel, bool filter_by_pid, uint32_t unwind_row_capacity);
+/* Between open and load: keeps the better of the two hooks that report new
+ * code mappings that this kernel accepts, or neither. */
+void pyro_bpf_choose_mapping_events(struct pyrograph_bpf *skel);
 int pyro_bpf_load(struct pyrograph_bpf *skel);
 int pyro_bpf_attach_scheduler_hooks(struct pyrograph_bpf *skel);
 void pyro_bpf_detach_scheduler_hooks(struct pyrograph_bpf *skel);
