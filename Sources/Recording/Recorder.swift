@@ -170,6 +170,9 @@ public final class Recorder {
             unwinder.processExited(pid)
         case let .processExec(pid):
             python.processExec(pid, now: clock.elapsed)
+        case let .mappingAdded(pid):
+            unwinder.mappingAdded(pid)
+            symbolizer.mappingsChanged(pid)
         case .malformed:
             malformedRecords += 1
         }
