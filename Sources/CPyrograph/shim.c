@@ -96,6 +96,19 @@ int pyro_bpf_attach_scheduler_hooks(struct pyrograph_bpf *skel)
 	return 0;
 }
 
+int pyro_bpf_attach_mapping_events(struct pyrograph_bpf *skel)
+{
+	if (bpf_program__autoload(skel->progs.pyro_mmap_exit)) {
+		skel->links.pyro_mmap_exit = bpf_program__attach(skel->progs.pyro_mmap_exit);
+		return skel->links.pyro_mmap_exit ? 0 : -errno;
+	}
+	if (bpf_program__autoload(skel->progs.pyro_mmap_lock_released)) {
+		skel->links.pyro_mmap_lock_released = bpf_program__attach(skel->progs.pyro_mmap_lock_released);
+		return skel->links.pyro_mmap_lock_released ? 0 : -errno;
+	}
+	return -EOPNOTSUPP;
+}
+
 struct bpf_link *pyro_bpf_attach_cpu_clock(struct pyrograph_bpf *skel, int cpu,
 					   uint64_t frequency, int *error)
 {
@@ -299,7 +312,7 @@ char *pyro_demangle(const char *name)
 	return status == 0 ? out : NULL;
 }
 
-void pyro_bpf_detach_scheduler_hooks(struct pyrograph_bpf *skel)
+void pyro_bpf_detach_hooks(struct pyrograph_bpf *skel)
 {
 	pyrograph_bpf__detach(skel);
 }

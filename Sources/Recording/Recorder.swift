@@ -41,6 +41,8 @@ public final class Recorder {
         public var kernelSymbolError: String?
         public var python: PythonReport
         public var unwinding: NativeUnwindTracker.Statistics
+        /// Whether the kernel reported new code mappings (see Sampler).
+        public var mappingEventsAvailable: Bool
     }
 
     public let options: Options
@@ -134,7 +136,8 @@ public final class Recorder {
         return Result(profile: aggregator.profile, stats: sampler.stats(), elapsedSeconds: elapsed,
                       processesSeen: pidsSeen.count, malformedRecords: malformedRecords,
                       commandExitStatus: commandExitStatus, kernelSymbolError: symbolizer.kernelSymbolError,
-                      python: pythonReport, unwinding: unwinder.currentStatistics())
+                      python: pythonReport, unwinding: unwinder.currentStatistics(),
+                      mappingEventsAvailable: sampler.mappingEventsAvailable)
     }
 
     private func handle(_ record: RingBufferRecord) {
