@@ -75,6 +75,10 @@ void pyro_bpf_choose_mapping_events(struct pyrograph_bpf *skel)
 
 	bpf_program__set_autoload(skel->progs.pyro_mmap_exit, exact);
 	bpf_program__set_autoload(skel->progs.pyro_mmap_lock_released, fallback);
+	/* Only the fallback reads it, and an LRU map's entries are all
+	 * allocated up front. */
+	if (!fallback)
+		bpf_map__set_max_entries(skel->maps.exec_pages_seen, 1);
 }
 
 int pyro_bpf_load(struct pyrograph_bpf *skel)
