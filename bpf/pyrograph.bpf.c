@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /* The sampler: one perf_event program per online CPU on the software
  * cpu-clock event, plus the scheduler hooks that keep the pid filter in
- * step with forks and tell the loader about exits. */
+ * step with forks and tell the loader about exits, and the mmap hooks that
+ * tell it about code mapped since it read a process's mappings. */
 #include "vmlinux.h"
 #include <bpf/bpf_core_read.h>
 #include <bpf/bpf_helpers.h>
@@ -51,11 +52,21 @@ struct {
 	__type(value, __u64);
 } stats SEC(".maps");
 
+/* tgid -> the process's count of executable pages when last seen, for
+ * pyro_mmap_lock_released. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 65536);
+	__type(key, __u32);
+	__type(value, __u64);
+} exec_pages_seen SEC(".maps");
+
 /* Records built only through pointers leave no type in BTF; these anchors
  * keep them there so LayoutTests can check both sides of the ABI. */
 const struct pyro_python_frame *pyro_abi_python_frame __attribute__((unused));
 const struct pyro_process_exit *pyro_abi_process_exit __attribute__((unused));
 const struct pyro_process_exec *pyro_abi_process_exec __attribute__((unused));
+const struct pyro_mapping_added *pyro_abi_mapping_added __attribute__((unused));
 const struct pyro_python_layout *pyro_abi_python_layout __attribute__((unused));
 const struct pyro_unwind_process *pyro_abi_unwind_process __attribute__((unused));
 
@@ -172,6 +183,7 @@ int BPF_PROG(pyro_process_exit, struct task_struct *task)
 		return 0;
 	bpf_map_delete_elem(&python_layouts, &tgid);
 	bpf_map_delete_elem(&unwind_processes, &tgid);
+	bpf_map_delete_elem(&exec_pages_seen, &tgid);
 	if (!is_wanted(tgid))
 		return 0;
 	event = bpf_ringbuf_reserve(&events, sizeof(*event), 0);
@@ -199,5 +211,71 @@ int BPF_PROG(pyro_process_exec, struct task_struct *task, pid_t old_pid, struct 
 	event->pid = BPF_CORE_READ(task, tgid);
 	event->timestamp_ns = bpf_ktime_get_ns();
 	bpf_ringbuf_submit(event, 0);
+	return 0;
+}
+
+/* New code in a profiled process, from whichever of the two hooks below
+ * the loader kept: fexit on vm_mmap_pgoff where the kernel allows BPF
+ * trampolines, else the mmap_lock tracepoint. Without either, the loader
+ * finds new code when a sample's pc falls outside the known mappings. */
+static __always_inline void send_mapping_added(__u32 tgid)
+{
+	struct pyro_mapping_added *event;
+
+	event = bpf_ringbuf_reserve(&events, sizeof(*event), 0);
+	if (!event)
+		return;
+	event->kind = PYRO_EVENT_MAPPING_ADDED;
+	event->pid = tgid;
+	event->timestamp_ns = bpf_ktime_get_ns();
+	bpf_ringbuf_submit(event, 0);
+}
+
+/* Not in vmlinux.h: it holds types, not the uapi's #defines. */
+#define PROT_EXEC 0x4
+#define MAX_ERRNO 4095
+
+/* What mmap(2) calls. On its return the mapping exists and the mmap lock
+ * is released, so the loader's read of /proc/PID/maps sees it. */
+SEC("fexit/vm_mmap_pgoff")
+int BPF_PROG(pyro_mmap_exit, struct file *file, unsigned long addr, unsigned long len,
+	     unsigned long prot, unsigned long flag, unsigned long pgoff, unsigned long ret)
+{
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+
+	if (!file || !(prot & PROT_EXEC) || ret >= (unsigned long)-MAX_ERRNO)
+		return 0;
+	if (is_wanted(tgid))
+		send_mapping_added(tgid);
+	return 0;
+}
+
+/* Every change to a process's mappings ends by releasing its mmap lock, and
+ * mm->exec_vm counts its executable pages: a change in that count is new
+ * (or removed) code. Only the first argument is read: the others changed
+ * across kernel versions. The first release seen only sets the baseline,
+ * or every process would send one event for nothing; a dlopen takes the
+ * lock several times, its first mmap reserving the range without code. */
+SEC("tp_btf/mmap_lock_released")
+int BPF_PROG(pyro_mmap_lock_released, struct mm_struct *mm)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	__u32 tgid = task->tgid;
+	__u64 exec_pages, *seen;
+
+	/* Readers of /proc/PID/maps, the loader among them, take that
+	 * process's lock: only a process's own releases count. */
+	if (task->mm != mm || !is_wanted(tgid))
+		return 0;
+	exec_pages = BPF_CORE_READ(mm, exec_vm);
+	seen = bpf_map_lookup_elem(&exec_pages_seen, &tgid);
+	if (!seen) {
+		bpf_map_update_elem(&exec_pages_seen, &tgid, &exec_pages, BPF_NOEXIST);
+		return 0;
+	}
+	if (*seen == exec_pages)
+		return 0;
+	*seen = exec_pages;
+	send_mapping_added(tgid);
 	return 0;
 }

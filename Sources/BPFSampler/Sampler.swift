@@ -30,6 +30,9 @@ public final class Sampler {
     fileprivate let skeleton: OpaquePointer
     fileprivate var links: [OpaquePointer] = []
     public let configuration: Configuration
+    /// Whether the kernel reports new code mappings as they are made;
+    /// without it, new code is found when a sample's pc lands in it.
+    public private(set) var mappingEventsAvailable = false
 
     public init(configuration: Configuration) throws {
         let btf = "/sys/kernel/btf/vmlinux"
@@ -45,6 +48,7 @@ public final class Sampler {
         let configured = pyro_bpf_configure(skeleton, configuration.filterByPID, configuration.unwindRowCapacity,
                                             configuration.unwindPageCapacity)
         guard configured == 0 else { throw SamplerError.openFailed(errno: configured, log: Sampler.libbpfLog()) }
+        pyro_bpf_choose_mapping_events(skeleton)
         let loaded = pyro_bpf_load(skeleton)
         // On failure, deinit destroys the skeleton.
         guard loaded == 0 else { throw SamplerError.loadFailed(errno: loaded, log: Sampler.libbpfLog()) }
@@ -55,13 +59,14 @@ public final class Sampler {
         pyro_bpf_destroy(skeleton)
     }
 
-    /// Starts sampling: the scheduler hooks first, so no fork is missed once
-    /// samples flow.
+    /// Starts sampling: the hooks first, so no fork or new mapping is
+    /// missed once samples flow.
     public func attach() throws {
         let hooks = pyro_bpf_attach_scheduler_hooks(skeleton)
         guard hooks == 0 else {
             throw SamplerError.attachFailed(what: "the scheduler tracepoints", errno: hooks, log: Sampler.libbpfLog())
         }
+        mappingEventsAvailable = pyro_bpf_attach_mapping_events(skeleton) == 0
         for cpu in configuration.cpus {
             var error: Int32 = 0
             guard let link = pyro_bpf_attach_cpu_clock(skeleton, Int32(cpu), configuration.frequency, &error) else {
@@ -117,12 +122,12 @@ public final class Sampler {
 }
 
 extension Sampler {
-    /// Stops sampling: destroys the perf events and tracepoint links, so the
+    /// Stops sampling: destroys the perf events and the hooks' links, so the
     /// ring buffer can then be drained to the last record.
     public func detach() {
         for link in links { bpf_link__destroy(link) }
         links.removeAll()
-        pyro_bpf_detach_scheduler_hooks(skeleton)
+        pyro_bpf_detach_hooks(skeleton)
     }
 }
 

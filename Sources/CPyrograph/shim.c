@@ -51,6 +51,44 @@ void *pyro_bpf_map_array(struct pyrograph_bpf *skel, enum pyro_map which, size_t
 	return memory == MAP_FAILED ? NULL : memory;
 }
 
+/* Loads `return 0` as an fexit program on the function and unloads it.
+ * BTF listing the function is not enough: some kernels refuse every
+ * trampoline program (EPERM under some lockdown policies, ENOTSUPP where
+ * the architecture has none), and one program the kernel refuses fails the
+ * whole skeleton's load. */
+static bool kernel_accepts_fexit(const char *function)
+{
+	const struct bpf_insn return_zero[] = {
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = 0 },
+		{ .code = BPF_JMP | BPF_EXIT },
+	};
+	LIBBPF_OPTS(bpf_prog_load_opts, options, .expected_attach_type = BPF_TRACE_FEXIT);
+	int btf_id = libbpf_find_vmlinux_btf_id(function, BPF_TRACE_FEXIT);
+	int fd;
+
+	if (btf_id < 0)
+		return false;
+	options.attach_btf_id = btf_id;
+	fd = bpf_prog_load(BPF_PROG_TYPE_TRACING, NULL, "GPL", return_zero, 2, &options);
+	if (fd < 0)
+		return false;
+	close(fd);
+	return true;
+}
+
+void pyro_bpf_choose_mapping_events(struct pyrograph_bpf *skel)
+{
+	bool exact = kernel_accepts_fexit("vm_mmap_pgoff");
+	bool fallback = !exact && libbpf_find_vmlinux_btf_id("mmap_lock_released", BPF_TRACE_RAW_TP) >= 0;
+
+	bpf_program__set_autoload(skel->progs.pyro_mmap_exit, exact);
+	bpf_program__set_autoload(skel->progs.pyro_mmap_lock_released, fallback);
+	/* Only the fallback reads it, and an LRU map's entries are all
+	 * allocated up front. */
+	if (!fallback)
+		bpf_map__set_max_entries(skel->maps.exec_pages_seen, 1);
+}
+
 int pyro_bpf_load(struct pyrograph_bpf *skel)
 {
 	return pyrograph_bpf__load(skel);
@@ -68,6 +106,19 @@ int pyro_bpf_attach_scheduler_hooks(struct pyrograph_bpf *skel)
 	if (!skel->links.pyro_process_exec)
 		return -errno;
 	return 0;
+}
+
+int pyro_bpf_attach_mapping_events(struct pyrograph_bpf *skel)
+{
+	if (bpf_program__autoload(skel->progs.pyro_mmap_exit)) {
+		skel->links.pyro_mmap_exit = bpf_program__attach(skel->progs.pyro_mmap_exit);
+		return skel->links.pyro_mmap_exit ? 0 : -errno;
+	}
+	if (bpf_program__autoload(skel->progs.pyro_mmap_lock_released)) {
+		skel->links.pyro_mmap_lock_released = bpf_program__attach(skel->progs.pyro_mmap_lock_released);
+		return skel->links.pyro_mmap_lock_released ? 0 : -errno;
+	}
+	return -EOPNOTSUPP;
 }
 
 struct bpf_link *pyro_bpf_attach_cpu_clock(struct pyrograph_bpf *skel, int cpu,
@@ -275,7 +326,7 @@ char *pyro_demangle(const char *name)
 	return status == 0 ? out : NULL;
 }
 
-void pyro_bpf_detach_scheduler_hooks(struct pyrograph_bpf *skel)
+void pyro_bpf_detach_hooks(struct pyrograph_bpf *skel)
 {
 	pyrograph_bpf__detach(skel);
 }

@@ -30,6 +30,11 @@ public final class NativeUnwindTracker {
         public var filesWithoutCFI = 0
         public var processes = 0
         public var tableFull = false
+        /// Mapping-added records from the kernel, and the re-reads they caused.
+        public var mappingEvents = 0
+        public var reloadsFromEvents = 0
+        /// Re-reads because a sample's pc was outside the known mappings.
+        public var reloadsFromUnknownPCs = 0
     }
 
     private let sampler: Sampler
@@ -37,12 +42,21 @@ public final class NativeUnwindTracker {
     private var rowsUsed = 0
     private var pagesUsed = 0
     private var placements: [String: Placement] = [:]
+    /// When each process's maps were last read (MonotonicClock.now()).
     private var prepared: [Int32: Double] = [:]
     private var processesWithTables = Set<Int32>()
+    /// Processes re-read for a mapping event less than
+    /// eventCoalescingInterval ago, and those with events since.
+    private var coalescing = Set<Int32>()
+    private var eventsPending = Set<Int32>()
     private var statistics = Statistics()
 
     /// A process whose walk left known mappings is re-read at most this often.
     static let refreshInterval = 0.5
+    /// After a re-read for a mapping event, further events of the process
+    /// wait this long and share one more re-read: a program importing thirty
+    /// extension modules at start-up sends thirty.
+    static let eventCoalescingInterval = 0.02
 
     private let queue = DispatchQueue(label: "pyrograph.unwind-tables")
 
@@ -56,24 +70,40 @@ public final class NativeUnwindTracker {
     func prepareNow(_ pid: Int32) {
         queue.sync { [self] in
             guard prepared[pid] == nil else { return }
-            load(pid, now: 0)
+            load(pid)
         }
     }
 
     /// Tables for the process, unless it already has them.
-    func prepare(_ pid: Int32, now: Double) {
+    func prepare(_ pid: Int32) {
         queue.async { [self] in
             guard prepared[pid] == nil else { return }
-            load(pid, now: now)
+            load(pid)
         }
     }
 
     /// A sample's walk hit a pc outside the process's known mappings: a
     /// library loaded since (dlopen). Re-read the maps, rate-limited.
-    func mappingsChanged(_ pid: Int32, now: Double) {
+    func mappingsChanged(_ pid: Int32) {
         queue.async { [self] in
-            guard let last = prepared[pid], now - last >= NativeUnwindTracker.refreshInterval else { return }
-            load(pid, now: now)
+            guard let last = prepared[pid], MonotonicClock.now() - last >= NativeUnwindTracker.refreshInterval else { return }
+            statistics.reloadsFromUnknownPCs += 1
+            load(pid)
+        }
+    }
+
+    /// The kernel saw the process map code. The first event is served at
+    /// once, so a lone dlopen's tables are in before most of its first
+    /// samples; processes not prepared yet get everything when they are.
+    func mappingAdded(_ pid: Int32) {
+        queue.async { [self] in
+            statistics.mappingEvents += 1
+            guard prepared[pid] != nil else { return }
+            if coalescing.contains(pid) {
+                eventsPending.insert(pid)
+            } else {
+                reloadForEvents(pid)
+            }
         }
     }
 
@@ -81,14 +111,25 @@ public final class NativeUnwindTracker {
         queue.async { [self] in _ = prepared.removeValue(forKey: pid) }
     }
 
+    private func reloadForEvents(_ pid: Int32) {
+        statistics.reloadsFromEvents += 1
+        load(pid)
+        coalescing.insert(pid)
+        queue.asyncAfter(deadline: .now() + NativeUnwindTracker.eventCoalescingInterval) { [self] in
+            coalescing.remove(pid)
+            if eventsPending.remove(pid) != nil, prepared[pid] != nil { reloadForEvents(pid) }
+        }
+    }
+
     /// Waits for queued work, so tests and summaries see the final state.
     func currentStatistics() -> Statistics {
         queue.sync { statistics }
     }
 
-    private func load(_ pid: Int32, now: Double) {
+    private func load(_ pid: Int32) {
         guard tables != nil else { return }
-        prepared[pid] = now
+        // The tracker's own clock: the recorder's restarts when sampling does.
+        prepared[pid] = MonotonicClock.now()
         let directory = ProcessDirectory(pid: pid)
         guard let mappings = try? directory.mappings() else { return }
         var firstStart: [String: UInt64] = [:]

@@ -43,6 +43,8 @@ public final class Recorder {
         public var kernelSymbolError: String?
         public var python: PythonReport
         public var unwinding: NativeUnwindTracker.Statistics
+        /// Whether the kernel reported new code mappings (see Sampler).
+        public var mappingEventsAvailable: Bool
     }
 
     public let options: Options
@@ -79,7 +81,7 @@ public final class Recorder {
                                excluding: [getpid()])
         // Tables are compiled off the sampling path; processes named with -p
         // get theirs before sampling starts, so their first samples unwind too.
-        python.onDetected = { [unowned self] pid in self.unwinder.prepare(pid, now: self.clock.elapsed) }
+        python.onDetected = { [unowned self] pid in self.unwinder.prepare(pid) }
         if options.pids.isEmpty && options.command.isEmpty {
             python.scanAll()
         } else {
@@ -137,7 +139,8 @@ public final class Recorder {
         return Result(profile: aggregator.profile, stats: sampler.stats(), elapsedSeconds: elapsed,
                       processesSeen: pidsSeen.count, malformedRecords: malformedRecords,
                       commandExitStatus: commandExitStatus, kernelSymbolError: symbolizer.kernelSymbolError,
-                      python: pythonReport, unwinding: unwinder.currentStatistics())
+                      python: pythonReport, unwinding: unwinder.currentStatistics(),
+                      mappingEventsAvailable: sampler.mappingEventsAvailable)
     }
 
     private func handle(_ record: RingBufferRecord) {
@@ -146,10 +149,10 @@ public final class Recorder {
             let key = RawStackKey(sample)
             if pidsSeen.insert(sample.pid).inserted {
                 symbolizer.noteProcess(sample.pid)
-                unwinder.prepare(sample.pid, now: clock.elapsed)
+                unwinder.prepare(sample.pid)
             }
             if sample.nativeStatus == PYRO_NATIVE_NO_MAPPING {
-                unwinder.mappingsChanged(sample.pid, now: clock.elapsed)
+                unwinder.mappingsChanged(sample.pid)
                 symbolizer.mappingsChanged(sample.pid)
             }
             let pythonSymbolizer = python.symbolizer(for: sample.pid, sampleHasPython: !sample.pythonFrames.isEmpty)
@@ -173,6 +176,9 @@ public final class Recorder {
             unwinder.processExited(pid)
         case let .processExec(pid):
             python.processExec(pid, now: clock.elapsed)
+        case let .mappingAdded(pid):
+            unwinder.mappingAdded(pid)
+            symbolizer.mappingsChanged(pid)
         case .malformed:
             malformedRecords += 1
         }

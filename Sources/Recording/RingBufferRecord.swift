@@ -5,6 +5,7 @@ public enum RingBufferRecord: Equatable {
     case sample(RawSample)
     case processExit(pid: Int32)
     case processExec(pid: Int32)
+    case mappingAdded(pid: Int32)
     case malformed(kind: UInt32, size: Int)
 
     public init(_ bytes: UnsafeRawBufferPointer) {
@@ -19,6 +20,9 @@ public enum RingBufferRecord: Equatable {
         case PYRO_EVENT_PROCESS_EXEC.rawValue where bytes.count >= MemoryLayout<pyro_process_exec>.size:
             let pid = bytes.loadUnaligned(fromByteOffset: MemoryLayout<pyro_process_exec>.offset(of: \.pid)!, as: UInt32.self)
             self = .processExec(pid: Int32(bitPattern: pid))
+        case PYRO_EVENT_MAPPING_ADDED.rawValue where bytes.count >= MemoryLayout<pyro_mapping_added>.size:
+            let pid = bytes.loadUnaligned(fromByteOffset: MemoryLayout<pyro_mapping_added>.offset(of: \.pid)!, as: UInt32.self)
+            self = .mappingAdded(pid: Int32(bitPattern: pid))
         case PYRO_EVENT_PROCESS_EXIT.rawValue where bytes.count >= MemoryLayout<pyro_process_exit>.size:
             let pid = bytes.loadUnaligned(fromByteOffset: MemoryLayout<pyro_process_exit>.offset(of: \.pid)!, as: UInt32.self)
             self = .processExit(pid: Int32(bitPattern: pid))

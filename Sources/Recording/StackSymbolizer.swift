@@ -27,7 +27,8 @@ public final class StackSymbolizer {
         }
     }
 
-    /// The process mapped new code (a sample's pc left its known mappings).
+    /// The process mapped new code: the kernel said so, or a sample's pc
+    /// left its known mappings.
     public func mappingsChanged(_ pid: Int32) {
         processes[pid]?.refreshMappings()
     }

@@ -144,6 +144,13 @@ struct RecordCommand: ParsableCommand {
             lines.append("  native unwinding: CFI tables for \(unwinding.processes) processes, \(unwinding.files) files, "
                 + "\(unwinding.rows) rows (\(StatusFormatting.percent(megabytes)) MB)"
                 + (unwinding.tableFull ? "; the table is full, later files use frame pointers" : ""))
+            let unknownPCs = "\(unwinding.reloadsFromUnknownPCs) for unknown pcs"
+            if !result.mappingEventsAvailable {
+                lines.append("  maps re-read: \(unknownPCs) (no mapping events from this kernel)")
+            } else if unwinding.mappingEvents + unwinding.reloadsFromUnknownPCs > 0 {
+                lines.append("  maps re-read: \(unwinding.reloadsFromEvents) for mapping events "
+                    + "(\(unwinding.mappingEvents) events), \(unknownPCs)")
+            }
             let stops = [("pc outside known mappings", stats.unwindNoMapping), ("no CFI", stats.unwindNoCFI),
                          ("read fault", stats.unwindReadFault), ("depth", stats.unwindDepth),
                          ("unsupported rule", stats.unwindUnsupportedRule)].filter { $0.1 > 0 }

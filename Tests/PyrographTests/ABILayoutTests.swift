@@ -106,6 +106,11 @@ final class ABILayoutTests: XCTestCase {
             "pid": member(\pyro_process_exec.pid),
             "timestamp_ns": member(\pyro_process_exec.timestamp_ns),
         ]),
+        "pyro_mapping_added": layout(pyro_mapping_added.self, [
+            "kind": member(\pyro_mapping_added.kind),
+            "pid": member(\pyro_mapping_added.pid),
+            "timestamp_ns": member(\pyro_mapping_added.timestamp_ns),
+        ]),
     ]
 
     func testSharedStructsMatchBTF() throws {
@@ -137,7 +142,8 @@ final class ABILayoutTests: XCTestCase {
         for name in shared.sorted() where Self.swiftStructs[name] == nil {
             XCTFail("struct \(name) is in the BPF object's BTF but not in ABILayoutTests.swiftStructs: add it")
         }
-        for name in ["pyro_sample", "pyro_python_frame", "pyro_python_layout", "pyro_process_exit", "pyro_process_exec"] {
+        for name in ["pyro_sample", "pyro_python_frame", "pyro_python_layout", "pyro_process_exit", "pyro_process_exec",
+                     "pyro_mapping_added"] {
             XCTAssertTrue(shared.contains(name), "\(name) missing from BTF")
         }
     }

@@ -28,6 +28,7 @@ enum pyro_event_kind {
 	PYRO_EVENT_SAMPLE = 1,
 	PYRO_EVENT_PROCESS_EXIT = 2,
 	PYRO_EVENT_PROCESS_EXEC = 3,
+	PYRO_EVENT_MAPPING_ADDED = 4,
 };
 
 /* One Python frame as the walker found it. The loader names it from the
@@ -164,6 +165,14 @@ enum pyro_native_status {
 
 /* Sent when a process execs, so the loader can look for an interpreter. */
 struct pyro_process_exec {
+	__u32 kind;
+	__u32 pid;
+	__u64 timestamp_ns;
+};
+
+/* Sent when a profiled process may have mapped new code (dlopen), so the
+ * loader re-reads its mappings before samples land in it. */
+struct pyro_mapping_added {
 	__u32 kind;
 	__u32 pid;
 	__u64 timestamp_ns;

@@ -32,9 +32,17 @@ struct pyrograph_bpf *pyro_bpf_open(int *error);
 /* Between open and load: the pid filter and the unwind tables' capacities. */
 int pyro_bpf_configure(struct pyrograph_bpf *skel, bool filter_by_pid, uint32_t unwind_row_capacity,
 		       uint32_t unwind_page_capacity);
+/* Between open and load: keeps the better of the two hooks that report new
+ * code mappings that this kernel accepts, or neither. */
+void pyro_bpf_choose_mapping_events(struct pyrograph_bpf *skel);
 int pyro_bpf_load(struct pyrograph_bpf *skel);
 int pyro_bpf_attach_scheduler_hooks(struct pyrograph_bpf *skel);
-void pyro_bpf_detach_scheduler_hooks(struct pyrograph_bpf *skel);
+/* Optional: -EOPNOTSUPP when neither hook was kept, or why the kernel
+ * refused the one that was. */
+int pyro_bpf_attach_mapping_events(struct pyrograph_bpf *skel);
+/* Detaches the scheduler and mapping hooks; the cpu-clock links are the
+ * caller's. */
+void pyro_bpf_detach_hooks(struct pyrograph_bpf *skel);
 /* Opens a cpu-clock event on `cpu` sampling at `frequency` Hz and attaches
  * the sampler to it. The link owns the perf event fd. */
 struct bpf_link *pyro_bpf_attach_cpu_clock(struct pyrograph_bpf *skel, int cpu,

@@ -48,6 +48,16 @@ enum TestSupport {
         return output
     }
 
+    /// From a record summary's "maps re-read: R for mapping events (E
+    /// events), ..." line: R and E; nil without that line (no events, or a
+    /// kernel that sends none).
+    static func mapsReReadForMappingEvents(_ stderr: String) -> (reReads: Int, events: Int)? {
+        guard let line = stderr.split(separator: "\n").first(where: { $0.contains("maps re-read:") }),
+              line.contains("for mapping events") else { return nil }
+        let numbers = line.split(whereSeparator: { !$0.isNumber }).compactMap { Int($0) }
+        return numbers.count >= 2 ? (numbers[0], numbers[1]) : nil
+    }
+
     struct Finished {
         var status: Int32
         var stdout: String

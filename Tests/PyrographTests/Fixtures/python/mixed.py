@@ -6,7 +6,8 @@ usage: python mixed.py MODE SECONDS [LIBRARY]
   zlib     compress_caller() compresses a large buffer with zlib
   hashlib  hash_caller() hashes a large buffer with sha256
   stat     stat_caller() calls os.stat in a loop (syscalls)
-  dlopen   sleeps first, then loads LIBRARY with ctypes and runs caller()
+  dlopen   prints "ready", waits for a line on stdin, then loads LIBRARY
+           with ctypes and runs caller()
 Runs on CPython 2.7 and 3.6 to 3.13.
 """
 from __future__ import print_function
@@ -54,8 +55,11 @@ def main():
     elif mode == "stat":
         stat_caller(deadline)
     elif mode == "dlopen":
-        time.sleep(1.0)
-        caller(ctypes.CDLL(sys.argv[3]), seconds - 1.0)
+        # The test says when: the load must come after sampling has begun.
+        print("ready")
+        sys.stdout.flush()
+        sys.stdin.readline()
+        caller(ctypes.CDLL(sys.argv[3]), seconds)
     else:
         raise SystemExit("unknown mode " + mode)
 
