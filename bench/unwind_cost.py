@@ -1,13 +1,18 @@
 #!/usr/bin/env python3
 """Kernel-side cost of one sample, for a shallow and a deep mixed stack.
 
-Runs a Python recursion of a given depth that burns CPU at the bottom,
-records it with pyrograph, and reads the sampler program's run time from
-the kernel's BPF statistics (kernel.bpf_stats_enabled) while it runs. Prints
-the mean BPF time per sample and the mean frames per sample, and the unwind
-table memory pyrograph reports. Needs root.
+Runs a Python recursion of a given depth that burns CPU at the bottom (one
+copy per CPU), records it with pyrograph, and reads the sampler program's
+run time from the kernel's BPF statistics (kernel.bpf_stats_enabled) in
+half-second windows. Prints the median BPF time per sample, the frames per
+sample, and the unwind table memory pyrograph reports. Needs root.
 
-usage: bench/unwind_cost.py [PYROGRAPH]
+With a BASELINE binary (an older pyrograph), each case runs ROUNDS times
+with each binary, alternating, and the table gives both and their ratio:
+on a shared host the absolute figures drift by up to 2x between minutes,
+while the ratio measured side by side holds.
+
+usage: bench/unwind_cost.py [PYROGRAPH [BASELINE]]
 """
 import json
 import os
@@ -17,6 +22,8 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PYROGRAPH = sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, ".build/release/pyrograph")
+BASELINE = sys.argv[2] if len(sys.argv) > 2 else None
+ROUNDS = int(os.environ.get("UNWIND_COST_ROUNDS", "2"))
 WORKLOAD = """
 import sys, time
 sys.setrecursionlimit(10000)
@@ -61,7 +68,7 @@ def steal_ticks():
         return int(stat.readline().split()[8])
 
 
-def measure(label, interpreter, depth, seconds=6.0):
+def measure(label, interpreter, depth, binary, seconds=6.0):
     # One busy copy per CPU: the sampler also runs on idle CPUs, where it
     # returns at once, and those runs would dilute the mean.
     workloads = [subprocess.Popen([interpreter, "-c", WORKLOAD, str(depth), str(seconds + 2)])
@@ -70,7 +77,7 @@ def measure(label, interpreter, depth, seconds=6.0):
     out = "/tmp/pyrograph-unwind-cost.folded"
     pids = [arg for w in workloads for arg in ("-p", str(w.pid))]
     others = {p["id"] for p in sampler_programs()}
-    recorder = subprocess.Popen([PYROGRAPH, "record", "-F", "999", "-d", str(seconds)] + pids + ["-o", out],
+    recorder = subprocess.Popen([binary, "record", "-F", "999", "-d", str(seconds)] + pids + ["-o", out],
                                 stderr=subprocess.PIPE, universal_newlines=True)
     # Skip start-up (verification, table loading): measure a steady window.
     ids = set()
@@ -102,35 +109,53 @@ def measure(label, interpreter, depth, seconds=6.0):
             samples += int(count)
             frames += int(count) * (stack.count(";"))
     table = [l.strip() for l in summary.splitlines() if "native unwinding" in l]
-    windows.sort()
     return {
         "case": label,
-        "bpf_ns_median": windows[len(windows) // 2] if windows else float("nan"),
-        "bpf_ns_min": windows[0] if windows else float("nan"),
-        "bpf_ns_max": windows[-1] if windows else float("nan"),
+        "windows": windows,
         "steal_ticks": steal,
         "frames_per_sample": frames / samples if samples else 0.0,
         "unwind_tables": table[0] if table else "",
     }
 
 
+def median(values):
+    values = sorted(values)
+    return values[len(values) // 2] if values else float("nan")
+
+
 def main():
     previous = open("/proc/sys/kernel/bpf_stats_enabled").read().strip()
     with open("/proc/sys/kernel/bpf_stats_enabled", "w") as f:
         f.write("1")
+    rows = []
     try:
         wanted = os.environ.get("UNWIND_COST_CASES")
         cases = [c for i, c in enumerate(CASES) if wanted is None or str(i) in wanted.split(",")]
-        results = [measure(*case) for case in cases]
+        for case in cases:
+            runs = {"new": [], "baseline": []}
+            for _ in range(ROUNDS if BASELINE else 1):
+                runs["new"].append(measure(*case, binary=PYROGRAPH))
+                if BASELINE:
+                    runs["baseline"].append(measure(*case, binary=BASELINE))
+            rows.append((case[0], runs))
     finally:
         with open("/proc/sys/kernel/bpf_stats_enabled", "w") as f:
             f.write(previous)
-    print("| stack | frames per sample | BPF time per sample: median of 0.5 s windows (range) | steal ticks | unwind tables |")
-    print("|---|---|---|---|---|")
-    for r in results:
-        print("| %s | %.0f | %.1f us (%.1f-%.1f) | %d | %s |" % (
-            r["case"], r["frames_per_sample"], r["bpf_ns_median"] / 1000.0, r["bpf_ns_min"] / 1000.0,
-            r["bpf_ns_max"] / 1000.0, r["steal_ticks"], r["unwind_tables"]))
+    print("| stack | frames per sample | BPF time per sample (median of 0.5 s windows, range)"
+          + (" | baseline | ratio" if BASELINE else "") + " | steal ticks | unwind tables |")
+    print("|---|---|---" + ("|---|---" if BASELINE else "") + "|---|---|")
+    for label, runs in rows:
+        new = [w for r in runs["new"] for w in r["windows"]]
+        cells = ["%s" % label, "%.0f" % runs["new"][-1]["frames_per_sample"],
+                 "%.1f us (%.1f-%.1f)" % (median(new) / 1000.0, min(new) / 1000.0, max(new) / 1000.0)]
+        steal = sum(r["steal_ticks"] for r in runs["new"] + runs["baseline"])
+        if BASELINE:
+            old = [w for r in runs["baseline"] for w in r["windows"]]
+            cells += ["%.1f us (%.1f-%.1f)" % (median(old) / 1000.0, min(old) / 1000.0, max(old) / 1000.0),
+                      "%.2fx" % (median(new) / median(old))]
+        cells += ["%d" % steal, runs["new"][-1]["unwind_tables"]]
+        print("| " + " | ".join(cells) + " |")
+
 
 if __name__ == "__main__":
     main()
