@@ -35,8 +35,32 @@ struct {
 	__type(value, struct pyro_unwind_process);
 } unwind_processes SEC(".maps");
 
+/* Rows of recently unwound pcs, per CPU. The same return addresses recur
+ * sample after sample, and one warm slot here costs less than the page
+ * index and a search over cold rows. Rows never change once written, so a
+ * slot keyed by (file table, pc) stays right as long as the tables exist. */
+#define ROW_CACHE_SLOTS 1024
+
+struct row_cache_slot {
+	__u64 key;
+	struct pyro_unwind_row row;
+	__u64 reserved;
+};
+
+struct row_cache {
+	struct row_cache_slot slots[ROW_CACHE_SLOTS];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct row_cache);
+} row_caches SEC(".maps");
+
 struct native_walk {
 	const struct pyro_unwind_process *process;
+	struct row_cache *cache;
 	struct pyro_sample *sample;
 	/* Where the user pcs start in sample->stacks: after the kernel's. */
 	__u32 first_word;
@@ -141,6 +165,27 @@ static __always_inline const struct pyro_unwind_row *find_row(const struct pyro_
 	return bpf_map_lookup_elem(&unwind_rows, &index);
 }
 
+/* find_row through the CPU's row cache. */
+static __always_inline const struct pyro_unwind_row *lookup_row(struct native_walk *walk,
+								 const struct pyro_unwind_mapping *mapping, __u32 pc)
+{
+	__u64 key = ((__u64)(mapping->table_start + 1) << 32) | pc;
+	const struct pyro_unwind_row *row;
+	struct row_cache_slot *slot;
+
+	if (!walk->cache)
+		return find_row(mapping, pc);
+	slot = &walk->cache->slots[((key * 0x9E3779B97F4A7C15ULL) >> 54) & (ROW_CACHE_SLOTS - 1)];
+	if (slot->key == key)
+		return &slot->row;
+	row = find_row(mapping, pc);
+	if (row) {
+		slot->row = *row;
+		slot->key = key;
+	}
+	return row;
+}
+
 /* The slot is the loop's own index, not a count kept in the context: a
  * counter the verifier can track exactly makes every iteration a new state. */
 static __always_inline bool push_native_frame(struct native_walk *walk, __u32 index)
@@ -226,7 +271,7 @@ static long unwind_one_frame(__u32 index, struct native_walk *walk)
 	/* A return address can point just past a call at a function's end. */
 	lookup_pc = index == 0 || walk->exact_pc ? walk->pc : walk->pc - 1;
 	walk->exact_pc = false;
-	row = mapping->table_count ? find_row(mapping, (__u32)(lookup_pc - mapping->bias)) : NULL;
+	row = mapping->table_count ? lookup_row(walk, mapping, (__u32)(lookup_pc - mapping->bias)) : NULL;
 	if (!row || row->cfa_rule == PYRO_CFA_NONE) {
 		/* A zero pc read through rbp says nothing about reaching the
 		 * outermost frame: only CFI marks that. */
@@ -292,11 +337,11 @@ stop:
  * filling the sample's user pcs and native_status. Free of kernel types, so
  * the host test harness runs it too. */
 static __always_inline void unwind_native_from(struct pyro_sample *sample,
-					       const struct pyro_unwind_process *process,
+					       const struct pyro_unwind_process *process, struct row_cache *cache,
 					       __u64 pc, __u64 sp, __u64 bp)
 {
 	struct native_walk walk = {
-		.process = process, .sample = sample, .pc = pc, .sp = sp, .bp = bp,
+		.process = process, .cache = cache, .sample = sample, .pc = pc, .sp = sp, .bp = bp,
 		.status = PYRO_NATIVE_NO_CFI, .mapping = PYRO_MAX_UNWIND_MAPPINGS,
 		.first_word = pyro_stack_words(sample->kernel_stack_bytes),
 	};
@@ -331,6 +376,7 @@ static __always_inline void unwind_native_from(struct pyro_sample *sample,
 static __always_inline bool unwind_native_stack(struct pyro_sample *sample, __u32 tgid)
 {
 	const struct pyro_unwind_process *process = bpf_map_lookup_elem(&unwind_processes, &tgid);
+	__u32 zero = 0;
 	struct pt_regs *regs;
 
 	if (!process)
@@ -339,8 +385,8 @@ static __always_inline bool unwind_native_stack(struct pyro_sample *sample, __u3
 	regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
 	if (!regs)
 		return false;
-	unwind_native_from(sample, process, BPF_CORE_READ(regs, ip), BPF_CORE_READ(regs, sp),
-			   BPF_CORE_READ(regs, bp));
+	unwind_native_from(sample, process, bpf_map_lookup_elem(&row_caches, &zero), BPF_CORE_READ(regs, ip),
+			   BPF_CORE_READ(regs, sp), BPF_CORE_READ(regs, bp));
 	return true;
 }
 #endif

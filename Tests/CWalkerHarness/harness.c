@@ -71,6 +71,8 @@ static long bpf_map_delete_elem(void *map, const void *key)
 #include "../../bpf/python_walker.bpf.h"
 #include "../../bpf/native_unwinder.bpf.h"
 
+static struct row_cache harness_row_cache;
+
 static void *bpf_map_lookup_elem(void *map, const void *key)
 {
 	if (map == (void *)&python_layouts)
@@ -107,12 +109,15 @@ static void harness_use_tables(const struct pyro_unwind_row *rows, uint32_t row_
 uint32_t pyro_harness_unwind_native(const struct pyro_unwind_process *process, const struct pyro_unwind_row *rows,
 				    uint32_t row_count, const struct pyro_unwind_page *pages, uint32_t page_count,
 				    uint64_t pc, uint64_t sp, uint64_t bp, struct pyro_sample *sample,
-				    pyro_harness_reader reader, void *context)
+				    pyro_harness_reader reader, void *context, bool keep_row_cache)
 {
 	harness_reader = reader;
 	harness_context = context;
 	harness_use_tables(rows, row_count, pages, page_count);
-	unwind_native_from(sample, process, pc, sp, bp);
+	/* The cache is keyed by table position, which each test reuses. */
+	if (!keep_row_cache)
+		memset(&harness_row_cache, 0, sizeof(harness_row_cache));
+	unwind_native_from(sample, process, &harness_row_cache, pc, sp, bp);
 	return sample->user_stack_bytes / 8;
 }
 

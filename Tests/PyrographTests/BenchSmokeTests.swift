@@ -18,7 +18,7 @@ final class BenchSmokeTests: XCTestCase {
         environment["PYROGRAPH_BIN"] = try TestSupport.pyrographBinary()
         process.environment = environment
         let log = directory.appendingPathComponent("bench.log")
-        FileManager.default.createFile(atPath: log.path, contents: nil)
+        XCTAssertTrue(FileManager.default.createFile(atPath: log.path, contents: nil), log.path)
         let handle = try FileHandle(forWritingTo: log)
         process.standardOutput = handle
         process.standardError = handle

@@ -28,6 +28,24 @@ final class NativeUnwinderStepTests: XCTestCase {
         XCTAssertTrue(names.contains("__libc_start_main"), "\(names)")
     }
 
+    /// The second walk of the same stack takes its rows from the CPU's row
+    /// cache (rows of recently unwound pcs) and must find the same frames.
+    func testASecondWalkFromTheRowCacheFindsTheSameFrames() throws {
+        let recorded = try recordStack()
+        let (process, arrays, _) = try tables(for: recorded.mappings)
+        let copy = UnsafeMutablePointer<pyro_unwind_process>.allocate(capacity: 1)
+        copy.initialize(to: process.pointee)
+        let (first, firstStatus) = unwind(recorded, process: process, tables: arrays)
+        // Rows the cache cannot have come from: a walk that searched the
+        // tables would now fail.
+        var emptied = arrays
+        emptied.rows = emptied.rows.map { var row = $0; row.cfa_rule = UInt8(PYRO_CFA_UNSUPPORTED.rawValue); return row }
+        let (second, secondStatus) = unwind(recorded, process: copy, tables: emptied, keepRowCache: true)
+        XCTAssertEqual(firstStatus, PYRO_NATIVE_COMPLETE.rawValue)
+        XCTAssertEqual(second, first)
+        XCTAssertEqual(secondStatus, firstStatus)
+    }
+
     /// From a signal handler, through the kernel's signal frame (glibc's
     /// __restore_rt), back to the interrupted code and on to _start.
     func testUnwindsThroughASignalFrame() throws {
@@ -142,7 +160,7 @@ final class NativeUnwinderStepTests: XCTestCase {
     }
 
     private func unwind(_ recorded: RecordedStack, process: UnsafeMutablePointer<pyro_unwind_process>,
-                        tables: UnwindArrays) -> ([UInt64], UInt32) {
+                        tables: UnwindArrays, keepRowCache: Bool = false) -> ([UInt64], UInt32) {
         let sample = UnsafeMutablePointer<pyro_sample>.allocate(capacity: 1)
         sample.initialize(to: pyro_sample())
         defer { sample.deallocate(); process.deallocate() }
@@ -157,7 +175,7 @@ final class NativeUnwinderStepTests: XCTestCase {
                 let offset = Int(address - stack.start)
                 stack.bytes.withUnsafeBytes { destination!.copyMemory(from: $0.baseAddress! + offset, byteCount: Int(size)) }
                 return 0
-            }, context.toOpaque())
+            }, context.toOpaque(), keepRowCache)
         }
         // Nothing precedes the user pcs: the harness sample has no kernel pcs.
         let pcs = withUnsafeBytes(of: &sample.pointee.stacks) { raw in

@@ -5,6 +5,7 @@
 #ifndef PYRO_WALKER_HARNESS_H
 #define PYRO_WALKER_HARNESS_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 struct pyro_python_layout;
@@ -25,11 +26,12 @@ uint32_t pyro_harness_walk_python(const struct pyro_python_layout *layout, uint3
 
 /* Runs the CFI unwinder from these registers over `rows` and `pages` (the
  * process's mappings index into them). Returns the number of frames; the
- * status and pcs are in `sample`. */
+ * status and pcs are in `sample`. The row cache starts empty unless
+ * `keep_row_cache`, when it holds what the previous call left. */
 uint32_t pyro_harness_unwind_native(const struct pyro_unwind_process *process, const struct pyro_unwind_row *rows,
 				    uint32_t row_count, const struct pyro_unwind_page *pages, uint32_t page_count,
 				    uint64_t pc, uint64_t sp, uint64_t bp, struct pyro_sample *sample,
-				    pyro_harness_reader reader, void *context);
+				    pyro_harness_reader reader, void *context, bool keep_row_cache);
 
 /* The unwinder's row lookup for a file address of one mapping: the index of
  * the row it finds in `rows`, or -1. */
