@@ -1,55 +1,70 @@
-/// One frame of a merged stack, already named for display.
-///
-/// The naming conventions are part of pyrograph's interface: tests, users and
-/// tools that read folded output rely on them.
-/// - process: `COMM (PID)`
-/// - thread: `THREADNAME (TID)`
-/// - kernel: `symbol_[k]`, as flamegraph.pl marks kernel frames
-/// - native: `symbol [module]`, or `module+0xOFFSET` when no symbol covers it
-/// - python: `qualname (file:line)`
-/// - annotation: a frame pyrograph adds to say something about the stack,
-///   such as why it was truncated: `[truncated: depth exceeded]`
+/// One frame of a merged stack, as a value: what kind of code it is and the
+/// fields that identify it. Display text (`qualname (file:line)`,
+/// `symbol [module]`, `symbol_[k]`, `COMM (PID)`) is made by the writers
+/// that need it (`Output/FrameNaming`), never compared here.
 public struct Frame: Hashable, Sendable {
     public enum Kind: UInt8, Sendable, CaseIterable {
         case process, thread, kernel, native, python, annotation
     }
 
     public var kind: Kind
-    public var name: String
+    /// The function: a Python qualname, a native or kernel symbol, a
+    /// process's command or a thread's name. Empty for a native address no
+    /// symbol covers, and for annotations.
+    public var function: String
+    /// Python: the code object's file name.
+    public var file: String?
+    /// Python: the line being run.
+    public var line: Int?
+    /// Native: the file's name (`libc.so.6`).
+    public var module: String?
+    /// Native: the address's offset in its module, when no symbol covers it.
+    public var offset: UInt64?
+    /// Process: the pid; thread: the tid.
+    public var id: Int32?
+    public var annotation: Annotation?
 
-    public init(kind: Kind, name: String) {
+    public init(kind: Kind, function: String, file: String? = nil, line: Int? = nil, module: String? = nil,
+                offset: UInt64? = nil, id: Int32? = nil, annotation: Annotation? = nil) {
         self.kind = kind
-        self.name = name
+        self.function = function
+        self.file = file
+        self.line = line
+        self.module = module
+        self.offset = offset
+        self.id = id
+        self.annotation = annotation
     }
 
     public static func process(comm: String, pid: Int32) -> Frame {
-        Frame(kind: .process, name: "\(comm) (\(pid))")
+        Frame(kind: .process, function: comm, id: pid)
     }
 
     public static func thread(name: String, tid: Int32) -> Frame {
-        Frame(kind: .thread, name: "\(name) (\(tid))")
+        Frame(kind: .thread, function: name, id: tid)
     }
 
     public static func kernel(symbol: String) -> Frame {
-        Frame(kind: .kernel, name: symbol + "_[k]")
+        Frame(kind: .kernel, function: symbol)
     }
 
-    /// A native frame: `symbol [module]`, or just `symbol` with no module.
+    /// A native function, with the file it lies in when known.
     public static func native(symbol: String, module: String?) -> Frame {
-        guard let module, !module.isEmpty else { return Frame(kind: .native, name: symbol) }
-        return Frame(kind: .native, name: "\(symbol) [\(module)]")
+        Frame(kind: .native, function: symbol, module: module.flatMap { $0.isEmpty ? nil : $0 })
     }
 
     /// A native address that no symbol covers, named by its place in its file.
     public static func unsymbolized(module: String, offset: UInt64) -> Frame {
-        Frame(kind: .native, name: "\(module)+0x\(String(offset, radix: 16))")
+        Frame(kind: .native, function: "", module: module, offset: offset)
     }
 
-    public static func python(qualname: String, file: String, line: Int) -> Frame {
-        Frame(kind: .python, name: "\(qualname) (\(file):\(line))")
+    /// A Python function; a frame without a file is one whose code object
+    /// gave only a name.
+    public static func python(function: String, file: String? = nil, line: Int? = nil) -> Frame {
+        Frame(kind: .python, function: function, file: file, line: line)
     }
 
-    public static func annotation(_ text: String) -> Frame {
-        Frame(kind: .annotation, name: "[\(text)]")
+    public static func annotation(_ annotation: Annotation) -> Frame {
+        Frame(kind: .annotation, function: "", annotation: annotation)
     }
 }

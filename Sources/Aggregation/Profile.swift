@@ -1,42 +1,120 @@
-/// Distinct stacks with their sample counts: the one model every output
-/// format and command reads. Stacks are root first.
+/// Distinct stacks with their values: the one model every output format and
+/// command reads. Frames are interned once in `frames`; a stack is a list of
+/// indices into it, root first, with one value per sample type.
 public struct Profile: Sendable, Equatable {
-    public private(set) var counts: [[Frame]: UInt64] = [:]
-    public private(set) var totalSamples: UInt64 = 0
-
-    public init() {}
-
-    public mutating func add(_ stack: [Frame], count: UInt64 = 1) {
-        guard count > 0, !stack.isEmpty else { return }
-        counts[stack, default: 0] += count
-        totalSamples += count
+    public struct Stack: Sendable, Equatable {
+        /// Indices into `Profile.frames`, root first.
+        public var frames: [Int32]
+        /// One per `Profile.sampleTypes`.
+        public var values: [UInt64]
     }
 
-    public mutating func merge(_ other: Profile) {
-        for (stack, count) in other.counts { add(stack, count: count) }
-    }
+    /// One sample in time, for formats that draw a timeline.
+    public struct TimedSample: Sendable, Equatable {
+        /// Index into `Profile.stacks`.
+        public var stack: Int
+        /// CLOCK_MONOTONIC, as the kernel stamped the sample.
+        public var timestampNanoseconds: UInt64
+        public var cpu: UInt32
+        public var values: [UInt64]
 
-    public var isEmpty: Bool { counts.isEmpty }
-
-    /// Stacks in a stable order (by frame names, root first), so that output
-    /// is deterministic and golden files can compare it.
-    public func sortedStacks() -> [(frames: [Frame], count: UInt64)] {
-        counts.map { (frames: $0.key, count: $0.value) }
-            .sorted { Profile.precedes($0.frames, $1.frames) }
-    }
-
-    static func precedes(_ a: [Frame], _ b: [Frame]) -> Bool {
-        for (x, y) in zip(a, b) where x.name != y.name {
-            return x.name < y.name
+        public init(stack: Int, timestampNanoseconds: UInt64, cpu: UInt32, values: [UInt64]) {
+            self.stack = stack
+            self.timestampNanoseconds = timestampNanoseconds
+            self.cpu = cpu
+            self.values = values
         }
-        return a.count < b.count
     }
 
-    /// Samples per root frame (per process), largest first.
-    public func samplesPerRoot() -> [(root: Frame, count: UInt64)] {
-        var perRoot: [Frame: UInt64] = [:]
-        for (stack, count) in counts { perRoot[stack[0], default: 0] += count }
-        return perRoot.map { (root: $0.key, count: $0.value) }
-            .sorted { $0.count != $1.count ? $0.count > $1.count : $0.root.name < $1.root.name }
+    public let sampleTypes: [SampleType]
+    /// The value a writer that shows one value shows (a flame graph's widths).
+    public var defaultSampleType: Int
+    public private(set) var frames: [Frame] = []
+    public private(set) var stacks: [Stack] = []
+    /// Per sample type, the sum over all stacks.
+    public private(set) var totals: [UInt64]
+    /// How and when the profile was recorded, where it was.
+    public var recording: RecordingInfo?
+    /// Samples in time order, when the recording kept them.
+    public private(set) var timeline: [TimedSample]?
+
+    private var frameIndex: [Frame: Int32] = [:]
+    private var stackIndex: [[Int32]: Int] = [:]
+
+    public init(sampleTypes: [SampleType] = [.samples], defaultSampleType: Int = 0) {
+        precondition(!sampleTypes.isEmpty && sampleTypes.indices.contains(defaultSampleType))
+        self.sampleTypes = sampleTypes
+        self.defaultSampleType = defaultSampleType
+        totals = Array(repeating: 0, count: sampleTypes.count)
+    }
+
+    /// Adds values to a stack (root first); returns the stack's index, or nil
+    /// for an empty stack or no value.
+    @discardableResult
+    public mutating func add(_ stack: [Frame], values: [UInt64]) -> Int? {
+        precondition(values.count == sampleTypes.count, "one value per sample type")
+        guard !stack.isEmpty, values.contains(where: { $0 > 0 }) else { return nil }
+        var key: [Int32] = []
+        key.reserveCapacity(stack.count)
+        for frame in stack { key.append(intern(frame)) }
+        let index: Int
+        if let existing = stackIndex[key] {
+            index = existing
+        } else {
+            index = stacks.count
+            stacks.append(Stack(frames: key, values: Array(repeating: 0, count: sampleTypes.count)))
+            stackIndex[key] = index
+        }
+        for (type, value) in values.enumerated() {
+            stacks[index].values[type] += value
+            totals[type] += value
+        }
+        return index
+    }
+
+    /// Adds `count` to the first sample type (the others get nothing).
+    @discardableResult
+    public mutating func add(_ stack: [Frame], count: UInt64 = 1) -> Int? {
+        var values = Array(repeating: UInt64(0), count: sampleTypes.count)
+        values[0] = count
+        return add(stack, values: values)
+    }
+
+    /// Keeps samples in time; `stack` is an index `add` returned.
+    public mutating func appendTimeline(_ sample: TimedSample) {
+        precondition(stacks.indices.contains(sample.stack))
+        if timeline == nil { timeline = [] }
+        timeline!.append(sample)
+    }
+
+    public mutating func sortTimeline() {
+        timeline?.sort { $0.timestampNanoseconds < $1.timestampNanoseconds }
+    }
+
+    /// The frames of one stack, root first.
+    public func frames(of stack: Stack) -> [Frame] {
+        stack.frames.map { frames[Int($0)] }
+    }
+
+    public var isEmpty: Bool { stacks.isEmpty }
+
+    /// The sum of the sample-count type, or of the default type if the
+    /// profile counts no samples.
+    public var totalSamples: UInt64 {
+        totals[sampleTypes.firstIndex(of: .samples) ?? defaultSampleType]
+    }
+
+    /// Adds another profile of the same sample types.
+    public mutating func merge(_ other: Profile) {
+        precondition(other.sampleTypes == sampleTypes, "profiles of different sample types")
+        for stack in other.stacks { add(other.frames(of: stack), values: stack.values) }
+    }
+
+    private mutating func intern(_ frame: Frame) -> Int32 {
+        if let index = frameIndex[frame] { return index }
+        let index = Int32(frames.count)
+        frames.append(frame)
+        frameIndex[frame] = index
+        return index
     }
 }

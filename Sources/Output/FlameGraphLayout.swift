@@ -27,11 +27,14 @@ struct FlameGraphLayout {
     /// everything they called, which can only be narrower.
     init(profile: Profile, minimumSamples: Double) {
         let root = CallTreeNode(name: Self.rootName, kind: nil)
-        for (stack, count) in profile.counts {
+        let names = profile.frames.map(FrameNaming.displayName)
+        for stack in profile.stacks {
+            let count = stack.values[profile.defaultSampleType]
+            guard count > 0 else { continue }
             root.samples += count
             var node = root
-            for frame in stack {
-                node = node.child(for: frame)
+            for index in stack.frames {
+                node = node.child(named: names[Int(index)], kind: profile.frames[Int(index)].kind)
                 node.samples += count
             }
         }
@@ -66,13 +69,13 @@ private final class CallTreeNode {
 
     /// Frames merge by name alone. Should two kinds share a name, the lower
     /// raw value wins, so the colour does not depend on dictionary order.
-    func child(for frame: Frame) -> CallTreeNode {
-        if let existing = children[frame.name] {
-            if let kind = existing.kind, frame.kind.rawValue < kind.rawValue { existing.kind = frame.kind }
+    func child(named name: String, kind: Frame.Kind) -> CallTreeNode {
+        if let existing = children[name] {
+            if let existingKind = existing.kind, kind.rawValue < existingKind.rawValue { existing.kind = kind }
             return existing
         }
-        let created = CallTreeNode(name: frame.name, kind: frame.kind)
-        children[frame.name] = created
+        let created = CallTreeNode(name: name, kind: kind)
+        children[name] = created
         return created
     }
 }

@@ -4,8 +4,9 @@ import Aggregation
 /// callees stacked above their callers, widths proportional to samples.
 /// Hover, zoom and search live in `Assets/flamegraph.js`, embedded at build
 /// time; the script reads its geometry from the `data-` attributes written
-/// here, so the two cannot disagree about the layout.
-public enum FlameGraphWriter {
+/// here, so the two cannot disagree about the layout. Widths are the
+/// profile's default sample type.
+public struct FlameGraphWriter: ProfileWriter {
     public struct Options: Sendable, Equatable {
         public var title: String
         /// A second line under the title, such as "1,234 samples, 99 Hz, 10 s".
@@ -29,6 +30,26 @@ public enum FlameGraphWriter {
             self.frameHeight = frameHeight
             self.minimumFrameWidth = minimumFrameWidth
         }
+    }
+
+    public var options: Options
+
+    public init(options: Options = Options()) {
+        self.options = options
+    }
+
+    /// Without a subtitle of its own, the graph says how it was recorded.
+    public func write(_ profile: Profile, to stream: ByteStream) throws {
+        var options = options
+        if options.subtitle == nil { options.subtitle = Self.subtitle(for: profile) }
+        try stream.write(Self.render(profile, options: options))
+    }
+
+    /// "1234 samples, 99 Hz, 10.0 s, 3 processes"
+    static func subtitle(for profile: Profile) -> String? {
+        guard let recording = profile.recording else { return nil }
+        return "\(profile.totalSamples) samples, \(recording.frequency) Hz, "
+            + "\(DecimalText.tenths(recording.durationSeconds)) s, \(recording.processCount) processes"
     }
 
     public static func render(_ profile: Profile, options: Options = Options()) -> String {

@@ -2,20 +2,35 @@ import Aggregation
 
 /// The folded format that flamegraph.pl and inferno read: one line per
 /// distinct stack, frames root first joined by `;`, then a space and the
-/// count.
-public enum FoldedWriter {
-    public static func render(_ profile: Profile) -> String {
-        var out = ""
-        for (frames, count) in profile.sortedStacks() {
-            var first = true
-            for frame in frames {
-                if !first { out += ";" }
-                out += sanitize(frame.name)
-                first = false
-            }
-            out += " \(count)\n"
+/// stack's value of the profile's default sample type.
+public struct FoldedWriter: ProfileWriter {
+    public init() {}
+
+    public func write(_ profile: Profile, to stream: ByteStream) throws {
+        let names = profile.frames.map(FrameNaming.displayName)
+        let safeNames = names.map(Self.sanitize)
+        var out = ChunkedText(stream)
+        for stack in Self.sorted(profile.stacks, names: names) {
+            let value = stack.values[profile.defaultSampleType]
+            guard value > 0 else { continue }
+            try out.append(stack.frames.map { safeNames[Int($0)] }.joined(separator: ";") + " \(value)\n")
         }
-        return out
+        try out.flush()
+    }
+
+    public static func render(_ profile: Profile) -> String {
+        FoldedWriter().rendered(profile)
+    }
+
+    /// Stacks in a stable order (by frame names, root first; a stack before
+    /// its extensions), so output is deterministic and golden files compare.
+    static func sorted(_ stacks: [Profile.Stack], names: [String]) -> [Profile.Stack] {
+        stacks.sorted { a, b in
+            for (x, y) in zip(a.frames, b.frames) where names[Int(x)] != names[Int(y)] {
+                return names[Int(x)] < names[Int(y)]
+            }
+            return a.frames.count < b.frames.count
+        }
     }
 
     /// `;` separates frames and a newline ends a record, so neither may

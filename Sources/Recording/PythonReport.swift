@@ -27,6 +27,6 @@ public struct PythonReport {
 extension Array where Element == Frame {
     /// Has Python frames and no frame that says a Python frame is missing.
     var isCompletePython: Bool {
-        contains { $0.kind == .python } && !contains { $0.kind == .annotation && $0.name.hasPrefix("[python") }
+        contains { $0.kind == .python } && !contains { $0.annotation?.marksMissingPython ?? false }
     }
 }

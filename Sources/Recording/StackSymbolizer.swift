@@ -71,12 +71,12 @@ public final class StackSymbolizer {
             user.append(StackSymbolizer.frame(for: resolved))
         }
         if let reason = StackSymbolizer.unwindStopReason(sample.nativeStatus) {
-            user.append(.annotation("native unwind stopped: \(reason)"))
+            user.append(.annotation(.nativeUnwindStopped(reason)))
         }
         // Python frames the native walk did not reach stay, in order.
         for group in pythonGroups[nextGroup...] { user.append(contentsOf: group) }
         if sample.userStackError != 0 {
-            user.append(.annotation("user stack unavailable"))
+            user.append(.annotation(.userStackUnavailable))
         }
         var frames: [Frame] = user.reversed()
         for (index, address) in sample.kernelStack.enumerated().reversed() {
@@ -104,13 +104,13 @@ public final class StackSymbolizer {
         address.symbol.map { evalLoopSymbols.contains($0) } ?? false
     }
 
-    static func unwindStopReason(_ status: pyro_native_status) -> String? {
+    static func unwindStopReason(_ status: pyro_native_status) -> Annotation.NativeStop? {
         switch status {
-        case PYRO_NATIVE_NO_MAPPING: return "pc outside known mappings"
-        case PYRO_NATIVE_NO_CFI: return "no CFI and no frame pointer"
-        case PYRO_NATIVE_READ_FAULT: return "stack unreadable"
-        case PYRO_NATIVE_DEPTH: return "deeper than \(PYRO_MAX_USER_FRAMES) frames"
-        case PYRO_NATIVE_UNSUPPORTED_RULE: return "unsupported CFI rule"
+        case PYRO_NATIVE_NO_MAPPING: return .pcOutsideKnownMappings
+        case PYRO_NATIVE_NO_CFI: return .noCFIAndNoFramePointer
+        case PYRO_NATIVE_READ_FAULT: return .stackUnreadable
+        case PYRO_NATIVE_DEPTH: return .deeperThan(frames: Int(PYRO_MAX_USER_FRAMES))
+        case PYRO_NATIVE_UNSUPPORTED_RULE: return .unsupportedCFIRule
         default: return nil
         }
     }
@@ -154,9 +154,9 @@ extension StackSymbolizer {
                 continue
             }
             if let frame = python.frame(code: record.code, instruction: record.instruction, stamp: record.stamp) {
-                current.append(.python(qualname: frame.name, file: frame.filename, line: frame.line))
+                current.append(.python(function: frame.name, file: frame.filename, line: frame.line))
             } else {
-                current.append(.annotation("python frame unreadable"))
+                current.append(.annotation(.pythonFrameUnreadable))
             }
             if !marked {
                 groups.append(current)
@@ -164,9 +164,9 @@ extension StackSymbolizer {
             }
         }
         if sample.pythonStatus == PYRO_PYTHON_TRUNCATED {
-            current.append(.annotation("python stack truncated at \(PYRO_MAX_PYTHON_FRAMES) frames"))
+            current.append(.annotation(.pythonStackTruncated(frames: Int(PYRO_MAX_PYTHON_FRAMES))))
         } else if sample.pythonStatus == PYRO_PYTHON_READ_FAULT {
-            current.append(.annotation("python stack incomplete: read fault"))
+            current.append(.annotation(.pythonStackReadFault))
         }
         if !current.isEmpty { groups.append(current) }
         return groups

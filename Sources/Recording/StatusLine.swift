@@ -28,6 +28,14 @@ struct MonotonicClock {
 
     var elapsed: Double { MonotonicClock.now() - start }
 
+    /// A clock's reading in nanoseconds: CLOCK_MONOTONIC is the clock of
+    /// the kernel's sample timestamps (bpf_ktime_get_ns).
+    static func nanoseconds(_ clock: clockid_t) -> UInt64 {
+        var ts = timespec()
+        clock_gettime(clock, &ts)
+        return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
+    }
+
     static func now() -> Double {
         var ts = timespec()
         clock_gettime(CLOCK_MONOTONIC, &ts)

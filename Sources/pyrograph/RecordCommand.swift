@@ -24,31 +24,23 @@ struct RecordCommand: ParsableCommand {
         """
     )
 
-    @Option(name: [.customShort("p"), .customLong("pid")],
-            help: ArgumentHelp("Profile only this process (and its children). Repeat for several.", valueName: "PID"))
-    var pids: [Int32] = []
+    @OptionGroup var target: TargetOptions
 
     @Option(name: [.customShort("d"), .long],
             help: ArgumentHelp("Stop after this many seconds (default: until Ctrl-C or COMMAND exits).", valueName: "SECONDS"))
     var duration: Double?
-
-    @Option(name: [.customShort("F"), .long],
-            help: ArgumentHelp("Samples per second on each CPU.", valueName: "HZ"))
-    var frequency: Int = 99
 
     @Option(name: [.customShort("o"), .long],
             help: ArgumentHelp("Where to write the profile.", valueName: "FILE"))
     var output: String = "profile.svg"
 
     @Option(name: [.customShort("f"), .long],
-            help: ArgumentHelp("Output format: svg or folded (default: from FILE's extension, else svg).", valueName: "FORMAT"))
-    var format: OutputFormat?
+            help: ArgumentHelp("Output format: \(ProfileFormat.allCases.map(\.rawValue).joined(separator: " or ")) "
+                + "(default: from FILE's extension, else svg).", valueName: "FORMAT"))
+    var format: ProfileFormat?
 
     @Flag(help: "Add a THREAD (TID) frame under each process.")
     var threads = false
-
-    @Flag(help: "Profile every process on the host, not only Python ones (native and kernel frames for the others).")
-    var all = false
 
     @Flag(name: .customLong("python-only"), help: "Show only Python frames, like py-spy: hide native and kernel frames.")
     var pythonOnly = false
@@ -56,23 +48,9 @@ struct RecordCommand: ParsableCommand {
     @Flag(name: .customLong("no-kernel"), help: "Hide kernel frames.")
     var noKernel = false
 
-    @Argument(parsing: .postTerminator,
-              help: ArgumentHelp("A program to start and profile with its children, after --.", valueName: "COMMAND"))
-    var command: [String] = []
-
     func validate() throws {
-        let maximum = Self.maximumSampleRate()
-        guard frequency >= 1 && frequency <= maximum else {
-            throw ValidationError("-F \(frequency): the rate must be between 1 and \(maximum) Hz (kernel.perf_event_max_sample_rate)")
-        }
         if let duration, !(duration > 0 && duration.isFinite) {
             throw ValidationError("-d \(duration): the duration must be a positive number of seconds")
-        }
-        if !pids.isEmpty && !command.isEmpty {
-            throw ValidationError("give either -p PID or a COMMAND after --, not both")
-        }
-        for pid in pids where pid <= 0 {
-            throw ValidationError("-p \(pid): a pid is a positive number")
         }
     }
 
@@ -80,49 +58,43 @@ struct RecordCommand: ParsableCommand {
         guard geteuid() == 0 else {
             throw CLIError("pyrograph needs root to load BPF programs and read other processes: run it with sudo")
         }
-        for pid in pids where !ProcessDirectory(pid: pid).exists {
-            throw CLIError("no process with pid \(pid)")
-        }
-        let resolvedFormat = format ?? OutputFormat.inferred(fromPath: output) ?? .svg
+        try target.checkTargetsExist()
+        let resolvedFormat = ProfileFormat.resolve(named: format, path: output)
         let file = try OutputFile(path: output)
 
-        var options = Recorder.Options()
-        options.frequency = UInt64(frequency)
+        var options = RecordingSession.Options()
+        options.frequency = UInt64(target.frequency)
         options.duration = duration
-        options.pids = pids
-        options.command = command
-        options.allProcesses = all
-        options.aggregation = StackAggregator.Options(perThread: threads, includeKernel: !noKernel && !pythonOnly,
-                                                      includeNative: !pythonOnly)
+        options.pids = target.pids
+        options.command = target.command
+        options.allProcesses = target.all
         options.showStatus = isatty(STDERR_FILENO) != 0
-        let scope = !pids.isEmpty ? "pid " + pids.map(String.init).joined(separator: ", ")
-            : !command.isEmpty ? command[0] : all ? "every process on the host" : "every Python process on the host"
+        let scope = target.scopeDescription
+        let frequency = target.frequency
         options.onStart = { cpus in
             fputs("pyrograph: recording \(scope) at \(frequency) Hz on \(cpus) CPUs; Ctrl-C to stop\n", stderr)
         }
-        let result = try Recorder(options: options).run()
+        let session = RecordingSession(options: options)
+        let sink = ProfileSink(options: StackAggregator.Options(perThread: threads, includeKernel: !noKernel && !pythonOnly,
+                                                                includeNative: !pythonOnly))
+        session.add(sink)
+        let report = try session.run()
+        let profile = sink.profile(recording: report.recording)
 
-        let rendered: String
-        switch resolvedFormat {
-        case .folded:
-            rendered = FoldedWriter.render(result.profile)
-        case .svg:
-            let subtitle = "\(result.profile.totalSamples) samples, \(frequency) Hz, "
-                + "\(StatusFormatting.seconds(result.elapsedSeconds)) s, \(result.processesSeen) processes"
-            rendered = FlameGraphWriter.render(result.profile, options: .init(title: "pyrograph", subtitle: subtitle))
-        }
-        try file.write(rendered)
-        printSummary(result, format: resolvedFormat)
-        if let status = result.commandExitStatus, status != 0 {
+        let rendered = MemoryStream()
+        try resolvedFormat.writer().write(profile, to: rendered)
+        try file.write(rendered.text)
+        printSummary(report, profile: profile, format: resolvedFormat)
+        if let status = report.commandExitStatus, status != 0 {
             throw ExitCode(status)
         }
     }
 
-    private func printSummary(_ result: Recorder.Result, format: OutputFormat) {
+    private func printSummary(_ result: RecordingSession.Report, profile: Profile, format: ProfileFormat) {
         let stats = result.stats
         var lines: [String] = []
-        lines.append("pyrograph: \(result.profile.totalSamples) samples from \(result.processesSeen) processes "
-            + "in \(StatusFormatting.seconds(result.elapsedSeconds)) s at \(frequency) Hz")
+        lines.append("pyrograph: \(profile.totalSamples) samples from \(result.processesSeen) processes "
+            + "in \(DecimalText.tenths(result.elapsedSeconds)) s at \(target.frequency) Hz")
         var lost = "  lost samples: \(stats.lost)"
         if stats.lost > 0 { lost += " (ring buffer full: the reader fell behind; try a lower -F)" }
         lines.append(lost)
@@ -142,7 +114,7 @@ struct RecordCommand: ParsableCommand {
                 + unwinding.pages * MemoryLayout<pyro_unwind_page>.stride
             let megabytes = Double(bytes) / 1_048_576
             lines.append("  native unwinding: CFI tables for \(unwinding.processes) processes, \(unwinding.files) files, "
-                + "\(unwinding.rows) rows (\(StatusFormatting.percent(megabytes)) MB)"
+                + "\(unwinding.rows) rows (\(DecimalText.tenths(megabytes)) MB)"
                 + (unwinding.tableFull ? "; the table is full, later files use frame pointers" : ""))
             let unknownPCs = "\(unwinding.reloadsFromUnknownPCs) for unknown pcs"
             if !result.mappingEventsAvailable {
@@ -158,8 +130,8 @@ struct RecordCommand: ParsableCommand {
                 lines.append("  native walks cut short: " + stops.map { "\($0.0) \($0.1)" }.joined(separator: ", "))
             }
         }
-        if result.profile.isEmpty {
-            lines.append(!pids.isEmpty || !command.isEmpty || all
+        if profile.isEmpty {
+            lines.append(target.namesTargets || target.all
                 ? "  warning: no samples were recorded: the profiled processes did not run on a CPU while sampling"
                 : "  warning: no samples were recorded: no Python process ran on a CPU while sampling (--all profiles every process)")
         }
@@ -172,7 +144,7 @@ struct RecordCommand: ParsableCommand {
         for (interpreter, counts) in report.byInterpreter.sorted(by: { $0.key < $1.key }) {
             let share = counts.samples == 0 ? 0 : 100 * Double(counts.complete) / Double(counts.samples)
             lines.append("  python \(interpreter): \(counts.samples) samples in \(counts.pids.count) processes, "
-                + "\(StatusFormatting.percent(share))% with a complete Python stack")
+                + "\(DecimalText.tenths(share))% with a complete Python stack")
         }
         let failures = report.symbolizationFailures.sorted { $0.key.rawValue < $1.key.rawValue }
             .map { "\($0.key.rawValue): \($0.value)" }
@@ -186,26 +158,9 @@ struct RecordCommand: ParsableCommand {
         }
         return lines
     }
-
-    static func maximumSampleRate() -> Int {
-        guard let text = try? FileReader.string("/proc/sys/kernel/perf_event_max_sample_rate"),
-              let value = Int(text.trimmingCharacters(in: .whitespacesAndNewlines))
-        else { return 100_000 }
-        return value
-    }
 }
 
-enum StatusFormatting {
-    static func percent(_ value: Double) -> String {
-        let tenths = Int((value * 10).rounded())
-        return "\(tenths / 10).\(tenths % 10)"
-    }
-
-    static func seconds(_ value: Double) -> String {
-        let tenths = Int((value * 10).rounded())
-        return "\(tenths / 10).\(tenths % 10)"
-    }
-}
+extension ProfileFormat: ExpressibleByArgument {}
 
 struct CLIError: Error, CustomStringConvertible {
     var description: String

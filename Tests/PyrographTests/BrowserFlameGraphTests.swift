@@ -73,16 +73,16 @@ final class BrowserFlameGraphTests: XCTestCase {
     static func profile() -> Profile {
         var profile = Profile()
         let burn = Frame.process(comm: "burn", pid: 42)
-        let main = Frame(kind: .native, name: "main")
-        let outer = Frame(kind: .python, name: "outer")
-        let inner = Frame(kind: .python, name: "inner")
+        let main = Frame.native(symbol: "main", module: nil)
+        let outer = Frame.python(function: "outer")
+        let inner = Frame.python(function: "inner")
         profile.add([burn, main, outer, inner], count: 3)
-        profile.add([burn, main, outer, inner, Frame(kind: .python, name: "inner_loop")], count: 2)
+        profile.add([burn, main, outer, inner, Frame.python(function: "inner_loop")], count: 2)
         profile.add([burn, main, outer, inner, .kernel(symbol: "do_syscall_64")])
-        profile.add([burn, main, outer, Frame(kind: .python, name: "compute")], count: 2)
-        profile.add([burn, main, Frame(kind: .python, name: "helper"), inner])
-        profile.add([burn, main, Frame(kind: .python, name: "idle")], count: 5)
-        profile.add([.process(comm: "other", pid: 7), Frame(kind: .python, name: "run")], count: 3)
+        profile.add([burn, main, outer, Frame.python(function: "compute")], count: 2)
+        profile.add([burn, main, Frame.python(function: "helper"), inner])
+        profile.add([burn, main, Frame.python(function: "idle")], count: 5)
+        profile.add([.process(comm: "other", pid: 7), Frame.python(function: "run")], count: 3)
         return profile
     }
 

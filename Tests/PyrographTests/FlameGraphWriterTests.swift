@@ -62,9 +62,9 @@ final class FlameGraphWriterTests: XCTestCase {
     func testRootAtBottomAndChildrenInNameOrder() throws {
         var profile = Profile()
         let process = Frame.process(comm: "app", pid: 1)
-        profile.add([process, Frame(kind: .python, name: "zeta")], count: 1)
-        profile.add([process, Frame(kind: .python, name: "alpha")], count: 3)
-        profile.add([process, Frame(kind: .python, name: "mid"), Frame(kind: .native, name: "leaf")], count: 2)
+        profile.add([process, Frame.python(function: "zeta")], count: 1)
+        profile.add([process, Frame.python(function: "alpha")], count: 3)
+        profile.add([process, Frame.python(function: "mid"), Frame.native(symbol: "leaf", module: nil)], count: 2)
         let frames = try ParsedSVG(FlameGraphWriter.render(profile, options: .init(width: 1020))).frames
         let byName = Dictionary(uniqueKeysWithValues: frames.map { ($0.name, $0) })
 
@@ -88,8 +88,8 @@ final class FlameGraphWriterTests: XCTestCase {
     func testFramesNarrowerThanTheMinimumAreLeftOut() throws {
         var profile = Profile()
         let process = Frame.process(comm: "app", pid: 1)
-        profile.add([process, Frame(kind: .python, name: "busy")], count: 100_000)
-        profile.add([process, Frame(kind: .python, name: "rare"), Frame(kind: .python, name: "rarer")], count: 1)
+        profile.add([process, Frame.python(function: "busy")], count: 100_000)
+        profile.add([process, Frame.python(function: "rare"), Frame.python(function: "rarer")], count: 1)
         let names = try ParsedSVG(FlameGraphWriter.render(profile, options: .init())).frames.map(\.name)
         XCTAssertEqual(names, ["all", "app (1)", "busy"])
         let everything = FlameGraphWriter.render(profile, options: .init(minimumFrameWidth: 0))
@@ -98,8 +98,8 @@ final class FlameGraphWriterTests: XCTestCase {
 
     func testColoursAreStableAndFollowTheKind() throws {
         var profile = Profile()
-        profile.add([Frame.process(comm: "app", pid: 1), Frame(kind: .python, name: "work (a.py:1)"),
-                     Frame(kind: .native, name: "memcpy [libc.so.6]"), .kernel(symbol: "clear_page")])
+        profile.add([Frame.process(comm: "app", pid: 1), .python(function: "work", file: "a.py", line: 1),
+                     .native(symbol: "memcpy", module: "libc.so.6"), .kernel(symbol: "clear_page")])
         let first = try ParsedSVG(FlameGraphWriter.render(profile, options: .init())).frames
         let second = try ParsedSVG(FlameGraphWriter.render(profile, options: .init())).frames
         XCTAssertEqual(first.map(\.fill), second.map(\.fill))
@@ -120,15 +120,15 @@ final class FlameGraphWriterTests: XCTestCase {
         var profile = Profile()
         let process = Frame.process(comm: "python3", pid: 1234)
         let thread = Frame.thread(name: "MainThread", tid: 1234)
-        let module = Frame.python(qualname: "<module>", file: "app.py", line: 1)
+        let module = Frame.python(function: "<module>", file: "app.py", line: 1)
         let eval = Frame.native(symbol: "_PyEval_EvalFrameDefault", module: "libpython3.11.so.1.0")
-        let loadConfig = Frame.python(qualname: "load_config", file: "cfg.py", line: 3)
+        let loadConfig = Frame.python(function: "load_config", file: "cfg.py", line: 3)
         profile.add([process, thread, module, eval, loadConfig], count: 4)
         profile.add([process, thread, module, eval, .native(symbol: "operator&&", module: "libfoo.so")], count: 2)
-        profile.add([process, thread, module, .python(qualname: #"say "hi" 'there'"#, file: "app.py", line: 9)])
-        profile.add([process, thread, module, Frame(kind: .native, name: "bad\u{01}name")])
+        profile.add([process, thread, module, .python(function: #"say "hi" 'there'"#, file: "app.py", line: 9)])
+        profile.add([process, thread, module, Frame.native(symbol: "bad\u{01}name", module: nil)])
         profile.add([process, thread, .kernel(symbol: "do_syscall_64")], count: 2)
-        profile.add([process, .annotation("truncated: depth exceeded")])
+        profile.add([process, .annotation(.pythonStackTruncated(frames: 1024))])
         return profile
     }
 

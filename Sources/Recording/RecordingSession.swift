@@ -5,10 +5,11 @@ import Glibc
 import ProcessInspection
 import PythonRuntime
 
-/// One recording: loads the sampler, optionally starts the command to
-/// profile, reads samples until the duration ends, the command exits or
-/// the user stops it, and returns the aggregated profile.
-public final class Recorder {
+/// One recording: owns the sampler's lifecycle, the ring-buffer pump and
+/// the trackers (interpreters, unwind tables), names each sample's stack and
+/// hands every sample to the sinks. Runs until the duration ends, the
+/// command exits or the user stops it.
+public final class RecordingSession {
     public struct Options {
         public var frequency: UInt64 = 99
         /// Seconds; nil records until stopped (or until the command exits).
@@ -19,7 +20,6 @@ public final class Recorder {
         public var command: [String] = []
         /// Profile every process, not only Python ones.
         public var allProcesses = false
-        public var aggregation = StackAggregator.Options()
         public var showStatus = false
         /// Rows of compiled CFI the kernel may hold (16 bytes each); 0
         /// falls back to frame pointers everywhere.
@@ -32,11 +32,10 @@ public final class Recorder {
         public init() {}
     }
 
-    public struct Result {
-        public var profile: Profile
+    /// What the recording saw, besides the samples the sinks received.
+    public struct Report {
+        public var recording: RecordingInfo
         public var stats: SamplerStats
-        public var elapsedSeconds: Double
-        public var processesSeen: Int
         public var malformedRecords: Int
         /// The started command's exit status (or 128 + signal), if any.
         public var commandExitStatus: Int32?
@@ -45,30 +44,38 @@ public final class Recorder {
         public var unwinding: NativeUnwindTracker.Statistics
         /// Whether the kernel reported new code mappings (see Sampler).
         public var mappingEventsAvailable: Bool
+
+        public var elapsedSeconds: Double { recording.durationSeconds }
+        public var processesSeen: Int { recording.processCount }
     }
 
     public let options: Options
-    private var aggregator: StackAggregator
+    private var sinks: [SampleSink] = []
     private let symbolizer = StackSymbolizer()
     private var python: PythonTracker!
     private var unwinder: NativeUnwindTracker!
     private var pythonReport = PythonReport()
     /// Started when sampling starts: -d counts sampling time.
     private var clock = MonotonicClock()
-    private var rawCounts: [RawStackKey: UInt64] = [:]
-    private var framesByKey: [RawStackKey: [Frame]] = [:]
+    private var stacks: [RawStackKey: SymbolizedStack] = [:]
     /// Stacks with a Python frame that could not be named, tried again on
     /// their next samples.
     private var unnamedRetries: [RawStackKey: Int] = [:]
     private var malformedRecords = 0
     private var pidsSeen = Set<Int32>()
+    private var periodNanoseconds: UInt64
 
     public init(options: Options) {
         self.options = options
-        self.aggregator = StackAggregator(options: options.aggregation)
+        periodNanoseconds = 1_000_000_000 / max(options.frequency, 1)
     }
 
-    public func run() throws -> Result {
+    /// Sinks added before `run` receive every sample, in the order added.
+    public func add(_ sink: SampleSink) {
+        sinks.append(sink)
+    }
+
+    public func run() throws -> Report {
         let explicitTargets = !options.pids.isEmpty || !options.command.isEmpty
         let filter = explicitTargets || !options.allProcesses
         let sampler = try Sampler(configuration: .init(frequency: options.frequency, filterByPID: filter,
@@ -105,6 +112,8 @@ public final class Recorder {
         pyro_install_stop_handlers()
         try sampler.attach()
         clock = MonotonicClock()
+        let start = (monotonic: MonotonicClock.nanoseconds(CLOCK_MONOTONIC),
+                     unix: MonotonicClock.nanoseconds(CLOCK_REALTIME))
         options.onStart?(sampler.configuration.cpus.count)
         try child?.release()
 
@@ -113,6 +122,7 @@ public final class Recorder {
         while !pyro_stop_requested() {
             reader.poll(timeoutMilliseconds: 50)
             python.tick(now: clock.elapsed)
+            for sink in sinks { sink.tick(elapsedSeconds: clock.elapsed) }
             if let limit = options.duration, clock.elapsed >= limit { break }
             if let exited = child?.exitStatusIfExited() {
                 commandExitStatus = exited
@@ -126,18 +136,15 @@ public final class Recorder {
         status?.finish()
         if commandExitStatus == nil, let child { commandExitStatus = child.exitStatusIfExited() }
 
-        for (key, count) in rawCounts {
-            let frames = framesByKey[key] ?? []
-            aggregator.add(.init(process: .process(comm: key.processComm, pid: key.pid),
-                                 thread: .thread(name: key.threadComm, tid: key.tid),
-                                 frames: frames, count: count))
-        }
         pythonReport.unsupported = python.unsupported
         for symbolizer in python.symbolizers {
             for (failure, count) in symbolizer.failures { pythonReport.symbolizationFailures[failure, default: 0] += count }
         }
-        return Result(profile: aggregator.profile, stats: sampler.stats(), elapsedSeconds: elapsed,
-                      processesSeen: pidsSeen.count, malformedRecords: malformedRecords,
+        let recording = RecordingInfo(frequency: Int(options.frequency), startNanoseconds: start.monotonic,
+                                      startUnixNanoseconds: start.unix,
+                                      durationNanoseconds: UInt64(max(elapsed, 0) * 1e9),
+                                      processCount: pidsSeen.count)
+        return Report(recording: recording, stats: sampler.stats(), malformedRecords: malformedRecords,
                       commandExitStatus: commandExitStatus, kernelSymbolError: symbolizer.kernelSymbolError,
                       python: pythonReport, unwinding: unwinder.currentStatistics(),
                       mappingEventsAvailable: sampler.mappingEventsAvailable)
@@ -146,30 +153,7 @@ public final class Recorder {
     private func handle(_ record: RingBufferRecord) {
         switch record {
         case let .sample(sample):
-            let key = RawStackKey(sample)
-            if pidsSeen.insert(sample.pid).inserted {
-                symbolizer.noteProcess(sample.pid)
-                unwinder.prepare(sample.pid)
-            }
-            if sample.nativeStatus == PYRO_NATIVE_NO_MAPPING {
-                unwinder.mappingsChanged(sample.pid)
-                symbolizer.mappingsChanged(sample.pid)
-            }
-            let pythonSymbolizer = python.symbolizer(for: sample.pid, sampleHasPython: !sample.pythonFrames.isEmpty)
-            if framesByKey[key] == nil || (unnamedRetries[key].map { $0 < 3 } ?? false) {
-                // Named at first sight, while the process is surely alive.
-                let frames = symbolizer.frames(for: sample, python: pythonSymbolizer)
-                framesByKey[key] = frames
-                if frames.contains(where: { $0.name == "[python frame unreadable]" }) {
-                    unnamedRetries[key, default: 0] += 1
-                } else {
-                    unnamedRetries.removeValue(forKey: key)
-                }
-            }
-            rawCounts[key, default: 0] += 1
-            if let process = pythonSymbolizer?.process {
-                pythonReport.record(sample, process: process, complete: framesByKey[key]?.isCompletePython ?? false)
-            }
+            handle(sample)
         case let .processExit(pid):
             symbolizer.processExited(pid)
             python.processExited(pid)
@@ -183,29 +167,45 @@ public final class Recorder {
             malformedRecords += 1
         }
     }
-}
 
-/// What makes two samples the same stack before symbolization.
-struct RawStackKey: Hashable {
-    var pid: Int32
-    var tid: Int32
-    var processComm: String
-    var threadComm: String
-    var kernelStack: [UInt64]
-    var userStack: [UInt64]
-    var userStackFailed: Bool
-    var pythonStatus: UInt32
-    var pythonFrames: [PythonFrameRecord]
+    private func handle(_ sample: RawSample) {
+        if pidsSeen.insert(sample.pid).inserted {
+            symbolizer.noteProcess(sample.pid)
+            unwinder.prepare(sample.pid)
+        }
+        if sample.nativeStatus == PYRO_NATIVE_NO_MAPPING {
+            unwinder.mappingsChanged(sample.pid)
+            symbolizer.mappingsChanged(sample.pid)
+        }
+        let pythonSymbolizer = python.symbolizer(for: sample.pid, sampleHasPython: !sample.pythonFrames.isEmpty)
+        let stack = symbolizedStack(for: sample, python: pythonSymbolizer)
+        let symbolized = SymbolizedSample(stack: stack, timestampNanoseconds: sample.timestampNanoseconds,
+                                          cpu: sample.cpu, weightNanoseconds: periodNanoseconds)
+        for sink in sinks { sink.consume(symbolized) }
+        if let process = pythonSymbolizer?.process {
+            pythonReport.record(sample, process: process, complete: stack.frames.isCompletePython)
+        }
+    }
 
-    init(_ sample: RawSample) {
-        pid = sample.pid
-        tid = sample.tid
-        processComm = sample.processComm
-        threadComm = sample.threadComm
-        kernelStack = sample.kernelStack
-        userStack = sample.userStack
-        userStackFailed = sample.userStackError != 0
-        pythonStatus = sample.pythonStatus.rawValue
-        pythonFrames = sample.pythonFrames
+    /// Named at first sight, while the process is surely alive; named again
+    /// on its next few samples while a Python frame in it is unreadable.
+    private func symbolizedStack(for sample: RawSample, python pythonSymbolizer: PythonSymbolizer?) -> SymbolizedStack {
+        let key = RawStackKey(sample)
+        let known = stacks[key]
+        if let known, unnamedRetries[key].map({ $0 >= 3 }) ?? true { return known }
+        let frames = symbolizer.frames(for: sample, python: pythonSymbolizer)
+        if frames.contains(where: { $0.annotation == .pythonFrameUnreadable }) {
+            unnamedRetries[key, default: 0] += 1
+        } else {
+            unnamedRetries.removeValue(forKey: key)
+        }
+        if let known {
+            known.frames = frames
+            return known
+        }
+        let stack = SymbolizedStack(id: stacks.count, process: .process(comm: sample.processComm, pid: sample.pid),
+                                    thread: .thread(name: sample.threadComm, tid: sample.tid), frames: frames)
+        stacks[key] = stack
+        return stack
     }
 }

@@ -1,0 +1,33 @@
+/// A frame pyrograph adds to a stack to say something about it: why it is
+/// cut short, or that a frame could not be named. Typed, so accounting
+/// never compares display text; the writers say it in words.
+public enum Annotation: Hashable, Sendable {
+    /// Why the native (CFI or frame-pointer) walk of the user stack ended
+    /// before the outermost frame.
+    public enum NativeStop: Hashable, Sendable {
+        case pcOutsideKnownMappings
+        case noCFIAndNoFramePointer
+        case stackUnreadable
+        case deeperThan(frames: Int)
+        case unsupportedCFIRule
+    }
+
+    case nativeUnwindStopped(NativeStop)
+    /// The kernel could not capture the user stack at all.
+    case userStackUnavailable
+    /// A Python frame whose code object could not be read.
+    case pythonFrameUnreadable
+    /// The Python walk hit the walker's frame limit.
+    case pythonStackTruncated(frames: Int)
+    /// The Python walk met unreadable interpreter memory.
+    case pythonStackReadFault
+
+    /// The annotation says a Python frame, or part of the Python stack, is
+    /// missing.
+    public var marksMissingPython: Bool {
+        switch self {
+        case .pythonFrameUnreadable, .pythonStackTruncated, .pythonStackReadFault: return true
+        case .nativeUnwindStopped, .userStackUnavailable: return false
+        }
+    }
+}

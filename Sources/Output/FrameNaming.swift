@@ -1,0 +1,52 @@
+import Aggregation
+
+/// The display names of frames, part of pyrograph's interface: tests, users
+/// and tools that read folded output rely on them.
+/// - process: `COMM (PID)`
+/// - thread: `THREADNAME (TID)`
+/// - kernel: `symbol_[k]`, as flamegraph.pl marks kernel frames
+/// - native: `symbol [module]`, or `module+0xOFFSET` when no symbol covers it
+/// - python: `qualname (file:line)`
+/// - annotation: `[what it says]`, such as `[python frame unreadable]`
+public enum FrameNaming {
+    public static func displayName(_ frame: Frame) -> String {
+        switch frame.kind {
+        case .process, .thread:
+            guard let id = frame.id else { return frame.function }
+            return "\(frame.function) (\(id))"
+        case .kernel:
+            return frame.function + "_[k]"
+        case .native:
+            if frame.function.isEmpty, let module = frame.module, let offset = frame.offset {
+                return "\(module)+0x\(String(offset, radix: 16))"
+            }
+            guard let module = frame.module else { return frame.function }
+            return "\(frame.function) [\(module)]"
+        case .python:
+            guard let file = frame.file else { return frame.function }
+            return "\(frame.function) (\(file):\(frame.line ?? 0))"
+        case .annotation:
+            return "[" + (frame.annotation.map(text) ?? frame.function) + "]"
+        }
+    }
+
+    public static func text(_ annotation: Annotation) -> String {
+        switch annotation {
+        case let .nativeUnwindStopped(reason): return "native unwind stopped: " + text(reason)
+        case .userStackUnavailable: return "user stack unavailable"
+        case .pythonFrameUnreadable: return "python frame unreadable"
+        case let .pythonStackTruncated(frames): return "python stack truncated at \(frames) frames"
+        case .pythonStackReadFault: return "python stack incomplete: read fault"
+        }
+    }
+
+    static func text(_ reason: Annotation.NativeStop) -> String {
+        switch reason {
+        case .pcOutsideKnownMappings: return "pc outside known mappings"
+        case .noCFIAndNoFramePointer: return "no CFI and no frame pointer"
+        case .stackUnreadable: return "stack unreadable"
+        case let .deeperThan(frames): return "deeper than \(frames) frames"
+        case .unsupportedCFIRule: return "unsupported CFI rule"
+        }
+    }
+}

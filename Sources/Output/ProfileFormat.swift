@@ -1,0 +1,34 @@
+import Aggregation
+
+/// The formats pyrograph writes, by the name `-f` takes, and the one place
+/// that maps a name or an output path's extension to a writer.
+public enum ProfileFormat: String, CaseIterable, Sendable {
+    case svg
+    case folded
+
+    /// File name endings that select the format, lower case.
+    public var fileExtensions: [String] {
+        switch self {
+        case .svg: return [".svg"]
+        case .folded: return [".folded", ".txt", ".collapsed"]
+        }
+    }
+
+    /// The format an output path's extension names, if it names one.
+    public static func inferred(fromPath path: String) -> ProfileFormat? {
+        let lowercased = path.lowercased()
+        return allCases.first { format in format.fileExtensions.contains { lowercased.hasSuffix($0) } }
+    }
+
+    /// The format asked for by name, else the one the path names, else SVG.
+    public static func resolve(named: ProfileFormat?, path: String) -> ProfileFormat {
+        named ?? inferred(fromPath: path) ?? .svg
+    }
+
+    public func writer(title: String = "pyrograph") -> ProfileWriter {
+        switch self {
+        case .svg: return FlameGraphWriter(options: .init(title: title))
+        case .folded: return FoldedWriter()
+        }
+    }
+}

@@ -1,0 +1,44 @@
+import Aggregation
+
+/// Receives every symbolized sample of a recording session as it arrives:
+/// the aggregator that becomes the profile today; a live view, a windowed
+/// flusher or a timeline tomorrow. Called on the session's thread.
+public protocol SampleSink: AnyObject {
+    func consume(_ sample: SymbolizedSample)
+    /// Called about every 50 ms while recording, with the seconds since
+    /// sampling began: where a live view redraws or a window is flushed.
+    func tick(elapsedSeconds: Double)
+}
+
+extension SampleSink {
+    public func tick(elapsedSeconds: Double) {}
+}
+
+/// A distinct raw stack of one thread, named. The session names a stack
+/// the first time it sees it and may name it again while a Python frame in
+/// it stays unreadable, so sinks that keep stacks read `frames` late.
+public final class SymbolizedStack {
+    /// Unique within the session.
+    public let id: Int
+    public let process: Frame
+    public let thread: Frame
+    /// Root first, without the process and thread frames.
+    public internal(set) var frames: [Frame]
+
+    init(id: Int, process: Frame, thread: Frame, frames: [Frame]) {
+        self.id = id
+        self.process = process
+        self.thread = thread
+        self.frames = frames
+    }
+}
+
+/// One sample as sinks see it.
+public struct SymbolizedSample {
+    public var stack: SymbolizedStack
+    /// CLOCK_MONOTONIC, from the kernel.
+    public var timestampNanoseconds: UInt64
+    public var cpu: UInt32
+    /// The time the sample stands for: one sampling period on CPU.
+    public var weightNanoseconds: UInt64
+}

@@ -1,0 +1,58 @@
+import ArgumentParser
+import Foundation
+import ProcessInspection
+
+/// Which processes to sample and how often: shared by every command that
+/// records (`record` today; `top` and others later).
+struct TargetOptions: ParsableArguments {
+    @Option(name: [.customShort("p"), .customLong("pid")],
+            help: ArgumentHelp("Profile only this process (and its children). Repeat for several.", valueName: "PID"))
+    var pids: [Int32] = []
+
+    @Option(name: [.customShort("F"), .long],
+            help: ArgumentHelp("Samples per second on each CPU.", valueName: "HZ"))
+    var frequency: Int = 99
+
+    @Flag(help: "Profile every process on the host, not only Python ones (native and kernel frames for the others).")
+    var all = false
+
+    @Argument(parsing: .postTerminator,
+              help: ArgumentHelp("A program to start and profile with its children, after --.", valueName: "COMMAND"))
+    var command: [String] = []
+
+    func validate() throws {
+        let maximum = Self.maximumSampleRate()
+        guard frequency >= 1 && frequency <= maximum else {
+            throw ValidationError("-F \(frequency): the rate must be between 1 and \(maximum) Hz (kernel.perf_event_max_sample_rate)")
+        }
+        if !pids.isEmpty && !command.isEmpty {
+            throw ValidationError("give either -p PID or a COMMAND after --, not both")
+        }
+        for pid in pids where pid <= 0 {
+            throw ValidationError("-p \(pid): a pid is a positive number")
+        }
+    }
+
+    /// Checks that need root and the live system, after `validate`.
+    func checkTargetsExist() throws {
+        for pid in pids where !ProcessDirectory(pid: pid).exists {
+            throw CLIError("no process with pid \(pid)")
+        }
+    }
+
+    /// Targets were named (-p or a command), rather than the whole host.
+    var namesTargets: Bool { !pids.isEmpty || !command.isEmpty }
+
+    /// What is being recorded, in words.
+    var scopeDescription: String {
+        !pids.isEmpty ? "pid " + pids.map(String.init).joined(separator: ", ")
+            : !command.isEmpty ? command[0] : all ? "every process on the host" : "every Python process on the host"
+    }
+
+    static func maximumSampleRate() -> Int {
+        guard let text = try? FileReader.string("/proc/sys/kernel/perf_event_max_sample_rate"),
+              let value = Int(text.trimmingCharacters(in: .whitespacesAndNewlines))
+        else { return 100_000 }
+        return value
+    }
+}
