@@ -13,6 +13,13 @@ import Symbolization
 /// Compiling a large library's CFI takes long enough to stall the ring
 /// buffer, so all of this runs on a serial queue of its own; until a
 /// process's tables are in, the kernel falls back to frame pointers.
+///
+/// A file's table stays while any process maps it. When its last user exits
+/// or unmaps it, the table is kept as a cache (the next short-lived process
+/// maps the same libc) until its room is needed: then the tables unused the
+/// longest are evicted, once unused for a grace period (a sample in flight
+/// may still read them). So a recording of any length keeps unwinding new
+/// files as long as the files in use at once fit.
 public final class NativeUnwindTracker {
     /// Where one file's rows and page index lie in the kernel's arrays.
     struct Placement {
@@ -24,9 +31,16 @@ public final class NativeUnwindTracker {
     }
 
     public struct Statistics {
+        /// Files compiled, rows and pages written, over the whole recording.
         public var files = 0
         public var rows = 0
         public var pages = 0
+        /// Tables of files no process mapped any more, evicted for room.
+        public var filesEvicted = 0
+        /// Rows of files some process maps now.
+        public var rowsInUse = 0
+        /// The most rows held at once, unused cached tables included.
+        public var peakRowsHeld = 0
         public var filesWithoutCFI = 0
         public var processes = 0
         public var tableFull = false
@@ -37,11 +51,20 @@ public final class NativeUnwindTracker {
         public var reloadsFromUnknownPCs = 0
     }
 
-    private let sampler: Sampler
-    private let tables: (rows: MappedArray<pyro_unwind_row>, pages: MappedArray<pyro_unwind_page>)?
-    private var rowsUsed = 0
-    private var pagesUsed = 0
+    private let store: UnwindTableStore?
+    private var rowSpace: RangeAllocator
+    private var pageSpace: RangeAllocator
+    /// Files no process maps, with when their last user left, oldest first:
+    /// their tables are evicted in this order when room is needed.
+    private var unused: [(key: String, since: Double)] = []
+    /// How long an unused table stays untouched before eviction.
+    var evictionGraceSeconds = 1.0
+    /// Unused tables kept at most (their bookkeeping is in user memory).
+    var maximumUnusedFiles = 4096
     private var placements: [String: Placement] = [:]
+    /// Which processes use each file's table, and which files each uses.
+    private var users: [String: Set<Int32>] = [:]
+    private var filesInUse: [Int32: Set<String>] = [:]
     /// When each process's maps were last read (MonotonicClock.now()).
     private var prepared: [Int32: Double] = [:]
     private var processesWithTables = Set<Int32>()
@@ -60,9 +83,15 @@ public final class NativeUnwindTracker {
 
     private let queue = DispatchQueue(label: "pyrograph.unwind-tables")
 
-    init(sampler: Sampler) {
-        self.sampler = sampler
-        tables = sampler.mapUnwindTables()
+    convenience init(sampler: Sampler) {
+        self.init(store: SamplerUnwindTables(sampler: sampler))
+    }
+
+    /// A nil store turns CFI unwinding off: frame pointers everywhere.
+    init(store: UnwindTableStore?) {
+        self.store = store
+        rowSpace = RangeAllocator(capacity: store?.rowCapacity ?? 0)
+        pageSpace = RangeAllocator(capacity: store?.pageCapacity ?? 0)
     }
 
     /// Tables for the process now: for processes known before sampling
@@ -108,7 +137,49 @@ public final class NativeUnwindTracker {
     }
 
     func processExited(_ pid: Int32) {
-        queue.async { [self] in _ = prepared.removeValue(forKey: pid) }
+        queue.async { [self] in
+            prepared.removeValue(forKey: pid)
+            processesWithTables.remove(pid)
+            for key in filesInUse.removeValue(forKey: pid) ?? [] { release(key, by: pid) }
+        }
+    }
+
+    /// The process no longer uses the file's table; when no process does,
+    /// the table joins the unused ones.
+    private func release(_ key: String, by pid: Int32) {
+        users[key]?.remove(pid)
+        guard users[key]?.isEmpty ?? true else { return }
+        users.removeValue(forKey: key)
+        statistics.rowsInUse -= Int(placements[key]?.count ?? 0)
+        unused.append((key, MonotonicClock.now()))
+        while unused.count > maximumUnusedFiles { evict(unused.removeFirst().key) }
+    }
+
+    /// A process maps the file again: its table is in use once more.
+    private func reuse(_ key: String) {
+        guard users[key] == nil, let index = unused.firstIndex(where: { $0.key == key }) else { return }
+        unused.remove(at: index)
+        statistics.rowsInUse += Int(placements[key]?.count ?? 0)
+    }
+
+    /// Evicts unused tables, longest unused first, until `rows` rows and
+    /// `pages` pages fit; false if they do not fit even then.
+    private func makeRoom(rows: Int, pages: Int) -> Bool {
+        let now = MonotonicClock.now()
+        while !(rowSpace.fits(rows) && pageSpace.fits(pages)) {
+            guard let oldest = unused.first, now - oldest.since >= evictionGraceSeconds else { return false }
+            unused.removeFirst()
+            evict(oldest.key)
+        }
+        return true
+    }
+
+    private func evict(_ key: String) {
+        lowestAddresses.removeValue(forKey: key)
+        guard let placement = placements.removeValue(forKey: key) else { return }
+        statistics.filesEvicted += 1
+        rowSpace.release(Int(placement.start)..<Int(placement.start + placement.count))
+        pageSpace.release(Int(placement.pagesStart)..<Int(placement.pagesStart + placement.pageCount))
     }
 
     private func reloadForEvents(_ pid: Int32) {
@@ -127,7 +198,7 @@ public final class NativeUnwindTracker {
     }
 
     private func load(_ pid: Int32) {
-        guard tables != nil else { return }
+        guard store != nil else { return }
         // The tracker's own clock: the recorder's restarts when sampling does.
         prepared[pid] = MonotonicClock.now()
         let directory = ProcessDirectory(pid: pid)
@@ -138,9 +209,13 @@ public final class NativeUnwindTracker {
         }
         if let vdso = mappings.first(where: { $0.path == "[vdso]" }) { firstStart["[vdso]"] = vdso.start }
         var entries: [pyro_unwind_mapping] = []
+        var keys = Set<String>()
         for mapping in mappings where mapping.isExecutable && (mapping.isFileBacked || mapping.path == "[vdso]") {
             guard let (placement, lowest) = table(for: mapping, in: directory) else { continue }
             let fileKey = mapping.path == "[vdso]" ? "[vdso]" : mapping.fileKey
+            keys.insert(fileKey)
+            reuse(fileKey)
+            users[fileKey, default: []].insert(pid)
             let bias = (firstStart[fileKey] ?? mapping.start) &- (lowest & ~0xfff)
             entries.append(pyro_unwind_mapping(start: mapping.start, end: mapping.end, bias: bias,
                                                table_start: placement.start, table_count: placement.count,
@@ -157,10 +232,13 @@ public final class NativeUnwindTracker {
             let slots = raw.bindMemory(to: pyro_unwind_mapping.self)
             for (index, entry) in entries.enumerated() { slots[index] = entry }
         }
-        if (try? sampler.setUnwindProcess(pid: pid, process)) != nil {
-            processesWithTables.insert(pid)
-            statistics.processes = processesWithTables.count
+        if (try? store?.setUnwindProcess(pid: pid, process)) != nil, processesWithTables.insert(pid).inserted {
+            statistics.processes += 1
         }
+        // Files the process unmapped since its last read (dlclose); the
+        // kernel's entry for it no longer points at them.
+        for key in filesInUse[pid, default: []].subtracting(keys) { release(key, by: pid) }
+        filesInUse[pid] = keys
     }
 
     /// Where the file's rows are, compiling and copying them on first use,
@@ -171,7 +249,7 @@ public final class NativeUnwindTracker {
         let isVDSO = mapping.path == "[vdso]"
         let key = isVDSO ? "[vdso]" : mapping.fileKey
         if let placement = placements[key], let lowest = lowestAddresses[key] { return (placement, lowest) }
-        guard let tables else { return nil }
+        guard store != nil else { return nil }
         var compiled: UnwindTable?
         var lowest: UInt64?
         let candidates = isVDSO ? [VDSOImage.path(from: directory, mapping: mapping)].compactMap { $0 }
@@ -183,20 +261,21 @@ public final class NativeUnwindTracker {
             break
         }
         guard let lowest else { return nil }
-        var placement = Placement(start: UInt32(rowsUsed), count: 0)
+        var placement = Placement(start: 0, count: 0)
         if let compiled, !compiled.rows.isEmpty {
             let index = UnwindPageIndex(rows: compiled.rows)
-            if rowsUsed + compiled.rows.count <= tables.rows.capacity
-                && pagesUsed + index.pages.count <= tables.pages.capacity {
-                for (offset, row) in compiled.rows.enumerated() { tables.rows[rowsUsed + offset] = row }
-                for (offset, page) in index.pages.enumerated() { tables.pages[pagesUsed + offset] = page }
-                placement = Placement(start: UInt32(rowsUsed), count: UInt32(compiled.rows.count),
-                                      pagesStart: UInt32(pagesUsed), pageCount: UInt32(index.pages.count),
+            if makeRoom(rows: compiled.rows.count, pages: index.pages.count),
+               let rowStart = rowSpace.allocate(compiled.rows.count),
+               let pageStart = pageSpace.allocate(index.pages.count) {
+                store?.storeRows(compiled.rows, at: rowStart)
+                store?.storePages(index.pages, at: pageStart)
+                placement = Placement(start: UInt32(rowStart), count: UInt32(compiled.rows.count),
+                                      pagesStart: UInt32(pageStart), pageCount: UInt32(index.pages.count),
                                       firstPagePC: index.firstPagePC)
-                rowsUsed += compiled.rows.count
-                pagesUsed += index.pages.count
                 statistics.rows += compiled.rows.count
                 statistics.pages += index.pages.count
+                statistics.rowsInUse += compiled.rows.count
+                statistics.peakRowsHeld = rowSpace.peakInUse
             } else {
                 statistics.tableFull = true
             }

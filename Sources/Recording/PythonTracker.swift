@@ -21,7 +21,9 @@ final class PythonTracker {
     private let excluded: Set<Int32>
     private var entries: [Int32: Entry] = [:]
     /// Exited processes, kept to name samples still in the ring buffer.
-    private var retired: [Int32: Entry] = [:]
+    private var retired = RetiredProcesses<Entry>()
+    /// Failures counted by the symbolizers of processes forgotten since.
+    private(set) var evictedFailures: [PythonSymbolizer.Failure: Int] = [:]
     private var notPython: Set<Int32> = []
     private var pendingChecks: [Int32: [Double]] = [:]
     private(set) var unsupported: [Int32: PythonProcess] = [:]
@@ -61,10 +63,18 @@ final class PythonTracker {
         pendingChecks[pid] = PythonTracker.execRetryDelays.map { now + $0 }
     }
 
-    func processExited(_ pid: Int32) {
+    func processExited(_ pid: Int32, now: Double) {
         pendingChecks.removeValue(forKey: pid)
         notPython.remove(pid)
-        if let entry = entries.removeValue(forKey: pid) { retired[pid] = entry }
+        if let entry = entries.removeValue(forKey: pid) { retired.retire(pid, entry, now: now) }
+    }
+
+    /// Forgets exited processes no sample can still arrive for, keeping
+    /// what their symbolizers counted.
+    func evictRetired(now: Double) {
+        for entry in retired.evict(now: now) {
+            evictedFailures.merge(entry.symbolizer.failures, uniquingKeysWith: +)
+        }
     }
 
     /// Runs the exec retries that are due.
@@ -99,7 +109,7 @@ final class PythonTracker {
     }
 
     var symbolizers: [PythonSymbolizer] {
-        Array(entries.values.map(\.symbolizer)) + retired.values.map(\.symbolizer)
+        Array(entries.values.map(\.symbolizer)) + retired.states.map(\.symbolizer)
     }
 
     @discardableResult

@@ -122,6 +122,8 @@ public final class RecordingSession {
         while !pyro_stop_requested() {
             reader.poll(timeoutMilliseconds: 50)
             python.tick(now: clock.elapsed)
+            python.evictRetired(now: clock.elapsed)
+            symbolizer.evictRetired(now: clock.elapsed)
             for sink in sinks { sink.tick(elapsedSeconds: clock.elapsed) }
             if let limit = options.duration, clock.elapsed >= limit { break }
             if let exited = child?.exitStatusIfExited() {
@@ -137,6 +139,7 @@ public final class RecordingSession {
         if commandExitStatus == nil, let child { commandExitStatus = child.exitStatusIfExited() }
 
         pythonReport.unsupported = python.unsupported
+        pythonReport.symbolizationFailures = python.evictedFailures
         for symbolizer in python.symbolizers {
             for (failure, count) in symbolizer.failures { pythonReport.symbolizationFailures[failure, default: 0] += count }
         }
@@ -155,8 +158,8 @@ public final class RecordingSession {
         case let .sample(sample):
             handle(sample)
         case let .processExit(pid):
-            symbolizer.processExited(pid)
-            python.processExited(pid)
+            symbolizer.processExited(pid, now: clock.elapsed)
+            python.processExited(pid, now: clock.elapsed)
             unwinder.processExited(pid)
         case let .processExec(pid):
             python.processExec(pid, now: clock.elapsed)

@@ -34,14 +34,19 @@ public final class StackSymbolizer {
     }
 
     /// Retires the process's state; a new process reusing the pid starts fresh.
-    public func processExited(_ pid: Int32) {
+    public func processExited(_ pid: Int32, now: Double) {
         processes[pid]?.markExited()
-        retired[pid] = processes.removeValue(forKey: pid)
+        if let symbolizer = processes.removeValue(forKey: pid) { retired.retire(pid, symbolizer, now: now) }
+    }
+
+    /// Forgets exited processes once no sample of theirs can still arrive.
+    public func evictRetired(now: Double) {
+        retired.evict(now: now)
     }
 
     /// Exited processes whose samples may still be in flight in the ring
     /// buffer (another CPU's record can arrive after the exit record).
-    private var retired: [Int32: ProcessSymbolizer] = [:]
+    private var retired = RetiredProcesses<ProcessSymbolizer>()
 
     /// Native functions that run Python frames: where a Python stack joins
     /// the native one.

@@ -115,6 +115,7 @@ struct RecordCommand: ParsableCommand {
             let megabytes = Double(bytes) / 1_048_576
             lines.append("  native unwinding: CFI tables for \(unwinding.processes) processes, \(unwinding.files) files, "
                 + "\(unwinding.rows) rows (\(DecimalText.tenths(megabytes)) MB)"
+                + (unwinding.filesEvicted > 0 ? "; \(unwinding.filesEvicted) unused tables evicted for room" : "")
                 + (unwinding.tableFull ? "; the table is full, later files use frame pointers" : ""))
             let unknownPCs = "\(unwinding.reloadsFromUnknownPCs) for unknown pcs"
             if !result.mappingEventsAvailable {
