@@ -37,6 +37,13 @@ public struct PythonLayout: Equatable, Sendable {
     public var lineTableFormat: LineTableFormat
     public var strings: StringLayout
 
+    // What the walker does not handle yet (3.14+); a layout that needs them
+    // is refused by `PythonWalkerSupport`.
+    /// Low bits of a frame's executable that tag a `_PyStackRef` (3.14+).
+    public var frameExecutableTagBits: UInt64 = 0
+    /// The thread state's embedded base frame that ends its chain (3.15+).
+    public var threadBaseFrame: Int? = nil
+
     public enum LineTableFormat: Sendable, Equatable {
         /// co_lnotab, f_lasti in bytes (up to 3.9).
         case lnotab

@@ -16,7 +16,24 @@ public struct PythonProcess: Sendable {
     /// Address of the pointer to the first PyInterpreterState.
     public var interpreterHeadAddress: UInt64
     /// Why pyrograph cannot read this interpreter's stacks, if it cannot.
-    public var unsupportedReason: String?
+    public var refusal: PythonRuntimeRefusal?
+    /// The version family that read (or refused) its layout.
+    public var family: (any PythonRuntimeFamily)?
 
-    public var isSupported: Bool { unsupportedReason == nil && layout != nil }
+    public init(pid: Int32, version: PythonVersion?, buildKind: BuildKind, interpreterPath: String,
+                layout: PythonLayout?, interpreterHeadAddress: UInt64,
+                refusal: PythonRuntimeRefusal? = nil, family: (any PythonRuntimeFamily)? = nil) {
+        self.pid = pid
+        self.version = version
+        self.buildKind = buildKind
+        self.interpreterPath = interpreterPath
+        self.layout = layout
+        self.interpreterHeadAddress = interpreterHeadAddress
+        self.refusal = refusal
+        self.family = family
+    }
+
+    public var unsupportedReason: String? { refusal?.description }
+
+    public var isSupported: Bool { refusal == nil && layout != nil }
 }

@@ -63,8 +63,7 @@ public final class PythonProcessDetector {
         guard file.symbols["Py_Initialize"] != nil else { return nil }
         let isShared = PythonProcessDetector.isLibPython(candidate.path)
         var process = PythonProcess(pid: pid, version: nil, buildKind: isShared ? .shared : .static,
-                                    interpreterPath: candidate.path, layout: nil, interpreterHeadAddress: 0,
-                                    unsupportedReason: nil)
+                                    interpreterPath: candidate.path, layout: nil, interpreterHeadAddress: 0)
         let firstMapping = mappings.filter { $0.fileKey == candidate.fileKey }.map(\.start).min() ?? candidate.start
         let bias = firstMapping &- (file.lowestLoadAddress & ~0xfff)
         resolveLayout(&process, file: file, bias: bias, memory: try? ProcessMemory(pid: pid, procRoot: procRoot)) {
@@ -74,69 +73,59 @@ public final class PythonProcessDetector {
     }
 
     private func resolveLayout(_ process: inout PythonProcess, file: InterpreterFile, bias: UInt64, memory: ProcessMemory?,
-                               binaryVersion: () -> PythonVersion?) {
+                               binaryVersion: @escaping () -> PythonVersion?) {
         guard let memory else {
-            process.unsupportedReason = "cannot read the process's memory"
+            process.refusal = .memoryUnreadable
             return
         }
         if file.symbols["_Py_RefTotal"] != nil || file.symbols["_Py_NegativeRefcount"] != nil {
-            process.unsupportedReason = "debug build (Py_DEBUG): its objects have a different header"
+            process.refusal = .debugBuild
             return
         }
-        let runtime = file.symbols["_PyRuntime"].map { $0 &+ bias }
-        // 3.11+ exports its version as data; 3.13+ also has _Py_DebugOffsets.
-        if let versionAddress = file.symbols["Py_Version"], let hex = memory.load(UInt64.self, at: versionAddress &+ bias) {
-            process.version = PythonVersion(hex: hex & 0xffff_ffff)
+        let interpreter = PythonInterpreterFacts(
+            memory: memory, runtimeAddress: file.symbols["_PyRuntime"].map { $0 &+ bias },
+            interpreterHeadSymbol: file.symbols["interp_head"].map { $0 &+ bias },
+            interpreterPath: process.interpreterPath,
+            version: { PythonProcessDetector.versionInMemory(file: file, bias: bias, memory: memory) ?? binaryVersion() })
+        for family in PythonRuntimeFamilies.all {
+            guard let resolution = family.resolve(interpreter) else { continue }
+            process.family = family
+            switch resolution {
+            case .refused(let refusal, let version):
+                process.version = version ?? interpreter.version
+                process.refusal = refusal
+            case .layout(let layout, let version):
+                process.version = version
+                if let refusal = PythonWalkerSupport.refusal(for: layout, version: version) {
+                    process.refusal = refusal
+                    return
+                }
+                switch interpreter.interpreterHeadAddress(for: layout) {
+                case .success(let address):
+                    process.interpreterHeadAddress = address
+                    process.layout = layout
+                case .failure(let refusal):
+                    process.refusal = refusal
+                }
+            }
+            return
         }
-        if process.version == nil,
-           let buffer = ["version.0", "version.1", "version"].first(where: { file.symbols[$0] != nil }).flatMap({ file.symbols[$0] }),
+        process.version = interpreter.version
+        process.refusal = process.version.map { .noLayout($0) } ?? .versionUnknown
+    }
+
+    /// 3.11+ exports its version as data (`Py_Version`); older versions
+    /// keep sys.version in `Py_GetVersion()`'s static buffer.
+    private static func versionInMemory(file: InterpreterFile, bias: UInt64, memory: MemoryReader) -> PythonVersion? {
+        if let versionAddress = file.symbols["Py_Version"], let hex = memory.load(UInt64.self, at: versionAddress &+ bias) {
+            return PythonVersion(hex: hex & 0xffff_ffff)
+        }
+        if let buffer = ["version.0", "version.1", "version"].first(where: { file.symbols[$0] != nil }).flatMap({ file.symbols[$0] }),
            let bytes = memory.bytes(buffer &+ bias, count: 32),
            let version = PythonVersionScanner.version(fromSysVersion: bytes) {
-            process.version = version
+            return version
         }
-        var layout: PythonLayout?
-        if let runtime, let bytes = memory.bytes(runtime, count: DebugOffsets.size313),
-           let header = DebugOffsets.header(bytes) {
-            process.version = header.version
-            if header.freeThreaded {
-                process.unsupportedReason = "free-threaded build: its objects have a different header"
-                return
-            }
-            if header.version.major == 3 && header.version.minor == 13 {
-                layout = DebugOffsets.layout313(bytes)
-            } else {
-                process.unsupportedReason = "Python \(header.version): _Py_DebugOffsets of this minor version is not known yet"
-                return
-            }
-        }
-        if process.version == nil { process.version = binaryVersion() }
-        guard let version = process.version else {
-            process.unsupportedReason = "the interpreter's version could not be read"
-            return
-        }
-        if layout == nil { layout = PythonLayoutTable.layout(for: version) }
-        guard let layout else {
-            process.unsupportedReason = "Python \(version) is not supported (no layout for it)"
-            return
-        }
-        guard layout.frameWindow <= Int(PYRO_MAX_FRAME_WINDOW) else {
-            process.unsupportedReason = "Python \(version): frame fields lie beyond the walker's \(PYRO_MAX_FRAME_WINDOW) bytes"
-            return
-        }
-        if let offset = layout.runtimeInterpretersHead {
-            guard let runtime else {
-                process.unsupportedReason = "_PyRuntime not found in \(process.interpreterPath)"
-                return
-            }
-            process.interpreterHeadAddress = runtime + UInt64(offset)
-        } else {
-            guard let head = file.symbols["interp_head"] else {
-                process.unsupportedReason = "interp_head not found (stripped interpreter?)"
-                return
-            }
-            process.interpreterHeadAddress = head &+ bias
-        }
-        process.layout = layout
+        return nil
     }
 
     private func load(_ mapping: MemoryMapping, in directory: ProcessDirectory) -> InterpreterFile? {

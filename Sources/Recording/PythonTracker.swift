@@ -121,13 +121,13 @@ final class PythonTracker {
             notPython.insert(pid)
             return nil
         }
-        guard process.isSupported, let layout = process.layout else {
+        guard process.isSupported, let layout = process.layout, let family = process.family else {
             unsupported[pid] = process
             return nil
         }
         unsupported.removeValue(forKey: pid)
         do {
-            try sampler.setPythonLayout(pid: pid, layout: pyro_python_layout(process, layout))
+            try sampler.setPythonLayout(pid: pid, layout: family.walkerLayout(process, layout))
             if targetsPython { try sampler.addTarget(pid: pid) }
         } catch {
             return nil

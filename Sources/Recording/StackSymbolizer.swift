@@ -48,27 +48,22 @@ public final class StackSymbolizer {
     /// buffer (another CPU's record can arrive after the exit record).
     private var retired = RetiredProcesses<ProcessSymbolizer>()
 
-    /// Native functions that run Python frames: where a Python stack joins
-    /// the native one.
-    static let evalLoopSymbols: Set<String> = [
-        "_PyEval_EvalFrameDefault", "_PyEval_EvalFrameDefault.cold", "PyEval_EvalFrameEx",
-    ]
-
     /// Frames root first, without the process and thread frames: the user
     /// stack with Python frames in place of the eval-loop frames that ran
     /// them, then the kernel stack.
     public func frames(for sample: RawSample, python: PythonSymbolizer? = nil) -> [Frame] {
         let pythonGroups = python.map { pythonInvocations(sample, $0) } ?? []
+        let family = python?.process.family
         var user: [Frame] = [] // innermost first
         var nextGroup = 0
         var native = nativeAddresses(sample)
         if sample.nativeStatus == PYRO_NATIVE_FRAME_POINTERS && !pythonGroups.isEmpty {
             // A frame-pointer walk through an interpreter built without them:
             // only the leaf is sure, so it goes on top of the Python stack.
-            native = native.prefix(1).filter { !StackSymbolizer.isEvalLoop($0) }
+            native = native.prefix(1).filter { !StackSymbolizer.isEvalLoop($0, family) }
         }
         for resolved in native {
-            if StackSymbolizer.isEvalLoop(resolved), nextGroup < pythonGroups.count {
+            if StackSymbolizer.isEvalLoop(resolved, family), nextGroup < pythonGroups.count {
                 user.append(contentsOf: pythonGroups[nextGroup])
                 nextGroup += 1
                 continue
@@ -105,8 +100,10 @@ public final class StackSymbolizer {
         return result
     }
 
-    static func isEvalLoop(_ address: SymbolizedAddress) -> Bool {
-        address.symbol.map { evalLoopSymbols.contains($0) } ?? false
+    /// A native function that runs Python frames of the process's family.
+    static func isEvalLoop(_ address: SymbolizedAddress, _ family: (any PythonRuntimeFamily)?) -> Bool {
+        guard let family, let symbol = address.symbol else { return false }
+        return family.isEvalLoop(symbol)
     }
 
     static func unwindStopReason(_ status: pyro_native_status) -> Annotation.NativeStop? {
@@ -145,11 +142,11 @@ public final class StackSymbolizer {
 
 extension StackSymbolizer {
     /// The sample's Python frames split per eval-loop invocation, innermost
-    /// invocation first, each innermost frame first. Up to 3.10 every frame
-    /// is its own invocation; from 3.11 the walker marks where each ends.
+    /// invocation first, each innermost frame first, by the family's rule:
+    /// every frame its own invocation, or up to the walker's markers.
     func pythonInvocations(_ sample: RawSample, _ python: PythonSymbolizer) -> [[Frame]] {
         guard !sample.pythonFrames.isEmpty else { return [] }
-        let marked = python.process.layout.map { $0.frameIsEntry != nil || $0.frameOwner != nil } ?? false
+        let marked = python.process.family?.invocationBoundary == .walkerMarkers
         var groups: [[Frame]] = []
         var current: [Frame] = []
         for record in sample.pythonFrames {

@@ -1,6 +1,6 @@
 import CPyrograph
 import Foundation
-import PythonRuntime
+@testable import PythonRuntime
 import XCTest
 
 /// Every offset in PythonLayoutTable against the installed headers:
@@ -49,6 +49,9 @@ final class PythonLayoutTableTests: XCTestCase {
         XCTAssertEqual(measured["debugOffsetsSize"], 584)
         XCTAssertEqual(measured["debugOffsetsCodeAdaptive"], 344, "code_object.co_code_adaptive within _Py_DebugOffsets")
         XCTAssertEqual(measured["codeVersion"], 92)
+        XCTAssertEqual(measured["codeVersion"].map { $0 - measured["codeFirstLineNumber"]! },
+                       DebugOffsetsFamily.codeVersionAfterFirstLine, "co_version, which the table does not give")
+        XCTAssertEqual(measured["compactData"].map { $0 - measured["asciiData"]! }, DebugOffsetsFamily.compactUnicodeExtra)
         XCTAssertEqual(measured["codeAdaptive"], 200)
         XCTAssertEqual(measured["frameOwner"], 70)
         XCTAssertEqual(measured["asciiData"], 40)

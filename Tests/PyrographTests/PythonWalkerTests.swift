@@ -32,9 +32,11 @@ final class PythonWalkerTests: XCTestCase {
             var image = WalkerImage(label: interpreter.label, version: detected.version!.description,
                                     interpreterHeadAddress: detected.interpreterHeadAddress,
                                     tid: report.tid, threadID: report.thread_id, expected: report.stack, segments: [])
-            if detected.version!.minor >= 13, let runtimeOffset = layout.runtimeInterpretersHead {
-                // The replay derives 3.13's layout from _Py_DebugOffsets.
-                _ = memory.bytes(detected.interpreterHeadAddress - UInt64(runtimeOffset), count: DebugOffsets.size313)
+            if detected.family is DebugOffsetsFamily, let runtimeOffset = layout.runtimeInterpretersHead {
+                // The replay derives 3.13's layout from _Py_DebugOffsets: record what the family reads.
+                _ = DebugOffsetsFamily().resolve(PythonInterpreterFacts(
+                    memory: memory, runtimeAddress: detected.interpreterHeadAddress - UInt64(runtimeOffset),
+                    interpreterHeadSymbol: nil, interpreterPath: "", version: { nil }))
             }
             // The target prints its stack just before it parks in sleep();
             // until it gets there, its stack is still moving.
@@ -66,8 +68,8 @@ final class PythonWalkerTests: XCTestCase {
             let memory = ImageMemory(image.segments)
             let version = try XCTUnwrap(PythonVersion(string: image.version))
             var layout = PythonLayoutTable.layout(for: version)
-            if layout == nil, let bytes = memory.bytes(image.interpreterHeadAddress - 632, count: DebugOffsets.size313) {
-                layout = DebugOffsets.layout313(bytes)
+            if layout == nil, case .layout(let read, _)? = PythonRuntimeFamilyTests.debugOffsetsFamilyResolution(image) {
+                layout = read
             }
             let frames = try walkAndName(image, layout: try XCTUnwrap(layout, image.label), memory: memory)
             XCTAssertEqual(frames, image.expected, "\(image.label): replayed walk differs from the interpreter's own stack: "
@@ -107,8 +109,7 @@ final class PythonWalkerTests: XCTestCase {
             Array(raw.bindMemory(to: pyro_python_frame.self).prefix(count))
         }
         let process = PythonProcess(pid: 0, version: PythonVersion(string: image.version), buildKind: .shared,
-                                    interpreterPath: "", layout: layout, interpreterHeadAddress: image.interpreterHeadAddress,
-                                    unsupportedReason: nil)
+                                    interpreterPath: "", layout: layout, interpreterHeadAddress: image.interpreterHeadAddress)
         let symbolizer = PythonSymbolizer(process: process, memory: memory)
         return records.reversed().filter { $0.code != 0 }.map { record in
             let frame = symbolizer.frame(code: record.code, instruction: record.instruction, stamp: record.stamp)
@@ -118,8 +119,7 @@ final class PythonWalkerTests: XCTestCase {
 
     private func walk(_ image: WalkerImage, layout: PythonLayout, memory: MemoryReader) -> UnsafeMutablePointer<pyro_sample> {
         let process = PythonProcess(pid: 0, version: PythonVersion(string: image.version), buildKind: .shared,
-                                    interpreterPath: "", layout: layout, interpreterHeadAddress: image.interpreterHeadAddress,
-                                    unsupportedReason: nil)
+                                    interpreterPath: "", layout: layout, interpreterHeadAddress: image.interpreterHeadAddress)
         var encoded = pyro_python_layout(process, layout)
         let sample = UnsafeMutablePointer<pyro_sample>.allocate(capacity: 1)
         sample.initialize(to: pyro_sample())

@@ -135,6 +135,50 @@ int main(void)
     OFFSET("debugOffsetsCurrentFrame", _Py_DebugOffsets, thread_state.current_frame);
     OFFSET("debugOffsetsCodeAdaptive", _Py_DebugOffsets, code_object.co_code_adaptive);
 #endif
+#if PY_VERSION_HEX >= 0x030D0000 && PY_VERSION_HEX < 0x030E0000
+    /* Every field of 3.13's struct, where DebugOffsets.v313 places it. */
+#define DEBUG_FIELD(section, member) \
+    field("debugOffsets." #section "." #member, offsetof(_Py_DebugOffsets, section.member))
+    DEBUG_FIELD(runtime_state, size); DEBUG_FIELD(runtime_state, finalizing);
+    DEBUG_FIELD(runtime_state, interpreters_head);
+    DEBUG_FIELD(interpreter_state, size); DEBUG_FIELD(interpreter_state, id); DEBUG_FIELD(interpreter_state, next);
+    DEBUG_FIELD(interpreter_state, threads_head); DEBUG_FIELD(interpreter_state, gc);
+    DEBUG_FIELD(interpreter_state, imports_modules); DEBUG_FIELD(interpreter_state, sysdict);
+    DEBUG_FIELD(interpreter_state, builtins); DEBUG_FIELD(interpreter_state, ceval_gil);
+    DEBUG_FIELD(interpreter_state, gil_runtime_state); DEBUG_FIELD(interpreter_state, gil_runtime_state_enabled);
+    DEBUG_FIELD(interpreter_state, gil_runtime_state_locked); DEBUG_FIELD(interpreter_state, gil_runtime_state_holder);
+    DEBUG_FIELD(thread_state, size); DEBUG_FIELD(thread_state, prev); DEBUG_FIELD(thread_state, next);
+    DEBUG_FIELD(thread_state, interp); DEBUG_FIELD(thread_state, current_frame); DEBUG_FIELD(thread_state, thread_id);
+    DEBUG_FIELD(thread_state, native_thread_id); DEBUG_FIELD(thread_state, datastack_chunk);
+    DEBUG_FIELD(thread_state, status);
+    DEBUG_FIELD(interpreter_frame, size); DEBUG_FIELD(interpreter_frame, previous);
+    DEBUG_FIELD(interpreter_frame, executable); DEBUG_FIELD(interpreter_frame, instr_ptr);
+    DEBUG_FIELD(interpreter_frame, localsplus); DEBUG_FIELD(interpreter_frame, owner);
+    DEBUG_FIELD(code_object, size); DEBUG_FIELD(code_object, filename); DEBUG_FIELD(code_object, name);
+    DEBUG_FIELD(code_object, qualname); DEBUG_FIELD(code_object, linetable); DEBUG_FIELD(code_object, firstlineno);
+    DEBUG_FIELD(code_object, argcount); DEBUG_FIELD(code_object, localsplusnames);
+    DEBUG_FIELD(code_object, localspluskinds); DEBUG_FIELD(code_object, co_code_adaptive);
+    DEBUG_FIELD(pyobject, size); DEBUG_FIELD(pyobject, ob_type);
+    DEBUG_FIELD(type_object, size); DEBUG_FIELD(type_object, tp_name); DEBUG_FIELD(type_object, tp_repr);
+    DEBUG_FIELD(type_object, tp_flags);
+    DEBUG_FIELD(tuple_object, size); DEBUG_FIELD(tuple_object, ob_item); DEBUG_FIELD(tuple_object, ob_size);
+    DEBUG_FIELD(list_object, size); DEBUG_FIELD(list_object, ob_item); DEBUG_FIELD(list_object, ob_size);
+    DEBUG_FIELD(dict_object, size); DEBUG_FIELD(dict_object, ma_keys); DEBUG_FIELD(dict_object, ma_values);
+    DEBUG_FIELD(float_object, size); DEBUG_FIELD(float_object, ob_fval);
+    DEBUG_FIELD(long_object, size); DEBUG_FIELD(long_object, lv_tag); DEBUG_FIELD(long_object, ob_digit);
+    DEBUG_FIELD(bytes_object, size); DEBUG_FIELD(bytes_object, ob_size); DEBUG_FIELD(bytes_object, ob_sval);
+    DEBUG_FIELD(unicode_object, size); DEBUG_FIELD(unicode_object, state); DEBUG_FIELD(unicode_object, length);
+    DEBUG_FIELD(unicode_object, asciiobject_size);
+    DEBUG_FIELD(gc, size); DEBUG_FIELD(gc, collecting);
+    /* The sizes the 3.13 interpreter reports in its own table. */
+    field("sizeofRuntimeState", sizeof(_PyRuntimeState));
+    field("sizeofInterpreterState", sizeof(PyInterpreterState));
+    field("sizeofThreadState", sizeof(PyThreadState));
+    field("sizeofInterpreterFrame", sizeof(_PyInterpreterFrame));
+    field("sizeofCodeObject", sizeof(PyCodeObject));
+    field("sizeofUnicodeObject", sizeof(PyUnicodeObject));
+    field("sizeofBytesObject", sizeof(PyBytesObject));
+#endif
     printf("\n}\n");
     return 0;
 }

@@ -1,0 +1,55 @@
+import CPyrograph
+
+extension pyro_python_layout {
+    /// The walker's view of a detected interpreter. Every offset must have
+    /// passed `PythonWalkerSupport.refusal(for:version:)`.
+    public init(_ process: PythonProcess, _ layout: PythonLayout) {
+        func offset(_ value: Int?) -> UInt16 { value.map { UInt16($0) } ?? UInt16(PYRO_NO_OFFSET) }
+        self.init()
+        interpreter_head_address = process.interpreterHeadAddress
+        version_hex = process.version?.hex ?? 0
+        interpreter_threads_head = offset(layout.interpreterThreadsHead)
+        thread_next = offset(layout.threadNext)
+        thread_id = offset(layout.threadID)
+        thread_frame = offset(layout.threadFrame)
+        cframe_current_frame = offset(layout.cframeCurrentFrame)
+        frame_previous = offset(layout.framePrevious)
+        frame_code = offset(layout.frameCode)
+        frame_instruction = offset(layout.frameInstruction)
+        frame_is_entry = offset(layout.frameIsEntry)
+        frame_owner = offset(layout.frameOwner)
+        code_stamp = offset(layout.codeVersion ?? layout.codeFirstLineNumber)
+        code_adaptive = offset(layout.codeAdaptive ?? 0)
+        instruction_is_pointer = layout.instructionIsPointer ? 1 : 0
+        stamp_is_version = layout.codeVersion != nil ? 1 : 0
+        frame_window = UInt16(layout.frameWindow)
+    }
+}
+
+/// What the BPF walker (`bpf/python_walker.bpf.h`) can read: a layout that
+/// needs more is refused, with the reason, before it reaches the kernel.
+public enum PythonWalkerSupport {
+    /// The walker uses a frame's executable as a plain pointer.
+    static let untagsExecutables = false
+    /// The walker ends a chain at a NULL `previous` only.
+    static let knowsBaseFrames = false
+
+    public static func refusal(for layout: PythonLayout, version: PythonVersion) -> PythonRuntimeRefusal? {
+        if layout.frameExecutableTagBits != 0 && !untagsExecutables {
+            return .walkerCannotRead(version, "frames hold their code object as a tagged _PyStackRef")
+        }
+        if layout.threadBaseFrame != nil && !knowsBaseFrames {
+            return .walkerCannotRead(version, "each thread's frames end at a base frame inside its thread state")
+        }
+        let walked: [Int?] = [
+            layout.interpreterThreadsHead, layout.threadNext, layout.threadID, layout.threadFrame,
+            layout.cframeCurrentFrame, layout.framePrevious, layout.frameCode, layout.frameInstruction,
+            layout.frameIsEntry, layout.frameOwner, layout.codeVersion ?? layout.codeFirstLineNumber, layout.codeAdaptive,
+        ]
+        if let far = walked.compactMap({ $0 }).first(where: { $0 < 0 || $0 >= Int(PYRO_NO_OFFSET) }) {
+            return .walkerCannotRead(version, "an offset of \(far) bytes does not fit the walker's 16-bit offsets")
+        }
+        if layout.frameWindow > Int(PYRO_MAX_FRAME_WINDOW) { return .frameWindowTooLarge(version) }
+        return nil
+    }
+}
