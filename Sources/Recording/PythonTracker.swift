@@ -14,7 +14,7 @@ final class PythonTracker {
         var symbolizer: PythonSymbolizer
     }
 
-    private let sampler: Sampler
+    private let maps: ProcessMapWriter
     private let detector = PythonProcessDetector()
     /// Add detected Python processes to the pid filter.
     private let targetsPython: Bool
@@ -35,8 +35,8 @@ final class PythonTracker {
     /// now and then for a loaded machine's slow starts.
     static let execRetryDelays: [Double] = [0.01, 0.03, 0.06, 0.1, 0.15, 0.25, 0.4, 0.6, 0.9, 1.3, 2, 3, 5, 8, 12, 20, 30]
 
-    init(sampler: Sampler, targetsPython: Bool, excluding excluded: Set<Int32>) {
-        self.sampler = sampler
+    init(maps: ProcessMapWriter, targetsPython: Bool, excluding excluded: Set<Int32>) {
+        self.maps = maps
         self.targetsPython = targetsPython
         self.excluded = excluded
     }
@@ -127,8 +127,8 @@ final class PythonTracker {
         }
         unsupported.removeValue(forKey: pid)
         do {
-            try sampler.setPythonLayout(pid: pid, layout: family.walkerLayout(process, layout))
-            if targetsPython { try sampler.addTarget(pid: pid) }
+            try maps.setPythonLayout(pid: pid, layout: family.walkerLayout(process, layout))
+            if targetsPython { try maps.addTarget(pid: pid) }
         } catch {
             return nil
         }

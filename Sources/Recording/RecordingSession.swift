@@ -84,7 +84,7 @@ public final class RecordingSession {
                                                        unwindPageCapacity: options.unwindPageCapacity))
         unwinder = NativeUnwindTracker(sampler: sampler)
         for pid in options.pids { try sampler.addTarget(pid: pid) }
-        python = PythonTracker(sampler: sampler, targetsPython: !explicitTargets && !options.allProcesses,
+        python = PythonTracker(maps: sampler, targetsPython: !explicitTargets && !options.allProcesses,
                                excluding: [getpid()])
         // Tables are compiled off the sampling path; processes named with -p
         // get theirs before sampling starts, so their first samples unwind too.

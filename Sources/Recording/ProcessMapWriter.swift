@@ -1,0 +1,12 @@
+import BPFSampler
+import CPyrograph
+
+/// The BPF maps `PythonTracker` writes: which processes to sample, and how
+/// to walk each interpreter. The sampler in a recording; memory in tests,
+/// so the tracker's logic is tested without root.
+protocol ProcessMapWriter: AnyObject {
+    func addTarget(pid: Int32) throws
+    func setPythonLayout(pid: Int32, layout: pyro_python_layout) throws
+}
+
+extension Sampler: ProcessMapWriter {}
