@@ -21,12 +21,14 @@ public enum Annotation: Hashable, Sendable {
     case pythonStackTruncated(frames: Int)
     /// The Python walk met unreadable interpreter memory.
     case pythonStackReadFault
+    /// The process runs a Python pyrograph cannot walk: "python 3.16.0: no stack layout".
+    case pythonStacksUnavailable(String)
 
     /// The annotation says a Python frame, or part of the Python stack, is
     /// missing.
     public var marksMissingPython: Bool {
         switch self {
-        case .pythonFrameUnreadable, .pythonStackTruncated, .pythonStackReadFault: return true
+        case .pythonFrameUnreadable, .pythonStackTruncated, .pythonStackReadFault, .pythonStacksUnavailable: return true
         case .nativeUnwindStopped, .userStackUnavailable: return false
         }
     }

@@ -40,4 +40,22 @@ public enum PythonRuntimeRefusal: Error, Equatable, Sendable, CustomStringConver
         case .interpreterHeadNotFound: return "interp_head not found (stripped interpreter?)"
         }
     }
+
+    /// The reason frame a refused process's samples carry, short enough for
+    /// a flame graph: "python 3.16.0: no stack layout".
+    public func frameText(_ version: PythonVersion?) -> String {
+        let what: String
+        switch self {
+        case .memoryUnreadable: what = "memory unreadable"
+        case .debugBuild: what = "debug build"
+        case .freeThreaded: what = "free-threaded build"
+        case .versionUnknown: what = "version unknown"
+        case .noLayout, .unknownDebugOffsets: what = "no stack layout"
+        case .implausibleDebugOffsets: what = "implausible _Py_DebugOffsets"
+        case .walkerCannotRead, .frameWindowTooLarge: what = "frames the walker cannot read"
+        case .runtimeNotFound: what = "_PyRuntime not found"
+        case .interpreterHeadNotFound: what = "interp_head not found"
+        }
+        return "python \(version?.description ?? "?"): \(what)"
+    }
 }

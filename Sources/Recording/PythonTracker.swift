@@ -27,6 +27,9 @@ final class PythonTracker {
     private var notPython: Set<Int32> = []
     private var pendingChecks: [Int32: [Double]] = [:]
     private(set) var unsupported: [Int32: PythonProcess] = [:]
+    /// Symbolizers of unsupported interpreters: they name no Python frame,
+    /// but say why (the reason frame) and count their samples.
+    private var refused: [Int32: PythonSymbolizer] = [:]
     /// Called with each newly supported interpreter's pid.
     var onDetected: ((Int32) -> Void)?
 
@@ -59,6 +62,7 @@ final class PythonTracker {
     func processExec(_ pid: Int32, now: Double) {
         guard !excluded.contains(pid), wants(pid) else { return }
         entries.removeValue(forKey: pid)
+        refused.removeValue(forKey: pid)
         notPython.remove(pid)
         pendingChecks[pid] = PythonTracker.execRetryDelays.map { now + $0 }
     }
@@ -66,6 +70,7 @@ final class PythonTracker {
     func processExited(_ pid: Int32, now: Double) {
         pendingChecks.removeValue(forKey: pid)
         notPython.remove(pid)
+        refused.removeValue(forKey: pid)
         if let entry = entries.removeValue(forKey: pid) { retired.retire(pid, entry, now: now) }
     }
 
@@ -100,7 +105,7 @@ final class PythonTracker {
         if let entry = entries[pid] { return entry.symbolizer }
         if let entry = retired[pid] { return entry.symbolizer }
         if sampleHasPython { return inspect(pid, force: true)?.symbolizer }
-        return nil
+        return refused[pid]
     }
 
     static func isPythonExecutable(_ pid: Int32) -> Bool {
@@ -122,10 +127,16 @@ final class PythonTracker {
             return nil
         }
         guard process.isSupported, let layout = process.layout, let family = process.family else {
-            unsupported[pid] = process
+            // Still profiled, with native and kernel frames and the reason.
+            if unsupported.updateValue(process, forKey: pid) == nil || refused[pid]?.process.refusal != process.refusal {
+                refused[pid] = PythonSymbolizer(process: process, memory: nil)
+                if targetsPython { try? maps.addTarget(pid: pid) }
+                onDetected?(pid)
+            }
             return nil
         }
         unsupported.removeValue(forKey: pid)
+        refused.removeValue(forKey: pid)
         do {
             try maps.setPythonLayout(pid: pid, layout: family.walkerLayout(process, layout))
             if targetsPython { try maps.addTarget(pid: pid) }

@@ -78,6 +78,10 @@ public final class StackSymbolizer {
         if sample.userStackError != 0 {
             user.append(.annotation(.userStackUnavailable))
         }
+        // An interpreter pyrograph cannot walk says so under the process.
+        if let refusal = python?.process.refusal {
+            user.append(.annotation(.pythonStacksUnavailable(refusal.frameText(python?.process.version))))
+        }
         var frames: [Frame] = user.reversed()
         for (index, address) in sample.kernelStack.enumerated().reversed() {
             frames.append(.kernel(symbol: kernelName(address, isReturnAddress: index > 0)))
