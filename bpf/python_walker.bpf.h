@@ -6,7 +6,11 @@
 #ifndef PYROGRAPH_PYTHON_WALKER_H
 #define PYROGRAPH_PYTHON_WALKER_H
 
-#define PYRO_FRAME_OWNED_BY_CSTACK 3
+/* Frames the interpreter owns, not Python functions: the eval loop's shim
+ * (3.12, 3.13: FRAME_OWNED_BY_CSTACK = 3), its entry frame and 3.15's base
+ * frame in the thread state (3.14+: FRAME_OWNED_BY_INTERPRETER = 3) and
+ * 3.14's FRAME_OWNED_BY_CSTACK = 4. CPython's own readers test >= 3. */
+#define PYRO_FRAME_OWNED_BY_INTERPRETER 3
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -168,16 +172,17 @@ static long walk_one_frame(__u32 index, struct frame_walk *walk)
 		goto fault;
 	previous = window_u64(window, layout->frame_previous);
 
-	/* 3.12+: the eval loop's shim frame marks where its frames end. */
+	/* 3.12+: the eval loop's shim (entry) frame marks where its frames end. */
 	if (layout->frame_owner != PYRO_NO_OFFSET &&
-	    window_u8(window, layout->frame_owner) == PYRO_FRAME_OWNED_BY_CSTACK) {
+	    window_u8(window, layout->frame_owner) >= PYRO_FRAME_OWNED_BY_INTERPRETER) {
 		if (!emit_python_frame(walk, 0, 0, 0))
 			return 1;
 		walk->frame = previous;
 		return 0;
 	}
 
-	code = window_u64(window, layout->frame_code);
+	/* 3.14+: a _PyStackRef, whose low bits are tags. */
+	code = window_u64(window, layout->frame_code) & ~(__u64)layout->executable_tag_bits;
 	if (layout->instruction_is_pointer) {
 		pointer = window_u64(window, layout->frame_instruction);
 		instruction = (__s32)(((__s64)pointer - (__s64)code - layout->code_adaptive) / 2);

@@ -36,6 +36,9 @@ public struct PythonLayout: Equatable, Sendable {
 
     public var lineTableFormat: LineTableFormat
     public var strings: StringLayout
+    /// Where objects keep their header fields; a free-threaded build's
+    /// header is 16 bytes longer.
+    public var objects = ObjectLayout()
 
     // What the walker does not handle yet (3.14+); a layout that needs them
     // is refused by `PythonWalkerSupport`.
@@ -43,6 +46,25 @@ public struct PythonLayout: Equatable, Sendable {
     public var frameExecutableTagBits: UInt64 = 0
     /// The thread state's embedded base frame that ends its chain (3.15+).
     public var threadBaseFrame: Int? = nil
+    /// Free-threaded builds: the frame's index of the per-thread bytecode
+    /// copy (`co_tlbc`) its instruction pointer points into.
+    public var frameTLBCIndex: Int? = nil
+
+    /// The fields of `str` and `bytes` objects the loader reads, and where
+    /// every object keeps its type.
+    public struct ObjectLayout: Equatable, Sendable {
+        public var objectType = 8
+        public var unicodeLength = 16
+        public var unicodeState = 32
+        /// How far above a GIL build's places the state's kind, compact and
+        /// ascii bits sit: 6 on free-threaded 3.14+, whose `interned` is a
+        /// whole byte instead of 2 bits.
+        public var unicodeStateShift = 0
+        public var bytesSize = 16
+        public var bytesData = 32
+
+        public init() {}
+    }
 
     public enum LineTableFormat: Sendable, Equatable {
         /// co_lnotab, f_lasti in bytes (up to 3.9).
@@ -73,6 +95,6 @@ public struct PythonLayout: Equatable, Sendable {
     /// 3.x; on 2.7 it is a `str` (data at 36).
     public var lineTableDataOffset: Int {
         if case .python2Bytes = strings { return 36 }
-        return 32
+        return objects.bytesData
     }
 }

@@ -23,20 +23,25 @@ extension pyro_python_layout {
         instruction_is_pointer = layout.instructionIsPointer ? 1 : 0
         stamp_is_version = layout.codeVersion != nil ? 1 : 0
         frame_window = UInt16(layout.frameWindow)
+        executable_tag_bits = UInt8(truncatingIfNeeded: layout.frameExecutableTagBits)
     }
 }
 
 /// What the BPF walker (`bpf/python_walker.bpf.h`) can read: a layout that
 /// needs more is refused, with the reason, before it reaches the kernel.
 public enum PythonWalkerSupport {
-    /// The walker uses a frame's executable as a plain pointer.
-    static let untagsExecutables = false
-    /// The walker ends a chain at a NULL `previous` only.
-    static let knowsBaseFrames = false
+    /// The walker clears a frame executable's tag bits (up to these).
+    static let untaggableBits: UInt64 = 0xff
+    /// 3.15's base frame, owned by the interpreter and with a NULL
+    /// `previous`, ends the walk like any entry frame.
+    static let knowsBaseFrames = true
 
     public static func refusal(for layout: PythonLayout, version: PythonVersion) -> PythonRuntimeRefusal? {
-        if layout.frameExecutableTagBits != 0 && !untagsExecutables {
+        if layout.frameExecutableTagBits & ~untaggableBits != 0 {
             return .walkerCannotRead(version, "frames hold their code object as a tagged _PyStackRef")
+        }
+        if layout.frameTLBCIndex != nil {
+            return .walkerCannotRead(version, "free-threaded frames point into per-thread bytecode copies (tlbc_index)")
         }
         if layout.threadBaseFrame != nil && !knowsBaseFrames {
             return .walkerCannotRead(version, "each thread's frames end at a base frame inside its thread state")

@@ -14,8 +14,13 @@ public struct PythonObjectReader {
         self.layout = layout
     }
 
+    /// `PyCode_Type`, relocated, when known: an address whose object is of
+    /// another type is not read as a code object.
+    public var codeType: UInt64?
+
     public func codeObject(at address: UInt64) -> CodeObject? {
         func pointer(_ offset: Int) -> UInt64? { memory.load(UInt64.self, at: address &+ UInt64(offset)) }
+        if let codeType, pointer(layout.objects.objectType) != codeType { return nil }
         guard let filenameObject = pointer(layout.codeFilename),
               let nameObject = pointer(layout.codeQualname ?? layout.codeName),
               let tableObject = pointer(layout.codeLineTable),
@@ -34,9 +39,11 @@ public struct PythonObjectReader {
         case .python2Bytes:
             return bytes(at: address, dataOffset: 36).map { String(decoding: $0, as: UTF8.self) }
         case let .unicode(asciiData, compactData):
-            guard let length = memory.load(Int64.self, at: address &+ 16),
+            let objects = layout.objects
+            guard let length = memory.load(Int64.self, at: address &+ UInt64(objects.unicodeLength)),
                   length >= 0, length < Self.sizeLimit,
-                  let state = memory.load(UInt32.self, at: address &+ 32) else { return nil }
+                  let rawState = memory.load(UInt32.self, at: address &+ UInt64(objects.unicodeState)) else { return nil }
+            let state = rawState >> UInt32(objects.unicodeStateShift)
             let kind = Int((state >> 2) & 7), compact = state & (1 << 5) != 0, ascii = state & (1 << 6) != 0
             guard compact, [1, 2, 4].contains(kind) else { return nil }
             let data = address &+ UInt64(ascii ? asciiData : compactData)
@@ -46,7 +53,8 @@ public struct PythonObjectReader {
     }
 
     func bytes(at address: UInt64, dataOffset: Int) -> [UInt8]? {
-        guard let size = memory.load(Int64.self, at: address &+ 16), size >= 0, size < Self.sizeLimit else { return nil }
+        let sizeOffset = layout.strings == .python2Bytes ? 16 : layout.objects.bytesSize
+        guard let size = memory.load(Int64.self, at: address &+ UInt64(sizeOffset)), size >= 0, size < Self.sizeLimit else { return nil }
         return memory.bytes(address &+ UInt64(dataOffset), count: Int(size))
     }
 

@@ -19,6 +19,8 @@ public struct PythonProcess: Sendable {
     public var refusal: PythonRuntimeRefusal?
     /// The version family that read (or refused) its layout.
     public var family: (any PythonRuntimeFamily)?
+    /// `PyCode_Type`, relocated, where the interpreter exports it.
+    public var codeTypeAddress: UInt64?
 
     public init(pid: Int32, version: PythonVersion?, buildKind: BuildKind, interpreterPath: String,
                 layout: PythonLayout?, interpreterHeadAddress: UInt64,

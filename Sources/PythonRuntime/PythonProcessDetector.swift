@@ -7,7 +7,7 @@ import Symbolization
 /// a file name alone), its build kind, and the layout to walk it with.
 public final class PythonProcessDetector {
     static let interestingSymbols: Set<String> = [
-        "_PyRuntime", "interp_head", "Py_Version", "Py_Initialize",
+        "_PyRuntime", "interp_head", "Py_Version", "Py_Initialize", "PyCode_Type",
         "_Py_RefTotal", "_Py_NegativeRefcount", "_PyEval_EvalFrameDefault", "PyEval_EvalFrameEx",
         // Py_GetVersion()'s static buffer, filled at start-up with sys.version.
         "version.0", "version.1", "version",
@@ -15,6 +15,9 @@ public final class PythonProcessDetector {
 
     private struct InterpreterFile {
         var symbols: [String: UInt64]
+        /// The `.PyRuntime` section's address (3.14+ put `_PyRuntime` there),
+        /// for an interpreter whose symbols are stripped.
+        var runtimeSection: UInt64?
         var lowestLoadAddress: UInt64
         /// From .rodata, read at most once per file: .some(nil) when the
         /// binary names no version.
@@ -78,18 +81,23 @@ public final class PythonProcessDetector {
             process.refusal = .memoryUnreadable
             return
         }
-        if file.symbols["_Py_RefTotal"] != nil || file.symbols["_Py_NegativeRefcount"] != nil {
-            process.refusal = .debugBuild
-            return
-        }
+        process.codeTypeAddress = file.symbols["PyCode_Type"].map { $0 &+ bias }
         let interpreter = PythonInterpreterFacts(
-            memory: memory, runtimeAddress: file.symbols["_PyRuntime"].map { $0 &+ bias },
+            memory: memory, runtimeAddress: (file.symbols["_PyRuntime"] ?? file.runtimeSection).map { $0 &+ bias },
             interpreterHeadSymbol: file.symbols["interp_head"].map { $0 &+ bias },
             interpreterPath: process.interpreterPath,
             version: { PythonProcessDetector.versionInMemory(file: file, bias: bias, memory: memory) ?? binaryVersion() })
+        // A debug build's objects may have a longer header: only a layout
+        // read from its own _Py_DebugOffsets says where their fields are.
+        let isDebugBuild = file.symbols["_Py_RefTotal"] != nil || file.symbols["_Py_NegativeRefcount"] != nil
         for family in PythonRuntimeFamilies.all {
             guard let resolution = family.resolve(interpreter) else { continue }
             process.family = family
+            if isDebugBuild && !family.readsDebugBuilds {
+                process.version = interpreter.version
+                process.refusal = .debugBuild
+                return
+            }
             switch resolution {
             case .refused(let refusal, let version):
                 process.version = version ?? interpreter.version
@@ -133,7 +141,9 @@ public final class PythonProcessDetector {
             guard let symbols = try? ELFFile.symbolValues(path: path, names: PythonProcessDetector.interestingSymbols),
                   let lowest = try? ELFFile.lowestLoadAddress(path: path)
             else { continue }
-            return InterpreterFile(symbols: symbols, lowestLoadAddress: lowest, binaryVersion: nil)
+            let runtimeSection = (try? ELFFile.sectionAddress(path: path, named: ".PyRuntime")) ?? nil
+            return InterpreterFile(symbols: symbols, runtimeSection: runtimeSection, lowestLoadAddress: lowest,
+                                   binaryVersion: nil)
         }
         return nil
     }

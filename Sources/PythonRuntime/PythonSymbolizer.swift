@@ -32,7 +32,9 @@ public final class PythonSymbolizer {
     public init(process: PythonProcess, memory: MemoryReader?) {
         self.process = process
         if let memory, let layout = process.layout {
-            reader = PythonObjectReader(memory: memory, layout: layout)
+            var objects = PythonObjectReader(memory: memory, layout: layout)
+            objects.codeType = process.codeTypeAddress
+            reader = objects
         } else {
             reader = nil
         }

@@ -170,6 +170,25 @@ extension ELFFile {
         }
     }
 
+    /// The link-time address of one section (its `sh_addr`), or nil if the
+    /// file has none by that name.
+    public static func sectionAddress(path: String, named wanted: String) throws -> UInt64? {
+        try withELF(path: path) { elf in
+            var stringsIndex = 0
+            guard elf_getshdrstrndx(elf, &stringsIndex) == 0 else { return nil }
+            var section: OpaquePointer? = elf_nextscn(elf, nil)
+            while let current = section {
+                defer { section = elf_nextscn(elf, current) }
+                var header = GElf_Shdr()
+                guard gelf_getshdr(current, &header) != nil,
+                      let raw = elf_strptr(elf, stringsIndex, Int(header.sh_name)),
+                      String(cString: raw) == wanted else { continue }
+                return header.sh_addr
+            }
+            return nil
+        }
+    }
+
     /// Runs `body` with the file open in libelf; the one place files are opened.
     public static func withELF<T>(path: String, _ body: (OpaquePointer) throws -> T) throws -> T {
         pyro_elf_init()

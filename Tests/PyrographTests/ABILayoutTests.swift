@@ -66,6 +66,7 @@ final class ABILayoutTests: XCTestCase {
             "instruction_is_pointer": member(\pyro_python_layout.instruction_is_pointer),
             "stamp_is_version": member(\pyro_python_layout.stamp_is_version),
             "frame_window": member(\pyro_python_layout.frame_window),
+            "executable_tag_bits": member(\pyro_python_layout.executable_tag_bits),
             "reserved": member(\pyro_python_layout.reserved),
         ]),
         "pyro_unwind_row": layout(pyro_unwind_row.self, [

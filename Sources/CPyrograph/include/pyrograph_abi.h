@@ -81,7 +81,8 @@ struct pyro_python_layout {
 	__u8 instruction_is_pointer; /* 3.11+: the frame holds an instruction pointer */
 	__u8 stamp_is_version;       /* the stamp is co_version, not co_firstlineno */
 	__u16 frame_window;          /* bytes of a frame that hold its fields, <= PYRO_MAX_FRAME_WINDOW */
-	__u8 reserved[4];
+	__u8 executable_tag_bits;    /* 3.14+: low bits of a frame's executable that tag a _PyStackRef */
+	__u8 reserved[3];
 };
 
 /* How to find the caller's frame from one PC range, compiled by the loader

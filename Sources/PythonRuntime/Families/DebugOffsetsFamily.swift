@@ -15,6 +15,9 @@ public struct DebugOffsetsFamily: PythonRuntimeFamily {
 
     public var invocationBoundary: PythonInvocationBoundary { .walkerMarkers }
 
+    /// The layout is the build's own, debug builds included.
+    public var readsDebugBuilds: Bool { true }
+
     /// Facts the struct does not carry, true of every struct version known:
     /// `co_version` sits after five ints that follow `co_firstlineno`
     /// (3.12: 68 and 92; checked against 3.13's headers too), and
@@ -22,6 +25,10 @@ public struct DebugOffsetsFamily: PythonRuntimeFamily {
     /// `PyASCIIObject` where the struct has no `compactunicodeobject_size`.
     static let codeVersionAfterFirstLine = 24
     static let compactUnicodeExtra = 16
+    /// Free-threaded 3.14+ make `interned` a byte: kind, compact and ascii
+    /// move from bits 2, 5, 6 to 8, 11, 12 (measured with offsetof against
+    /// the 3.14 and 3.15 headers compiled with Py_GIL_DISABLED).
+    static let freeThreadedStateShift = 6
     /// Mask CPython's own remote unwinder clears from a `_PyStackRef`.
     static let stackRefTagBits: UInt64 = 3
     /// A section bigger than this is garbage (`_PyRuntimeState`, the largest,
@@ -34,7 +41,10 @@ public struct DebugOffsetsFamily: PythonRuntimeFamily {
               let header = DebugOffsets.header(headerBytes)
         else { return nil }
         let version = header.version
-        if header.freeThreaded { return .refused(.freeThreaded, version: version) }
+        // 3.13's free-threaded strings are not described by its headers here.
+        if header.freeThreaded && (version.major, version.minor) < (3, 14) {
+            return .refused(.freeThreaded, version: version)
+        }
         guard let structVersion = DebugOffsets.structVersion(forVersionHex: header.versionHex) else {
             return .refused(.unknownDebugOffsets(version), version: version)
         }
@@ -73,11 +83,14 @@ public struct DebugOffsetsFamily: PythonRuntimeFamily {
         let asciiData = fields.offset("unicode_object", "asciiobject_size", width: 0)
         let compactData = fields.optionalOffset("unicode_object", "compactunicodeobject_size", width: 0)
             ?? asciiData + compactUnicodeExtra
-        // PythonObjectReader reads str and bytes headers at fixed places.
-        fields.expect("unicode_object", "length", 16)
-        fields.expect("unicode_object", "state", 32)
-        fields.expect("bytes_object", "ob_size", 16)
-        fields.expect("bytes_object", "ob_sval", 32)
+        var objects = PythonLayout.ObjectLayout()
+        objects.objectType = fields.offset("pyobject", "ob_type", width: 8)
+        objects.unicodeLength = fields.offset("unicode_object", "length", width: 8)
+        objects.unicodeState = fields.offset("unicode_object", "state", width: 4)
+        objects.unicodeStateShift = offsets.header.freeThreaded ? freeThreadedStateShift : 0
+        objects.bytesSize = fields.offset("bytes_object", "ob_size", width: 8)
+        objects.bytesData = fields.offset("bytes_object", "ob_sval", width: 0)
+        let frameTLBCIndex = fields.optionalOffset("interpreter_frame", "tlbc_index", width: 4)
         if let problem = fields.problem {
             return .failure(.implausibleDebugOffsets(offsets.header.version, problem))
         }
@@ -97,6 +110,10 @@ public struct DebugOffsetsFamily: PythonRuntimeFamily {
             layout.frameExecutableTagBits = stackRefTagBits
         }
         layout.threadBaseFrame = threadBaseFrame
+        layout.objects = objects
+        // Free-threaded builds run per-thread copies of the bytecode: the
+        // frame's tlbc_index picks the copy its instr_ptr points into.
+        if offsets.header.freeThreaded { layout.frameTLBCIndex = frameTLBCIndex }
         return .success(layout)
     }
 

@@ -27,12 +27,18 @@ public protocol PythonRuntimeFamily: Sendable {
     /// How a sample's Python frames split into eval-loop invocations.
     var invocationBoundary: PythonInvocationBoundary { get }
 
+    /// Whether its layouts hold for debug (Py_DEBUG) builds too: true when
+    /// the layout comes from the interpreter itself.
+    var readsDebugBuilds: Bool { get }
+
     /// The walker's view of a detected interpreter of this family.
     func walkerLayout(_ process: PythonProcess, _ layout: PythonLayout) -> pyro_python_layout
 }
 
 extension PythonRuntimeFamily {
     public func isEvalLoop(_ symbol: String) -> Bool { evalLoopSymbols.contains(symbol) }
+
+    public var readsDebugBuilds: Bool { false }
 
     public func walkerLayout(_ process: PythonProcess, _ layout: PythonLayout) -> pyro_python_layout {
         pyro_python_layout(process, layout)
