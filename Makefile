@@ -2,7 +2,7 @@
 # Every target installs what it needs first (`make deps`), so each works on a
 # fresh Debian machine by itself. V=1 shows the commands.
 .DELETE_ON_ERROR:
-.PHONY: all deps build bpf test unit-test profile install clean bench bench-smoke
+.PHONY: all deps build bpf test unit-test profile install clean bench bench-smoke interpreters
 
 SHELL := /bin/bash
 PREFIX ?= /usr/local
@@ -65,9 +65,14 @@ bpf: $(SKELETON)
 build: $(SKELETON)
 	$(Q)swift build -c $(CONFIG) --product pyrograph
 
+# Debian unstable's CPythons (3.13 to 3.15, debug builds) in a root outside
+# the clone, built once (a few minutes) and checked on later runs.
+interpreters: | $(DEPS_STAMP)
+	$(Q)bash Tests/Interpreters/debian-unstable.sh
+
 # Unit tests need no root; the integration tests load real BPF programs and
 # are run as root against the release binary.
-test: build
+test: build interpreters
 	$(Q)PYROGRAPH_BIN=$(abspath $(BINARY)) PYROGRAPH_BPF_OBJECT=$(abspath $(BPF_OUT)/pyrograph.bpf.o) \
 		swift test --disable-swift-testing
 

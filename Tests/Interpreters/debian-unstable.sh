@@ -10,8 +10,9 @@
 set -euo pipefail
 
 root=${PYROGRAPH_INTERPRETERS:-/var/cache/pyrograph/debian-unstable}
+# libpython3.X-dev: the headers the layout tests compile offsetof() against.
 packages=(python3.13 python3.14 python3.15 python3.13-nogil python3.14-nogil python3.15-nogil
-	python3.14-dbg python3.15-dbg)
+	python3.14-dbg python3.15-dbg libpython3.14-dev libpython3.15-dev)
 stamp="$root/.pyrograph-complete"
 
 if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "${packages[*]}" ]; then
@@ -29,6 +30,30 @@ mirror() {
 	echo "$uri"
 }
 
+# A root built for fewer packages gets the missing ones installed.
+install() {
+	local target=$1 available=() package
+	# Some of the packages may not exist in this snapshot of unstable: install
+	# those that do, and say which are missing.
+	for package in "${packages[@]}"; do
+		if chroot "$target" apt-cache show "$package" >/dev/null 2>&1; then
+			available+=("$package")
+		else
+			echo "debian-unstable.sh: $package is not in Debian unstable" >&2
+		fi
+	done
+	chroot "$target" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${available[@]}" \
+		>>"$(dirname "$root")/debootstrap.log" 2>&1
+	chroot "$target" apt-get clean
+}
+
+if [ -f "$stamp" ]; then
+	echo "debian-unstable.sh: adding packages to $root" >&2
+	install "$root"
+	echo "${packages[*]}" > "$stamp"
+	exit 0
+fi
+
 command -v debootstrap >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq debootstrap >/dev/null
 url=$(mirror)
 work="$root.partial"
@@ -43,19 +68,7 @@ debootstrap --variant=minbase sid "$work" "$url" >"$(dirname "$root")/debootstra
 # expired by this machine's clock; its signatures are still checked.
 echo 'Acquire::Check-Valid-Until "false";' > "$work/etc/apt/apt.conf.d/99pyrograph-snapshot"
 chroot "$work" apt-get update -qq >>"$(dirname "$root")/debootstrap.log" 2>&1
-# Some of the packages may not exist in this snapshot of unstable: install
-# those that do, and say which are missing.
-available=()
-for package in "${packages[@]}"; do
-	if chroot "$work" apt-cache show "$package" >/dev/null 2>&1; then
-		available+=("$package")
-	else
-		echo "debian-unstable.sh: $package is not in Debian unstable" >&2
-	fi
-done
-chroot "$work" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${available[@]}" \
-	>>"$(dirname "$root")/debootstrap.log" 2>&1
-chroot "$work" apt-get clean
+install "$work"
 rm -rf "$root"
 mv "$work" "$root"
 echo "${packages[*]}" > "$stamp"

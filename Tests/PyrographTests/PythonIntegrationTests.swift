@@ -40,6 +40,13 @@ final class PythonIntegrationTests: XCTestCase {
     func testPython3_13() throws { try checkAgainstGroundTruth("3.13") }
     func testDebianStaticPython3_11() throws { try checkAgainstGroundTruth("3.11-debian") }
 
+    // Debian unstable's builds, run in a chroot (Tests/Interpreters/debian-unstable.sh).
+    func testDebianUnstablePython3_13() throws { try checkAgainstGroundTruth("3.13-debian-unstable") }
+    func testDebianUnstablePython3_14() throws { try checkAgainstGroundTruth("3.14-debian-unstable") }
+    func testDebianUnstablePython3_15() throws { try checkAgainstGroundTruth("3.15-debian-unstable") }
+    func testDebianUnstablePython3_14Debug() throws { try checkAgainstGroundTruth("3.14-debian-dbg") }
+    func testDebianUnstablePython3_15Debug() throws { try checkAgainstGroundTruth("3.15-debian-dbg") }
+
     /// One workload run of `workloadSeconds` under one interpreter, recorded
     /// system-wide with --threads. The interpreter starts before the
     /// recording and waits for a start file created once it samples, so that
@@ -48,8 +55,9 @@ final class PythonIntegrationTests: XCTestCase {
     /// recursion's, and (iii) the worker thread.
     private func checkAgainstGroundTruth(_ label: String) throws {
         try TestSupport.requireRoot()
-        let python = try PythonInterpreters.require(label)
-        let directory = try TestSupport.temporaryDirectory()
+        let python = label.contains("debian-") ? try PythonInterpreters.requireDebian(label)
+            : try PythonInterpreters.require(label)
+        let directory = try python.temporaryDirectory()
         let output = directory.appendingPathComponent("profile.folded")
         let reportURL = directory.appendingPathComponent("report.json")
         let go = directory.appendingPathComponent("go")

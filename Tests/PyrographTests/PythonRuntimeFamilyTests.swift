@@ -173,9 +173,9 @@ final class PythonRuntimeFamilyTests: XCTestCase {
         XCTAssertEqual(refusal(huge), .implausibleDebugOffsets(version, "code_object.size is 1099511627776"))
 
         var strings = try Self.table313()
-        set(&strings, DebugOffsets.v313, "unicode_object", "length", 24)
+        set(&strings, DebugOffsets.v313, "unicode_object", "length", 60)
         XCTAssertEqual(refusal(strings),
-                       .implausibleDebugOffsets(version, "unicode_object.length is 24, the reader expects 16"))
+                       .implausibleDebugOffsets(version, "unicode_object.length = 60 lies outside unicode_object.size 64"))
 
         let truncated = Array(try Self.table313().prefix(DebugOffsets.v313.size - 8))
         XCTAssertEqual(refusal(truncated), .implausibleDebugOffsets(version, "its 584 bytes are unreadable"))
@@ -199,12 +199,9 @@ final class PythonRuntimeFamilyTests: XCTestCase {
     /// 3.14 and 3.15 tables are read (here, tables built from 3.13's values
     /// at the newer positions), then refused for what the walker lacks: no
     /// 3.14 or 3.15 interpreter was at hand to verify a walk.
-    func testNewerTablesAreReadThenRefusedForWhatTheWalkerLacks() throws {
+    func testNewerTablesAreReadAndWalked() throws {
         let table313 = try XCTUnwrap(DebugOffsets(try Self.table313(), structVersion: DebugOffsets.v313))
-        for (structVersion, hex, reason) in [
-            (DebugOffsets.v314, UInt64(0x030E_02F0), "frames hold their code object as a tagged _PyStackRef"),
-            (DebugOffsets.v315, UInt64(0x030F_00C1), "frames hold their code object as a tagged _PyStackRef"),
-        ] {
+        for (structVersion, hex) in [(DebugOffsets.v314, UInt64(0x030E_02F0)), (DebugOffsets.v315, UInt64(0x030F_00C1))] {
             var bytes = [UInt8](repeating: 0, count: structVersion.size)
             bytes.replaceSubrange(0..<8, with: DebugOffsets.cookie)
             for index in 0..<8 { bytes[8 + index] = UInt8((hex >> (8 * UInt64(index))) & 0xff) }
@@ -219,13 +216,13 @@ final class PythonRuntimeFamilyTests: XCTestCase {
             }
             XCTAssertEqual(layout.frameExecutableTagBits, 3, structVersion.name)
             XCTAssertEqual(layout.threadBaseFrame, structVersion.name == "3.15" ? 8 : nil, structVersion.name)
-            XCTAssertEqual(PythonWalkerSupport.refusal(for: layout, version: version), .walkerCannotRead(version, reason))
-            var untagged = layout
-            untagged.frameExecutableTagBits = 0
-            if structVersion.name == "3.15" {
-                XCTAssertEqual(PythonWalkerSupport.refusal(for: untagged, version: version),
-                               .walkerCannotRead(version, "each thread's frames end at a base frame inside its thread state"))
-            }
+            XCTAssertNil(PythonWalkerSupport.refusal(for: layout, version: version), structVersion.name)
+            XCTAssertEqual(pyro_python_layout(PythonProcess(pid: 1, version: version, buildKind: .static, interpreterPath: "",
+                                                            layout: layout, interpreterHeadAddress: 1), layout).executable_tag_bits, 3)
+            var freeThreaded = layout
+            freeThreaded.frameTLBCIndex = 72
+            XCTAssertEqual(PythonWalkerSupport.refusal(for: freeThreaded, version: version),
+                           .walkerCannotRead(version, "free-threaded frames point into per-thread bytecode copies (tlbc_index)"))
         }
     }
 

@@ -58,4 +58,52 @@ final class PythonTrackerTests: XCTestCase {
         XCTAssertNil(tracker.symbolizer(for: python.pid, sampleHasPython: false))
         XCTAssertTrue(tracker.symbolizers.isEmpty)
     }
+
+    /// An interpreter made unreadable on purpose (Debian's 3.14 with its
+    /// _Py_DebugOffsets cookie corrupted in a copy) is still put in the
+    /// filter, gets no layout, and its samples get a symbolizer that says why.
+    func testAnUnreadableInterpreterIsStillProfiledWithItsReason() throws {
+        let root = PythonInterpreters.debianRoot
+        guard FileManager.default.fileExists(atPath: root + "/.pyrograph-complete") else {
+            throw XCTSkip("\(root) is missing: run Tests/Interpreters/debian-unstable.sh (make test does)")
+        }
+        let directory = "/tmp/pyrograph-test-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: root + directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: root + directory) }
+        let copy = root + directory + "/python3.14"
+        try FileManager.default.copyItem(atPath: root + "/usr/bin/python3.14", toPath: copy)
+        var binary = try Data(contentsOf: URL(fileURLWithPath: copy))
+        let cookie = Data("xdebugpy".utf8)
+        // The table, not the string .rodata also holds: the cookie followed
+        // by PY_VERSION_HEX 3.14.
+        var searched = binary.startIndex..<binary.endIndex
+        var patched = 0
+        while let at = binary.range(of: cookie, in: searched) {
+            searched = at.upperBound..<binary.endIndex
+            guard at.upperBound + 4 <= binary.endIndex, binary[at.upperBound + 3] == 3, binary[at.upperBound + 2] == 14
+            else { continue }
+            binary.replaceSubrange(at, with: Data("xdebugpX".utf8))
+            patched += 1
+        }
+        XCTAssertEqual(patched, 1, "one _Py_DebugOffsets in python3.14")
+        try binary.write(to: URL(fileURLWithPath: copy))
+
+        let python = try LineDrivenProcess("/usr/sbin/chroot", [root, directory + "/python3.14", "-c",
+                                                                "import time; print('ready', flush=True); time.sleep(30)"])
+        defer { python.stop() }
+        try python.waitFor("ready")
+        let maps = MemoryMaps()
+        let tracker = PythonTracker(maps: maps, targetsPython: true, excluding: [])
+        var detected: [Int32] = []
+        tracker.onDetected = { detected.append($0) }
+        tracker.inspect(pids: [python.pid])
+        XCTAssertTrue(maps.layouts.isEmpty, "no layout for an unreadable interpreter")
+        XCTAssertEqual(maps.targets, [python.pid], "still profiled")
+        XCTAssertEqual(detected, [python.pid], "native unwind tables prepared")
+        let symbolizer = try XCTUnwrap(tracker.symbolizer(for: python.pid, sampleHasPython: false))
+        let refusal = try XCTUnwrap(symbolizer.process.refusal)
+        let text = refusal.frameText(symbolizer.process.version)
+        XCTAssertTrue(text.hasPrefix("python 3.14.") && text.hasSuffix(": no stack layout"), text)
+        XCTAssertNotNil(tracker.unsupported[python.pid])
+    }
 }

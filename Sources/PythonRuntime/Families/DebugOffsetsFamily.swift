@@ -150,14 +150,6 @@ public struct DebugOffsetsFamily: PythonRuntimeFamily {
             }
         }
 
-        mutating func expect(_ section: String, _ field: String, _ expected: UInt64) {
-            guard problem == nil else { return }
-            let value = offsets.value(section, field)
-            if value != expected {
-                fail("\(section).\(field) is \(value.map(String.init) ?? "missing"), the reader expects \(expected)")
-            }
-        }
-
         private mutating func fail(_ detail: String) {
             if problem == nil { problem = detail }
         }

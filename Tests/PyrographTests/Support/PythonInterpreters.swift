@@ -8,8 +8,29 @@ struct PythonInterpreter: CustomStringConvertible {
     let path: String
     /// What sys.version must start with.
     let versionPrefix: String
+    /// The root it runs in with chroot (Tests/Interpreters/debian-unstable.sh);
+    /// `path` is then inside it. nil for the host's own interpreters.
+    var root: String? = nil
 
-    var description: String { "Python \(label) (\(path))" }
+    var description: String { "Python \(label) (\(root ?? "")\(path))" }
+
+    /// Where the file `path` names lies on the host.
+    var hostPath: String { (root ?? "") + path }
+
+    /// A fresh directory the interpreter can reach: under its root for a
+    /// chroot interpreter.
+    func temporaryDirectory() throws -> URL {
+        guard let root else { return try TestSupport.temporaryDirectory() }
+        let url = URL(fileURLWithPath: root).appendingPathComponent("tmp/pyrograph-test-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        return url
+    }
+
+    /// A host path as the interpreter sees it.
+    func innerPath(_ hostPath: String) -> String {
+        guard let root, hostPath.hasPrefix(root + "/") else { return hostPath }
+        return String(hostPath.dropFirst(root.count))
+    }
 
     /// Starts `script` with `arguments`, without writing bytecode next to it
     /// (-B) and without the caller's PYTHON* variables; its stdout and stderr
@@ -22,8 +43,18 @@ struct PythonInterpreter: CustomStringConvertible {
         }
         let handle = try FileHandle(forWritingTo: log)
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: path)
-        process.arguments = ["-B", script.path] + arguments
+        if let root {
+            // The script is copied next to the run's files, inside the root.
+            let copy = directory.appendingPathComponent(script.lastPathComponent)
+            if !FileManager.default.fileExists(atPath: copy.path) {
+                try FileManager.default.copyItem(at: script, to: copy)
+            }
+            process.executableURL = URL(fileURLWithPath: "/usr/sbin/chroot")
+            process.arguments = [root, path, "-B", innerPath(copy.path)] + arguments.map(innerPath)
+        } else {
+            process.executableURL = URL(fileURLWithPath: path)
+            process.arguments = ["-B", script.path] + arguments
+        }
         process.environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("PYTHON") }
         process.standardOutput = handle
         process.standardError = handle
@@ -44,6 +75,35 @@ enum PythonInterpreters {
         PythonInterpreter(label: version.split(separator: ".").prefix(2).joined(separator: "."),
                           path: "/root/.pyenv/versions/\(version)/bin/python", versionPrefix: version + " ")
     } + [PythonInterpreter(label: "3.11-debian", path: "/usr/bin/python3.11", versionPrefix: "3.11.")]
+
+    /// Debian unstable's CPythons, run in the root that
+    /// Tests/Interpreters/debian-unstable.sh builds (`make test` builds it).
+    static let debianRoot = ProcessInfo.processInfo.environment["PYROGRAPH_INTERPRETERS"]
+        ?? "/var/cache/pyrograph/debian-unstable"
+    static let debian: [PythonInterpreter] = [
+        ("3.13-debian-unstable", "/usr/bin/python3.13", "3.13."),
+        ("3.14-debian-unstable", "/usr/bin/python3.14", "3.14."),
+        ("3.15-debian-unstable", "/usr/bin/python3.15", "3.15."),
+        ("3.14-debian-dbg", "/usr/bin/python3.14-dbg", "3.14."),
+        ("3.15-debian-dbg", "/usr/bin/python3.15-dbg", "3.15."),
+    ].map { PythonInterpreter(label: $0.0, path: $0.1, versionPrefix: $0.2, root: debianRoot) }
+
+    /// A Debian unstable interpreter; the test is skipped, saying so, when
+    /// its root has not been built.
+    static func requireDebian(_ label: String) throws -> PythonInterpreter {
+        guard let interpreter = debian.first(where: { $0.label == label }) else {
+            XCTFail("no interpreter labelled \(label); known: \(debian.map(\.label))")
+            throw CancellationError()
+        }
+        guard FileManager.default.fileExists(atPath: debianRoot + "/.pyrograph-complete") else {
+            throw XCTSkip("\(debianRoot) is missing: run Tests/Interpreters/debian-unstable.sh (make test does)")
+        }
+        guard FileManager.default.isExecutableFile(atPath: interpreter.hostPath) else {
+            XCTFail("\(interpreter) is missing from \(debianRoot)")
+            throw CancellationError()
+        }
+        return interpreter
+    }
 
     /// Tests/PyrographTests/Fixtures/python/NAME.
     static func script(_ name: String) -> URL {
