@@ -84,6 +84,10 @@ public final class RecordingSession {
                                                        unwindPageCapacity: options.unwindPageCapacity))
         unwinder = NativeUnwindTracker(sampler: sampler)
         for pid in options.pids { try sampler.addTarget(pid: pid) }
+        // -p PID is the process and all its descendants, the existing ones
+        // too (a pre-fork server's workers); later ones follow by the fork hook.
+        let existingDescendants = ProcessAncestry.descendants(of: Set(options.pids))
+        for pid in existingDescendants { try? sampler.addTarget(pid: pid) }
         python = PythonTracker(maps: sampler, targetsPython: !explicitTargets && !options.allProcesses,
                                excluding: [getpid()])
         // Tables are compiled off the sampling path; processes named with -p
@@ -92,9 +96,9 @@ public final class RecordingSession {
         if options.pids.isEmpty && options.command.isEmpty {
             python.scanAll()
         } else {
-            python.inspect(pids: options.pids)
+            python.inspect(pids: options.pids + existingDescendants)
         }
-        for pid in options.pids { unwinder.prepareNow(pid) }
+        for pid in options.pids + existingDescendants { unwinder.prepareNow(pid) }
         let reader = try RingBufferReader(mapFD: sampler.eventsMapFD) { [unowned self] bytes in
             self.handle(RingBufferRecord(bytes))
         }
@@ -111,6 +115,10 @@ public final class RecordingSession {
         }
         pyro_install_stop_handlers()
         try sampler.attach()
+        // Children forked between the scan above and the fork hook's attach.
+        let lateDescendants = ProcessAncestry.descendants(of: Set(options.pids)).filter { !existingDescendants.contains($0) }
+        for pid in lateDescendants { try? sampler.addTarget(pid: pid) }
+        python.inspect(pids: lateDescendants)
         clock = MonotonicClock()
         let start = (monotonic: MonotonicClock.nanoseconds(CLOCK_MONOTONIC),
                      unix: MonotonicClock.nanoseconds(CLOCK_REALTIME))
