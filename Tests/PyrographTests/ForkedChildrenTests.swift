@@ -56,6 +56,21 @@ final class ForkedChildrenTests: XCTestCase {
         }
     }
 
+    /// `--merge-processes`: the parent and its workers share one root.
+    func testMergedProcessesReadAsOneTower() throws {
+        try TestSupport.requireRoot()
+        let output = try TestSupport.temporaryDirectory().appendingPathComponent("merged.folded")
+        let interpreter = try PythonInterpreters.require("3.12")
+        let result = try TestSupport.run(try TestSupport.pyrographBinary(), [
+            "record", "--merge-processes", "-o", output.path, "--", interpreter.path, "-B",
+            PythonInterpreters.script("fork_early.py").path, "3", "1",
+        ])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        let profile = FoldedProfile(text: try String(contentsOf: output, encoding: .utf8))
+        XCTAssertEqual(Set(profile.stacks.map { $0.frames[0] }), ["python"], "one root, the command without a pid: \(result.stderr)")
+        XCTAssertGreaterThanOrEqual(Self.share(of: "child_work", in: profile.stacks), 0.8)
+    }
+
     /// Process frames with at least 10 samples: the workers, not the
     /// waiting parent.
     static func busyRoots(_ profile: FoldedProfile) -> [String] {
