@@ -343,7 +343,7 @@ static __always_inline void unwind_native_from(struct pyro_sample *sample,
 	struct native_walk walk = {
 		.process = process, .cache = cache, .sample = sample, .pc = pc, .sp = sp, .bp = bp,
 		.status = PYRO_NATIVE_NO_CFI, .mapping = PYRO_MAX_UNWIND_MAPPINGS,
-		.first_word = pyro_stack_words(sample->kernel_stack_bytes),
+		.first_word = pyro_user_stack_first_word(sample->kernel_stack_bytes),
 	};
 
 	bpf_loop(PYRO_MAX_USER_FRAMES, unwind_one_frame, &walk, 0);

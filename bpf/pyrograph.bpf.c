@@ -119,9 +119,7 @@ int pyro_sample_cpu(struct bpf_perf_event_data *ctx)
 						   PYRO_MAX_KERNEL_FRAMES * sizeof(__u64), 0);
 	if (sample->kernel_stack_bytes < 0)
 		count_stat(PYRO_STAT_KERNEL_STACK_ERROR);
-	kernel_words = pyro_stack_words(sample->kernel_stack_bytes);
-	if (kernel_words > PYRO_MAX_KERNEL_FRAMES)
-		kernel_words = PYRO_MAX_KERNEL_FRAMES;
+	kernel_words = pyro_user_stack_first_word(sample->kernel_stack_bytes);
 
 	/* Kernel threads have no user half; that is not an error. */
 	sample->native_status = PYRO_NATIVE_FRAME_POINTERS;
@@ -139,7 +137,8 @@ int pyro_sample_cpu(struct bpf_perf_event_data *ctx)
 
 	__u32 python_frames = walk_python_stack(sample, tgid, tid, BPF_CORE_READ(task, thread.fsbase));
 	__u64 size = offsetof(struct pyro_sample, stacks) +
-		     (kernel_words + pyro_stack_words(sample->user_stack_bytes) + 2 * python_frames) * sizeof(__u64);
+		     pyro_sample_used_words(sample->kernel_stack_bytes, sample->user_stack_bytes, python_frames) *
+			     sizeof(__u64);
 
 	if (size > sizeof(*sample))
 		size = sizeof(*sample);

@@ -120,8 +120,8 @@ static __always_inline bool emit_python_frame(struct frame_walk *walk, __u64 cod
 		walk->truncated = true;
 		return false;
 	}
-	word = walk->first_word + 2 * count;
-	if (word > PYRO_SAMPLE_WORDS - 2) {
+	word = walk->first_word + PYRO_PYTHON_FRAME_WORDS * count;
+	if (word > PYRO_SAMPLE_WORDS - PYRO_PYTHON_FRAME_WORDS) {
 		walk->truncated = true;
 		return false;
 	}
@@ -229,7 +229,7 @@ static __always_inline __u32 walk_python_stack(struct pyro_sample *sample, __u32
 
 	walk.layout = layout;
 	walk.frame = frame;
-	walk.first_word = pyro_stack_words(sample->kernel_stack_bytes) + pyro_stack_words(sample->user_stack_bytes);
+	walk.first_word = pyro_python_first_word(sample->kernel_stack_bytes, sample->user_stack_bytes);
 	bpf_loop(PYRO_MAX_PYTHON_FRAMES + 1, walk_one_frame, &walk, 0);
 	if (walk.fault) {
 		sample->python_status = PYRO_PYTHON_READ_FAULT;

@@ -67,16 +67,14 @@ public struct RawSample: Equatable {
             let field = UnsafeRawBufferPointer(rebasing: bytes[offset..<offset + Int(PYRO_COMM_LEN)])
             return String(decoding: field.prefix(while: { $0 != 0 }), as: UTF8.self)
         }
-        // The stacks are packed: each starts where the one before ends, and
-        // a record cut short yields what it holds.
-        var word = 0
+        // The stacks are packed where pyrograph_abi.h says, and a record
+        // cut short yields what it holds.
         let wordsSent = (bytes.count - RawSample.fixedSize) / 8
-        func words(_ count: Int) -> Range<Int> {
-            let range = word..<min(word + count, wordsSent)
-            word = range.upperBound
-            return range
+        func words(_ first: UInt32, _ end: UInt32) -> [UInt64] {
+            (Int(first)..<max(Int(first), min(Int(end), wordsSent))).map {
+                bytes.loadUnaligned(fromByteOffset: RawSample.fixedSize + $0 * 8, as: UInt64.self)
+            }
         }
-        func address(_ index: Int) -> Int { RawSample.fixedSize + index * 8 }
         pid = Int32(bitPattern: u32(\.pid))
         tid = Int32(bitPattern: u32(\.tid))
         cpu = u32(\.cpu)
@@ -85,25 +83,23 @@ public struct RawSample: Equatable {
         threadComm = comm(Layout.offset(of: \.thread_comm)!)
         let kernelBytes = s32(\.kernel_stack_bytes)
         let userBytes = s32(\.user_stack_bytes)
-        kernelStack = words(Int(min(pyro_stack_words(kernelBytes), UInt32(PYRO_MAX_KERNEL_FRAMES)))).map {
-            bytes.loadUnaligned(fromByteOffset: address($0), as: UInt64.self)
-        }
-        userStack = words(Int(min(pyro_stack_words(userBytes), UInt32(PYRO_MAX_USER_FRAMES)))).map {
-            bytes.loadUnaligned(fromByteOffset: address($0), as: UInt64.self)
-        }
+        let firstUserWord = pyro_user_stack_first_word(kernelBytes)
+        let firstPythonWord = pyro_python_first_word(kernelBytes, userBytes)
+        kernelStack = words(0, firstUserWord)
+        userStack = words(firstUserWord, firstPythonWord)
         kernelStackError = min(kernelBytes, 0)
         userStackError = min(userBytes, 0)
         pythonStatus = pyro_python_status(rawValue: u32(\.python_status))
         nativeStatus = pyro_native_status(rawValue: u32(\.native_status))
-        let count = min(Int(u32(\.python_frame_count)), Int(PYRO_MAX_PYTHON_FRAMES), (wordsSent - word) / 2)
-        let firstPythonWord = word
-        pythonFrames = (0..<count).map { index in
-            let base = address(firstPythonWord + 2 * index)
-            return PythonFrameRecord(
-                code: bytes.loadUnaligned(fromByteOffset: base, as: UInt64.self),
-                instruction: bytes.loadUnaligned(fromByteOffset: base + 8, as: Int32.self),
-                stamp: bytes.loadUnaligned(fromByteOffset: base + 12, as: UInt32.self))
-        }
+        let end = pyro_sample_used_words(kernelBytes, userBytes, u32(\.python_frame_count))
+        pythonFrames = stride(from: Int(firstPythonWord), to: min(Int(end), wordsSent) - 1, by: Int(PYRO_PYTHON_FRAME_WORDS))
+            .map { word in
+                let base = RawSample.fixedSize + word * 8
+                return PythonFrameRecord(
+                    code: bytes.loadUnaligned(fromByteOffset: base, as: UInt64.self),
+                    instruction: bytes.loadUnaligned(fromByteOffset: base + 8, as: Int32.self),
+                    stamp: bytes.loadUnaligned(fromByteOffset: base + 12, as: UInt32.self))
+            }
     }
 
     public init(pid: Int32, tid: Int32, processComm: String, threadComm: String,
