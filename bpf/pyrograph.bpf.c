@@ -14,6 +14,9 @@ char LICENSE[] SEC("license") = "GPL";
 /* Set by the loader between open and load; when false, the verifier prunes
  * the filter and every process is sampled. */
 const volatile bool filter_by_pid = false;
+/* Set by the loader: the cpu-clock event's period, 1e9 / frequency, which
+ * is the time each sample stands for. */
+const volatile __u64 sample_period_ns = 0;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -112,6 +115,8 @@ int pyro_sample_cpu(struct bpf_perf_event_data *ctx)
 	sample->tid = tid;
 	sample->cpu = bpf_get_smp_processor_id();
 	sample->timestamp_ns = bpf_ktime_get_ns();
+	sample->weight_ns = sample_period_ns;
+	sample->origin = PYRO_ORIGIN_ON_CPU;
 	BPF_CORE_READ_STR_INTO(&sample->process_comm, task, group_leader, comm);
 	bpf_get_current_comm(&sample->thread_comm, sizeof(sample->thread_comm));
 

@@ -33,6 +33,7 @@ final class ABILayoutTests: XCTestCase {
             "tid": member(\pyro_sample.tid),
             "cpu": member(\pyro_sample.cpu),
             "timestamp_ns": member(\pyro_sample.timestamp_ns),
+            "weight_ns": member(\pyro_sample.weight_ns),
             "process_comm": member(\pyro_sample.process_comm),
             "thread_comm": member(\pyro_sample.thread_comm),
             "kernel_stack_bytes": member(\pyro_sample.kernel_stack_bytes),
@@ -40,7 +41,7 @@ final class ABILayoutTests: XCTestCase {
             "native_status": member(\pyro_sample.native_status),
             "python_status": member(\pyro_sample.python_status),
             "python_frame_count": member(\pyro_sample.python_frame_count),
-            "reserved": member(\pyro_sample.reserved),
+            "origin": member(\pyro_sample.origin),
             "stacks": member(\pyro_sample.stacks),
         ]),
         "pyro_python_frame": layout(pyro_python_frame.self, [

@@ -182,23 +182,32 @@ struct pyro_mapping_added {
 	__u64 timestamp_ns;
 };
 
+/* What a sample record stands for. */
+enum pyro_sample_origin {
+	PYRO_ORIGIN_ON_CPU = 1,  /* the cpu-clock sampler found the thread running */
+	PYRO_ORIGIN_OFF_CPU = 2, /* the thread went off CPU for weight_ns */
+};
+
 /* A sample's stacks, back to back in 8-byte words: the kernel pcs, then
  * the user pcs, then the Python frames (PYRO_PYTHON_FRAME_WORDS each),
- * each innermost first. Only the used words are sent. Where each starts is
- * defined once, below the record, for the BPF programs, the walkers and
+ * each innermost first. Only the used words are sent. Where each starts
+ * is defined once, below the record, for the BPF programs, the walkers and
  * the Swift decoder alike. */
 #define PYRO_SAMPLE_WORDS (PYRO_MAX_KERNEL_FRAMES + PYRO_MAX_USER_FRAMES + \
 			   PYRO_PYTHON_FRAME_WORDS * PYRO_MAX_PYTHON_FRAMES)
 
-/* One cpu-clock sample of one thread. Stack lengths are in bytes as
- * bpf_get_stack returns them, or a negative errno when the capture failed
- * (then the stack takes no words). */
+/* One record of a thread's stacks: a cpu-clock sample, or an interval off
+ * CPU. Stack lengths are in bytes as bpf_get_stack returns them, or a
+ * negative errno when the capture failed (then the stack takes no words). */
 struct pyro_sample {
 	__u32 kind;
 	__u32 pid;  /* thread group id, as the host sees it */
 	__u32 tid;
 	__u32 cpu;
 	__u64 timestamp_ns;
+	/* The time the record stands for: the sampling period (1e9 / the
+	 * frequency) for an on-CPU sample, the interval's length off CPU. */
+	__u64 weight_ns;
 	char process_comm[PYRO_COMM_LEN];
 	char thread_comm[PYRO_COMM_LEN];
 	__s32 kernel_stack_bytes;
@@ -206,7 +215,7 @@ struct pyro_sample {
 	__u32 native_status;
 	__u32 python_status;
 	__u32 python_frame_count;
-	__u32 reserved;
+	__u32 origin;  /* enum pyro_sample_origin */
 	__u64 stacks[PYRO_SAMPLE_WORDS];
 };
 

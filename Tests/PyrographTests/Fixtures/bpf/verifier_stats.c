@@ -2,6 +2,7 @@
  * filter on or off) and prints, per program, how many instructions the
  * verifier processed: the figure the kernel caps at one million.
  * usage: verifier_stats OBJECT [filter] */
+#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,28 +11,40 @@
 static char log_buffer[1 << 20];
 
 /* The pid filter is a `const volatile bool` in .rodata; the loader sets it
- * before load and the verifier prunes by it. */
+ * before load and the verifier prunes by it. Found by name in the BTF of
+ * .rodata; an object without it passes unless the filter is asked for. */
 static int set_pid_filter(struct bpf_object *object, bool value)
 {
+	struct btf *btf = bpf_object__btf(object);
+	const struct btf_var_secinfo *variable;
+	const struct btf_type *section;
 	struct bpf_map *map;
+	int id, index;
 
-	bpf_object__for_each_map(map, object) {
-		const char *name = bpf_map__name(map);
-		size_t size;
-		char *data;
+	id = btf ? btf__find_by_name_kind(btf, ".rodata", BTF_KIND_DATASEC) : -1;
+	if (id < 0)
+		return value ? -1 : 0;
+	section = btf__type_by_id(btf, id);
+	variable = btf_var_secinfos(section);
+	for (index = 0; index < btf_vlen(section); index++, variable++) {
+		const char *name = btf__name_by_offset(btf, btf__type_by_id(btf, variable->type)->name_off);
 
-		if (!strstr(name, ".rodata"))
+		if (strcmp(name, "filter_by_pid"))
 			continue;
-		data = (char *)bpf_map__initial_value(map, &size);
-		if (!data || size < 1)
-			return -1;
-		/* filter_by_pid is the only .rodata variable. */
-		if (size != 1)
-			return -1;
-		data[0] = value;
-		return 0;
+		bpf_object__for_each_map(map, object) {
+			size_t size;
+			char *data;
+
+			if (!strstr(bpf_map__name(map), ".rodata"))
+				continue;
+			data = (char *)bpf_map__initial_value(map, &size);
+			if (!data || variable->offset >= size)
+				return -1;
+			data[variable->offset] = value;
+			return 0;
+		}
 	}
-	return -1;
+	return value ? -1 : 0;
 }
 
 int main(int argc, char **argv)
@@ -48,7 +61,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	if (set_pid_filter(object, argc > 2 && !strcmp(argv[2], "filter"))) {
-		fprintf(stderr, "no one-byte .rodata holding filter_by_pid\n");
+		fprintf(stderr, "no filter_by_pid in .rodata\n");
 		return 1;
 	}
 	bpf_map__set_max_entries(bpf_object__find_map_by_name(object, "unwind_rows"), 1 << 21);
