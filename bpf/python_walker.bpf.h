@@ -2,7 +2,7 @@
 /* The Python part of a sample: find the sampled thread's PyThreadState and
  * walk its frame chain, emitting (code object, instruction) per frame. The
  * loader fills python_layouts with each interpreter's offsets; names and
- * lines are resolved in user space. Included by pyrograph.bpf.c. */
+ * lines are resolved in user space. Included by stack_capture.bpf.h. */
 #ifndef PYROGRAPH_PYTHON_WALKER_H
 #define PYROGRAPH_PYTHON_WALKER_H
 

@@ -1,7 +1,8 @@
 /* Loads a BPF object as pyrograph would (unwind tables sized, the pid
- * filter on or off) and prints, per program, how many instructions the
- * verifier processed: the figure the kernel caps at one million.
- * usage: verifier_stats OBJECT [filter] */
+ * filter on or off) and prints how many instructions the verifier
+ * processed for one of its programs: the figure the kernel caps at one
+ * million. The object's other programs are not loaded.
+ * usage: verifier_stats OBJECT PROGRAM [filter] */
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include <stdio.h>
@@ -53,22 +54,22 @@ int main(int argc, char **argv)
 	struct bpf_program *program;
 	char *line;
 
-	if (argc < 2)
+	if (argc < 3)
 		return 2;
 	object = bpf_object__open_file(argv[1], NULL);
 	if (!object) {
 		perror("open");
 		return 1;
 	}
-	if (set_pid_filter(object, argc > 2 && !strcmp(argv[2], "filter"))) {
+	if (set_pid_filter(object, argc > 3 && !strcmp(argv[3], "filter"))) {
 		fprintf(stderr, "no filter_by_pid in .rodata\n");
 		return 1;
 	}
 	bpf_map__set_max_entries(bpf_object__find_map_by_name(object, "unwind_rows"), 1 << 21);
 	bpf_map__set_max_entries(bpf_object__find_map_by_name(object, "unwind_pages"), 1 << 19);
-	/* Only the sampler: the hooks are small, and some are optional. */
+	/* Only the one program: the hooks are small, and some are optional. */
 	bpf_object__for_each_program(program, object) {
-		if (!strcmp(bpf_program__name(program), "pyro_sample_cpu")) {
+		if (!strcmp(bpf_program__name(program), argv[2])) {
 			bpf_program__set_log_buf(program, log_buffer, sizeof(log_buffer));
 			bpf_program__set_log_level(program, 4);
 		} else {
@@ -82,7 +83,7 @@ int main(int argc, char **argv)
 	line = strstr(log_buffer, "processed ");
 	if (!line)
 		return 1;
-	printf("pyro_sample_cpu %ld\n", strtol(line + strlen("processed "), NULL, 10));
+	printf("%s %ld\n", argv[2], strtol(line + strlen("processed "), NULL, 10));
 	bpf_object__close(object);
 	return 0;
 }
