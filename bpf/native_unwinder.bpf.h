@@ -370,7 +370,7 @@ static __always_inline void unwind_native_from(struct pyro_sample *sample,
 	}
 }
 
-#ifndef PYRO_HOST_HARNESS
+#ifndef PYRO_HOST_BUILD
 /* Fills the sample's user pcs from CFI if the loader gave this process tables;
  * returns false to let the caller fall back to bpf_get_stack. `task` is the
  * current thread as a BTF pointer. */
