@@ -63,11 +63,9 @@ public final class RecordingSession {
     private var unnamedRetries: [RawStackKey: Int] = [:]
     private var malformedRecords = 0
     private var pidsSeen = Set<Int32>()
-    private var periodNanoseconds: UInt64
 
     public init(options: Options) {
         self.options = options
-        periodNanoseconds = 1_000_000_000 / max(options.frequency, 1)
     }
 
     /// Sinks added before `run` receive every sample, in the order added.
@@ -191,7 +189,8 @@ public final class RecordingSession {
         let pythonSymbolizer = python.symbolizer(for: sample.pid, sampleHasPython: !sample.pythonFrames.isEmpty)
         let stack = symbolizedStack(for: sample, python: pythonSymbolizer)
         let symbolized = SymbolizedSample(stack: stack, timestampNanoseconds: sample.timestampNanoseconds,
-                                          cpu: sample.cpu, weightNanoseconds: periodNanoseconds)
+                                          cpu: sample.cpu, origin: sample.origin,
+                                          weightNanoseconds: sample.weightNanoseconds)
         for sink in sinks { sink.consume(symbolized) }
         if let process = pythonSymbolizer?.process {
             pythonReport.record(sample, process: process, complete: stack.frames.isCompletePython)

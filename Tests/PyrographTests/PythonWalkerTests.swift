@@ -117,8 +117,8 @@ final class PythonWalkerTests: XCTestCase {
             let memory = ImageMemory(image.segments)
             let version = try XCTUnwrap(PythonVersion(string: image.version))
             var layout = PythonLayoutTable.layout(for: version)
-            if layout == nil, let bytes = memory.bytes(image.interpreterHeadAddress - 632, count: DebugOffsets.size313) {
-                layout = DebugOffsets.layout313(bytes)
+            if layout == nil, case .layout(let read, _)? = PythonRuntimeFamilyTests.debugOffsetsFamilyResolution(image) {
+                layout = read
             }
             return (image.label, image, try XCTUnwrap(layout, image.label))
         }
