@@ -60,9 +60,12 @@ $(SKELETON): $(BPF_OUT)/pyrograph.bpf.o
 	$(Q)echo "  SKEL    $@"
 	$(Q)$(BPFTOOL) gen skeleton $< name pyrograph_bpf > $@
 
-bpf: $(SKELETON)
+# Not linked: proves stack_capture.bpf.h builds in a scheduler hook too.
+CAPTURE_CHECK := $(BPF_OUT)/capture_check.bpf.o
 
-build: $(SKELETON)
+bpf: $(SKELETON) $(CAPTURE_CHECK)
+
+build: $(SKELETON) $(CAPTURE_CHECK)
 	$(Q)swift build -c $(CONFIG) --product pyrograph
 
 # Debian unstable's CPythons (3.13 to 3.15, debug builds) in a root outside

@@ -40,11 +40,13 @@ let package = Package(
             exclude: ["Assets"],
             plugins: ["EmbedAssets"]
         ),
+        // The BPF Python walker (bpf/python_walker.bpf.h) compiled for the host.
+        .target(name: "CPythonWalker", dependencies: ["CPyrograph"]),
         // Ties sampler, symbolizer and aggregator into one recording session.
         .target(
             name: "Recording",
             dependencies: ["BPFSampler", "ProcessInspection", "Symbolization", "PythonRuntime", "NativeUnwinding",
-                           "Aggregation", "CPyrograph"]
+                           "Aggregation", "CPyrograph", "CPythonWalker"]
         ),
         .executableTarget(
             name: "pyrograph",
@@ -60,13 +62,13 @@ let package = Package(
             capability: .buildTool(),
             dependencies: ["asset-embedder"]
         ),
-        // The BPF Python walker compiled for the host, for tests only.
+        // The BPF native unwinder compiled for the host, for tests only.
         .target(name: "CWalkerHarness", dependencies: ["CPyrograph"], path: "Tests/CWalkerHarness"),
         .testTarget(
             name: "PyrographTests",
             dependencies: [
                 "Aggregation", "Output", "Symbolization", "ProcessInspection", "PythonRuntime",
-                "NativeUnwinding", "BPFSampler", "Recording", "CPyrograph", "CWalkerHarness",
+                "NativeUnwinding", "BPFSampler", "Recording", "CPyrograph", "CWalkerHarness", "CPythonWalker",
             ],
             resources: [.copy("Golden"), .copy("Fixtures")]
         ),

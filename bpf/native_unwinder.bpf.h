@@ -4,7 +4,7 @@
  * (unwind_pages) and lists each process's executable mappings
  * (unwind_processes); here every frame finds its mapping and row and
  * recovers the caller's pc, sp and rbp. Frame pointers are the
- * fallback where no row covers a pc. Included by pyrograph.bpf.c. */
+ * fallback where no row covers a pc. Included by stack_capture.bpf.h. */
 #ifndef PYROGRAPH_NATIVE_UNWINDER_H
 #define PYROGRAPH_NATIVE_UNWINDER_H
 
@@ -343,7 +343,7 @@ static __always_inline void unwind_native_from(struct pyro_sample *sample,
 	struct native_walk walk = {
 		.process = process, .cache = cache, .sample = sample, .pc = pc, .sp = sp, .bp = bp,
 		.status = PYRO_NATIVE_NO_CFI, .mapping = PYRO_MAX_UNWIND_MAPPINGS,
-		.first_word = pyro_stack_words(sample->kernel_stack_bytes),
+		.first_word = pyro_user_stack_first_word(sample->kernel_stack_bytes),
 	};
 
 	bpf_loop(PYRO_MAX_USER_FRAMES, unwind_one_frame, &walk, 0);
@@ -370,10 +370,11 @@ static __always_inline void unwind_native_from(struct pyro_sample *sample,
 	}
 }
 
-#ifndef PYRO_HOST_HARNESS
+#ifndef PYRO_HOST_BUILD
 /* Fills the sample's user pcs from CFI if the loader gave this process tables;
- * returns false to let the caller fall back to bpf_get_stack. */
-static __always_inline bool unwind_native_stack(struct pyro_sample *sample, __u32 tgid)
+ * returns false to let the caller fall back to bpf_get_stack. `task` is the
+ * current thread as a BTF pointer. */
+static __always_inline bool unwind_native_stack(struct pyro_sample *sample, __u32 tgid, struct task_struct *task)
 {
 	const struct pyro_unwind_process *process = bpf_map_lookup_elem(&unwind_processes, &tgid);
 	__u32 zero = 0;
@@ -381,8 +382,9 @@ static __always_inline bool unwind_native_stack(struct pyro_sample *sample, __u3
 
 	if (!process)
 		return false;
-	/* The user registers, also when the sample interrupted the kernel. */
-	regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+	/* The user registers, also when the thread is in the kernel (a sample
+	 * that interrupted a system call, a thread going off CPU). */
+	regs = (struct pt_regs *)bpf_task_pt_regs(task);
 	if (!regs)
 		return false;
 	unwind_native_from(sample, process, bpf_map_lookup_elem(&row_caches, &zero), BPF_CORE_READ(regs, ip),

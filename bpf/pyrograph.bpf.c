@@ -14,6 +14,9 @@ char LICENSE[] SEC("license") = "GPL";
 /* Set by the loader between open and load; when false, the verifier prunes
  * the filter and every process is sampled. */
 const volatile bool filter_by_pid = false;
+/* Set by the loader: the cpu-clock event's period, 1e9 / frequency, which
+ * is the time each sample stands for. */
+const volatile __u64 sample_period_ns = 0;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -78,8 +81,7 @@ static __always_inline void count_stat(__u32 which)
 		*value += 1;
 }
 
-#include "python_walker.bpf.h"
-#include "native_unwinder.bpf.h"
+#include "stack_capture.bpf.h"
 
 static __always_inline bool is_wanted(__u32 tgid)
 {
@@ -90,9 +92,10 @@ SEC("perf_event")
 int pyro_sample_cpu(struct bpf_perf_event_data *ctx)
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
-	__u32 tgid = pid_tgid >> 32, tid = (__u32)pid_tgid, zero = 0, kernel_words;
+	__u32 tgid = pid_tgid >> 32, tid = (__u32)pid_tgid, zero = 0;
 	struct task_struct *task;
 	struct pyro_sample *sample;
+	__u64 size;
 
 	if (tid == 0) {
 		count_stat(PYRO_STAT_IDLE);
@@ -106,43 +109,9 @@ int pyro_sample_cpu(struct bpf_perf_event_data *ctx)
 	if (!sample)
 		return 0;
 
-	task = (struct task_struct *)bpf_get_current_task();
-	sample->kind = PYRO_EVENT_SAMPLE;
-	sample->pid = tgid;
-	sample->tid = tid;
-	sample->cpu = bpf_get_smp_processor_id();
-	sample->timestamp_ns = bpf_ktime_get_ns();
-	BPF_CORE_READ_STR_INTO(&sample->process_comm, task, group_leader, comm);
-	bpf_get_current_comm(&sample->thread_comm, sizeof(sample->thread_comm));
-
-	sample->kernel_stack_bytes = bpf_get_stack(ctx, sample->stacks,
-						   PYRO_MAX_KERNEL_FRAMES * sizeof(__u64), 0);
-	if (sample->kernel_stack_bytes < 0)
-		count_stat(PYRO_STAT_KERNEL_STACK_ERROR);
-	kernel_words = pyro_stack_words(sample->kernel_stack_bytes);
-	if (kernel_words > PYRO_MAX_KERNEL_FRAMES)
-		kernel_words = PYRO_MAX_KERNEL_FRAMES;
-
-	/* Kernel threads have no user half; that is not an error. */
-	sample->native_status = PYRO_NATIVE_FRAME_POINTERS;
-	if (BPF_CORE_READ(task, mm) && unwind_native_stack(sample, tgid)) {
-		/* unwound from CFI */
-	} else if (BPF_CORE_READ(task, mm)) {
-		sample->user_stack_bytes = bpf_get_stack(ctx, &sample->stacks[kernel_words],
-							 PYRO_MAX_USER_FRAMES * sizeof(__u64),
-							 BPF_F_USER_STACK);
-		if (sample->user_stack_bytes < 0)
-			count_stat(PYRO_STAT_USER_STACK_ERROR);
-	} else {
-		sample->user_stack_bytes = 0;
-	}
-
-	__u32 python_frames = walk_python_stack(sample, tgid, tid, BPF_CORE_READ(task, thread.fsbase));
-	__u64 size = offsetof(struct pyro_sample, stacks) +
-		     (kernel_words + pyro_stack_words(sample->user_stack_bytes) + 2 * python_frames) * sizeof(__u64);
-
-	if (size > sizeof(*sample))
-		size = sizeof(*sample);
+	task = bpf_get_current_task_btf();
+	begin_sample(sample, task, tgid, tid, PYRO_ORIGIN_ON_CPU, sample_period_ns);
+	size = capture_stacks(ctx, task, sample);
 	if (bpf_ringbuf_output(&events, sample, size, sample_wakeup_flag()))
 		count_stat(PYRO_STAT_LOST_RINGBUF);
 	else

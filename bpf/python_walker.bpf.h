@@ -1,8 +1,15 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* The Python part of a sample: find the sampled thread's PyThreadState and
- * walk its frame chain, emitting (code object, instruction) per frame. The
- * loader fills python_layouts with each interpreter's offsets; names and
- * lines are resolved in user space. Included by pyrograph.bpf.c. */
+/* The Python part of a sample, in two steps: find a thread's PyThreadState
+ * (find_thread_state), then walk its frame chain (walk_thread_state),
+ * emitting (code object, instruction) per frame. The loader fills
+ * python_layouts with each interpreter's offsets; names and lines are
+ * resolved in user space.
+ *
+ * The two steps take no kernel types and no maps, so Sources/CPythonWalker
+ * compiles them unchanged for the host, where they run against a live
+ * process or a recorded memory image. The kernel's glue at the end
+ * (walk_python_stack) adds the maps and the counters. Included by
+ * stack_capture.bpf.h. */
 #ifndef PYROGRAPH_PYTHON_WALKER_H
 #define PYROGRAPH_PYTHON_WALKER_H
 
@@ -12,29 +19,23 @@
  * 3.14's FRAME_OWNED_BY_CSTACK = 4. CPython's own readers test >= 3. */
 #define PYRO_FRAME_OWNED_BY_INTERPRETER 3
 
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 16384);
-	__type(key, __u32);
-	__type(value, struct pyro_python_layout);
-} python_layouts SEC(".maps");
+/* Where the walker reads the interpreter's memory. In the kernel it is the
+ * current process's, and the walk's structs carry nothing for it; on the
+ * host they carry the walker (a reader callback and its context). */
+#ifdef PYRO_HOST_BUILD
+#define WALKER_ENV const struct pyro_python_walker *env;
+#define walker_read(holder, destination, size, address) \
+	pyro_python_walker_read((holder)->env, destination, size, address)
+#else
+#define WALKER_ENV
+#define walker_read(holder, destination, size, address) \
+	bpf_probe_read_user(destination, size, (const void *)(address))
+#endif
 
-/* tid -> PyThreadState*, filled by the thread search and checked on every
- * use, so a stale entry costs one read, never a wrong stack. */
-struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 65536);
-	__type(key, __u32);
-	__type(value, __u64);
-} python_thread_states SEC(".maps");
-
-static __always_inline int read_u64(__u64 address, __u64 *out)
-{
-	return bpf_probe_read_user(out, sizeof(*out), (const void *)address);
-}
-
-/* Scalars only: bpf_loop callbacks see their context through the stack. */
+/* In the kernel, scalars only: bpf_loop callbacks see their context
+ * through the stack. */
 struct thread_search {
+	WALKER_ENV
 	__u64 thread_state;
 	__u64 thread_id;
 	__u64 found;
@@ -49,7 +50,7 @@ static long search_thread(__u32 index, struct thread_search *search)
 
 	if (!search->thread_state)
 		return 1;
-	if (read_u64(search->thread_state + search->offset_thread_id, &id)) {
+	if (walker_read(search, &id, sizeof(id), search->thread_state + search->offset_thread_id)) {
 		search->fault = true;
 		return 1;
 	}
@@ -57,50 +58,40 @@ static long search_thread(__u32 index, struct thread_search *search)
 		search->found = search->thread_state;
 		return 1;
 	}
-	if (read_u64(search->thread_state + search->offset_next, &search->thread_state)) {
+	if (walker_read(search, &search->thread_state, sizeof(search->thread_state),
+			search->thread_state + search->offset_next)) {
 		search->fault = true;
 		return 1;
 	}
 	return 0;
 }
 
-/* The thread state whose thread_id (pthread_self(), which is the thread
- * pointer in fsbase) is this thread's. The interpreter's "current thread"
- * pointers name the GIL holder, not the thread on this CPU. */
-static __always_inline __u64 find_thread_state(const struct pyro_python_layout *layout,
-					       __u32 tid, __u64 fsbase, bool *fault)
+/* Step one: the thread state whose thread_id (pthread_self(), which is the
+ * thread pointer in fsbase) is search->thread_id, from the interpreter's
+ * list of threads; 0 if none, with search->fault set when the list could
+ * not be read. The interpreter's "current thread" pointers name the GIL
+ * holder, not the thread on this CPU. */
+static __always_inline __u64 find_thread_state(struct thread_search *search, const struct pyro_python_layout *layout)
 {
-	struct thread_search search = {
-		.thread_id = fsbase,
-		.offset_thread_id = layout->thread_id,
-		.offset_next = layout->thread_next,
-	};
-	__u64 *cached = bpf_map_lookup_elem(&python_thread_states, &tid);
-	__u64 interpreter, id;
+	__u64 interpreter;
 
-	if (cached) {
-		__u64 candidate = *cached;
-
-		if (!read_u64(candidate + layout->thread_id, &id) && id == fsbase)
-			return candidate;
-		bpf_map_delete_elem(&python_thread_states, &tid);
-	}
-	if (read_u64(layout->interpreter_head_address, &interpreter) || !interpreter)
+	search->offset_thread_id = layout->thread_id;
+	search->offset_next = layout->thread_next;
+	if (walker_read(search, &interpreter, sizeof(interpreter), layout->interpreter_head_address) || !interpreter)
 		return 0;
-	if (read_u64(interpreter + layout->interpreter_threads_head, &search.thread_state)) {
-		*fault = true;
+	if (walker_read(search, &search->thread_state, sizeof(search->thread_state),
+			interpreter + layout->interpreter_threads_head)) {
+		search->fault = true;
 		return 0;
 	}
-	bpf_loop(PYRO_MAX_PYTHON_THREADS, search_thread, &search, 0);
-	*fault = search.fault;
-	if (search.found)
-		bpf_map_update_elem(&python_thread_states, &tid, &search.found, BPF_ANY);
-	return search.found;
+	bpf_loop(PYRO_MAX_PYTHON_THREADS, search_thread, search, 0);
+	return search->found;
 }
 
 /* Map values reach the callback as pointers kept in the caller's stack,
  * which the verifier tracks; looking them up again per frame costs more. */
 struct frame_walk {
+	WALKER_ENV
 	const struct pyro_python_layout *layout;
 	struct pyro_sample *sample;
 	__u64 frame;
@@ -124,8 +115,8 @@ static __always_inline bool emit_python_frame(struct frame_walk *walk, __u64 cod
 		walk->truncated = true;
 		return false;
 	}
-	word = walk->first_word + 2 * count;
-	if (word > PYRO_SAMPLE_WORDS - 2) {
+	word = walk->first_word + PYRO_PYTHON_FRAME_WORDS * count;
+	if (word > PYRO_SAMPLE_WORDS - PYRO_PYTHON_FRAME_WORDS) {
 		walk->truncated = true;
 		return false;
 	}
@@ -168,7 +159,7 @@ static long walk_one_frame(__u32 index, struct frame_walk *walk)
 		return 1;
 	if (size > PYRO_MAX_FRAME_WINDOW)
 		size = PYRO_MAX_FRAME_WINDOW;
-	if (bpf_probe_read_user(window, size, (const void *)frame))
+	if (walker_read(walk, window, size, frame))
 		goto fault;
 	previous = window_u64(window, layout->frame_previous);
 
@@ -189,7 +180,7 @@ static long walk_one_frame(__u32 index, struct frame_walk *walk)
 	} else {
 		instruction = (__s32)window_u32(window, layout->frame_instruction);
 	}
-	bpf_probe_read_user(&stamp, sizeof(stamp), (const void *)(code + layout->code_stamp));
+	walker_read(walk, &stamp, sizeof(stamp), code + layout->code_stamp);
 	if (!emit_python_frame(walk, code, instruction, stamp))
 		return 1;
 
@@ -205,51 +196,106 @@ fault:
 	return 1;
 }
 
+/* Step two: walks the frame chain of a thread state into the sample's
+ * Python frames, after its pcs. walk->layout and walk->sample are set and
+ * the sample's frame count is 0; returns the walk's pyro_python_status. */
+static __always_inline __u32 walk_thread_state(struct frame_walk *walk, __u64 thread_state)
+{
+	const struct pyro_python_layout *layout = walk->layout;
+	struct pyro_sample *sample = walk->sample;
+	__u64 frame;
+
+	if (walker_read(walk, &frame, sizeof(frame), thread_state + layout->thread_frame))
+		return PYRO_PYTHON_READ_FAULT;
+	if (layout->cframe_current_frame != PYRO_NO_OFFSET && frame &&
+	    walker_read(walk, &frame, sizeof(frame), frame + layout->cframe_current_frame))
+		return PYRO_PYTHON_READ_FAULT;
+
+	walk->frame = frame;
+	walk->first_word = pyro_python_first_word(sample->kernel_stack_bytes, sample->user_stack_bytes);
+	bpf_loop(PYRO_MAX_PYTHON_FRAMES + 1, walk_one_frame, walk, 0);
+	if (walk->fault)
+		return PYRO_PYTHON_READ_FAULT;
+	if (walk->truncated || walk->frame)
+		return PYRO_PYTHON_TRUNCATED;
+	return PYRO_PYTHON_OK;
+}
+
+#ifndef PYRO_HOST_BUILD
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u32);
+	__type(value, struct pyro_python_layout);
+} python_layouts SEC(".maps");
+
+/* tid -> PyThreadState*, filled by the thread search and checked on every
+ * use, so a stale entry costs one read, never a wrong stack. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 65536);
+	__type(key, __u32);
+	__type(value, __u64);
+} python_thread_states SEC(".maps");
+
+/* find_thread_state through the cache of each thread's state. */
+static __always_inline __u64 lookup_thread_state(const struct pyro_python_layout *layout, __u32 tid, __u64 fsbase,
+						 bool *fault)
+{
+	struct thread_search search = { .thread_id = fsbase };
+	__u64 *cached = bpf_map_lookup_elem(&python_thread_states, &tid);
+	__u64 found, id;
+
+	if (cached) {
+		__u64 candidate = *cached;
+
+		if (!bpf_probe_read_user(&id, sizeof(id), (const void *)(candidate + layout->thread_id)) && id == fsbase)
+			return candidate;
+		bpf_map_delete_elem(&python_thread_states, &tid);
+	}
+	found = find_thread_state(&search, layout);
+	*fault = search.fault;
+	if (found)
+		bpf_map_update_elem(&python_thread_states, &tid, &found, BPF_ANY);
+	return found;
+}
+
 /* Fills the sample's Python fields; returns the number of frames. fsbase is
- * the thread's pthread_self(). Kernel types stay out of this file, so the
- * walker also compiles for the host (Tests/CWalkerHarness). */
+ * the thread's pthread_self(). */
 static __always_inline __u32 walk_python_stack(struct pyro_sample *sample, __u32 tgid, __u32 tid, __u64 fsbase)
 {
 	const struct pyro_python_layout *layout = bpf_map_lookup_elem(&python_layouts, &tgid);
 	struct frame_walk walk = { .sample = sample };
-	__u64 thread_state, frame;
+	__u64 thread_state;
 	bool fault = false;
+	__u32 status;
 
 	sample->python_frame_count = 0;
 	if (!layout) {
 		sample->python_status = PYRO_PYTHON_NOT_PYTHON;
 		return 0;
 	}
-	thread_state = find_thread_state(layout, tid, fsbase, &fault);
-	if (!thread_state) {
-		sample->python_status = fault ? PYRO_PYTHON_READ_FAULT : PYRO_PYTHON_NO_THREAD_STATE;
-		count_stat(fault ? PYRO_STAT_PYTHON_READ_FAULT : PYRO_STAT_PYTHON_NO_THREAD_STATE);
-		return 0;
-	}
-	if (read_u64(thread_state + layout->thread_frame, &frame))
-		goto fault;
-	if (layout->cframe_current_frame != PYRO_NO_OFFSET && frame &&
-	    read_u64(frame + layout->cframe_current_frame, &frame))
-		goto fault;
-
-	walk.layout = layout;
-	walk.frame = frame;
-	walk.first_word = pyro_stack_words(sample->kernel_stack_bytes) + pyro_stack_words(sample->user_stack_bytes);
-	bpf_loop(PYRO_MAX_PYTHON_FRAMES + 1, walk_one_frame, &walk, 0);
-	if (walk.fault) {
-		sample->python_status = PYRO_PYTHON_READ_FAULT;
-		count_stat(PYRO_STAT_PYTHON_READ_FAULT);
-	} else if (walk.truncated || walk.frame) {
-		sample->python_status = PYRO_PYTHON_TRUNCATED;
-		count_stat(PYRO_STAT_PYTHON_TRUNCATED);
+	thread_state = lookup_thread_state(layout, tid, fsbase, &fault);
+	if (thread_state) {
+		walk.layout = layout;
+		status = walk_thread_state(&walk, thread_state);
 	} else {
-		sample->python_status = PYRO_PYTHON_OK;
+		status = fault ? PYRO_PYTHON_READ_FAULT : PYRO_PYTHON_NO_THREAD_STATE;
+	}
+	sample->python_status = status;
+	switch (status) {
+	case PYRO_PYTHON_NO_THREAD_STATE:
+		count_stat(PYRO_STAT_PYTHON_NO_THREAD_STATE);
+		break;
+	case PYRO_PYTHON_READ_FAULT:
+		count_stat(PYRO_STAT_PYTHON_READ_FAULT);
+		break;
+	case PYRO_PYTHON_TRUNCATED:
+		count_stat(PYRO_STAT_PYTHON_TRUNCATED);
+		break;
 	}
 	return sample->python_frame_count;
-fault:
-	sample->python_status = PYRO_PYTHON_READ_FAULT;
-	count_stat(PYRO_STAT_PYTHON_READ_FAULT);
-	return 0;
 }
+#endif
 
 #endif

@@ -7,11 +7,16 @@ public struct StackAggregator: Sendable {
         public var includeKernel = true
         /// Native frames; false gives py-spy-like Python-only stacks.
         public var includeNative = true
+        /// One root frame per command rather than per process: a pool of 48
+        /// workers reads as one tower.
+        public var mergeProcesses = false
 
-        public init(perThread: Bool = false, includeKernel: Bool = true, includeNative: Bool = true) {
+        public init(perThread: Bool = false, includeKernel: Bool = true, includeNative: Bool = true,
+                    mergeProcesses: Bool = false) {
             self.perThread = perThread
             self.includeKernel = includeKernel
             self.includeNative = includeNative
+            self.mergeProcesses = mergeProcesses
         }
     }
 
@@ -48,7 +53,9 @@ public struct StackAggregator: Sendable {
     /// Returns the index of the sample's stack in the profile.
     @discardableResult
     public mutating func add(_ sample: Sample) -> Int? {
-        var stack: [Frame] = [sample.process]
+        var process = sample.process
+        if options.mergeProcesses { process.id = nil }
+        var stack: [Frame] = [process]
         stack.reserveCapacity(sample.frames.count + 2)
         if options.perThread { stack.append(sample.thread) }
         for frame in sample.frames where keeps(frame) {

@@ -7,6 +7,8 @@ import Glibc
 public final class Sampler {
     public struct Configuration: Sendable {
         public var frequency: UInt64
+        /// The time each cpu-clock sample stands for: the event's period.
+        public var samplePeriodNanoseconds: UInt64 { frequency > 0 ? 1_000_000_000 / frequency : 0 }
         /// Sample only the processes added with `addTarget` (and their
         /// children); otherwise every process on the host.
         public var filterByPID: Bool
@@ -45,8 +47,8 @@ public final class Sampler {
         }
         self.skeleton = skeleton
         self.configuration = configuration
-        let configured = pyro_bpf_configure(skeleton, configuration.filterByPID, configuration.unwindRowCapacity,
-                                            configuration.unwindPageCapacity)
+        let configured = pyro_bpf_configure(skeleton, configuration.filterByPID, configuration.samplePeriodNanoseconds,
+                                            configuration.unwindRowCapacity, configuration.unwindPageCapacity)
         guard configured == 0 else { throw SamplerError.openFailed(errno: configured, log: Sampler.libbpfLog()) }
         pyro_bpf_choose_mapping_events(skeleton)
         let loaded = pyro_bpf_load(skeleton)

@@ -24,12 +24,13 @@ struct pyrograph_bpf *pyro_bpf_open(int *error)
 	return skel;
 }
 
-int pyro_bpf_configure(struct pyrograph_bpf *skel, bool filter_by_pid, uint32_t unwind_row_capacity,
-		       uint32_t unwind_page_capacity)
+int pyro_bpf_configure(struct pyrograph_bpf *skel, bool filter_by_pid, uint64_t sample_period_ns,
+		       uint32_t unwind_row_capacity, uint32_t unwind_page_capacity)
 {
 	int error;
 
 	skel->rodata->filter_by_pid = filter_by_pid;
+	skel->rodata->sample_period_ns = sample_period_ns;
 	error = bpf_map__set_max_entries(skel->maps.unwind_rows, unwind_row_capacity ? unwind_row_capacity : 1);
 	if (error)
 		return error;

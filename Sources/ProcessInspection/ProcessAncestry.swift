@@ -19,4 +19,23 @@ public enum ProcessAncestry {
         }
         return false
     }
+
+    /// Every process that descends from one of `roots` (the roots
+    /// excluded), from one read of each process's parent link.
+    public static func descendants(of roots: Set<Int32>, procRoot: String = "/proc") -> [Int32] {
+        var children: [Int32: [Int32]] = [:]
+        for pid in (try? ProcessDirectory.allPIDs(procRoot: procRoot)) ?? [] {
+            if let parent = parent(of: pid, procRoot: procRoot) { children[parent, default: []].append(pid) }
+        }
+        var found: [Int32] = []
+        var queue = Array(roots)
+        var seen = roots
+        while let next = queue.popLast() {
+            for child in children[next] ?? [] where seen.insert(child).inserted {
+                found.append(child)
+                queue.append(child)
+            }
+        }
+        return found
+    }
 }

@@ -91,7 +91,9 @@ final class PythonTracker {
             // No interpreter mapped well after the loader ran, and not a
             // python executable (whose loader may just be slow): not Python.
             let givenUp = notPython.contains(pid) && attempts >= 6 && !PythonTracker.isPythonExecutable(pid)
-            if inspect(pid, force: true) != nil || remaining.isEmpty || givenUp {
+            let found = inspect(pid, force: true) != nil
+            if found { adoptDescendants(of: pid) }
+            if found || remaining.isEmpty || givenUp {
                 pendingChecks.removeValue(forKey: pid)
             } else {
                 pendingChecks[pid] = remaining
@@ -106,6 +108,16 @@ final class PythonTracker {
         if let entry = retired[pid] { return entry.symbolizer }
         if sampleHasPython { return inspect(pid, force: true)?.symbolizer }
         return refused[pid]
+    }
+
+    /// Children forked before their parent was found to be Python (workers
+    /// started at import time) share its layout but were never looked at:
+    /// the kernel's fork hook copies only a layout the parent already had.
+    func adoptDescendants(of pid: Int32) {
+        for child in ProcessAncestry.descendants(of: [pid])
+        where entries[child] == nil && !excluded.contains(child) && wants(child) {
+            inspect(child, force: true)
+        }
     }
 
     static func isPythonExecutable(_ pid: Int32) -> Bool {

@@ -63,11 +63,9 @@ public final class RecordingSession {
     private var unnamedRetries: [RawStackKey: Int] = [:]
     private var malformedRecords = 0
     private var pidsSeen = Set<Int32>()
-    private var periodNanoseconds: UInt64
 
     public init(options: Options) {
         self.options = options
-        periodNanoseconds = 1_000_000_000 / max(options.frequency, 1)
     }
 
     /// Sinks added before `run` receive every sample, in the order added.
@@ -84,6 +82,10 @@ public final class RecordingSession {
                                                        unwindPageCapacity: options.unwindPageCapacity))
         unwinder = NativeUnwindTracker(sampler: sampler)
         for pid in options.pids { try sampler.addTarget(pid: pid) }
+        // -p PID is the process and all its descendants, the existing ones
+        // too (a pre-fork server's workers); later ones follow by the fork hook.
+        let existingDescendants = ProcessAncestry.descendants(of: Set(options.pids))
+        for pid in existingDescendants { try? sampler.addTarget(pid: pid) }
         python = PythonTracker(maps: sampler, targetsPython: !explicitTargets && !options.allProcesses,
                                excluding: [getpid()])
         // Tables are compiled off the sampling path; processes named with -p
@@ -92,9 +94,9 @@ public final class RecordingSession {
         if options.pids.isEmpty && options.command.isEmpty {
             python.scanAll()
         } else {
-            python.inspect(pids: options.pids)
+            python.inspect(pids: options.pids + existingDescendants)
         }
-        for pid in options.pids { unwinder.prepareNow(pid) }
+        for pid in options.pids + existingDescendants { unwinder.prepareNow(pid) }
         let reader = try RingBufferReader(mapFD: sampler.eventsMapFD) { [unowned self] bytes in
             self.handle(RingBufferRecord(bytes))
         }
@@ -111,6 +113,10 @@ public final class RecordingSession {
         }
         pyro_install_stop_handlers()
         try sampler.attach()
+        // Children forked between the scan above and the fork hook's attach.
+        let lateDescendants = ProcessAncestry.descendants(of: Set(options.pids)).filter { !existingDescendants.contains($0) }
+        for pid in lateDescendants { try? sampler.addTarget(pid: pid) }
+        python.inspect(pids: lateDescendants)
         clock = MonotonicClock()
         let start = (monotonic: MonotonicClock.nanoseconds(CLOCK_MONOTONIC),
                      unix: MonotonicClock.nanoseconds(CLOCK_REALTIME))
@@ -183,7 +189,8 @@ public final class RecordingSession {
         let pythonSymbolizer = python.symbolizer(for: sample.pid, sampleHasPython: !sample.pythonFrames.isEmpty)
         let stack = symbolizedStack(for: sample, python: pythonSymbolizer)
         let symbolized = SymbolizedSample(stack: stack, timestampNanoseconds: sample.timestampNanoseconds,
-                                          cpu: sample.cpu, weightNanoseconds: periodNanoseconds)
+                                          cpu: sample.cpu, origin: sample.origin,
+                                          weightNanoseconds: sample.weightNanoseconds)
         for sink in sinks { sink.consume(symbolized) }
         if let process = pythonSymbolizer?.process {
             pythonReport.record(sample, process: process, complete: stack.frames.isCompletePython)

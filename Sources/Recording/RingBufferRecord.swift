@@ -16,7 +16,12 @@ public enum RingBufferRecord: Equatable {
         let kind = bytes.loadUnaligned(as: UInt32.self)
         switch kind {
         case PYRO_EVENT_SAMPLE.rawValue where bytes.count >= RawSample.fixedSize:
-            self = .sample(RawSample(bytes))
+            // A record that does not say what it stands for cannot be weighed.
+            guard let sample = RawSample(bytes) else {
+                self = .malformed(kind: kind, size: bytes.count)
+                return
+            }
+            self = .sample(sample)
         case PYRO_EVENT_PROCESS_EXEC.rawValue where bytes.count >= MemoryLayout<pyro_process_exec>.size:
             let pid = bytes.loadUnaligned(fromByteOffset: MemoryLayout<pyro_process_exec>.offset(of: \.pid)!, as: UInt32.self)
             self = .processExec(pid: Int32(bitPattern: pid))
@@ -32,6 +37,29 @@ public enum RingBufferRecord: Equatable {
     }
 }
 
+/// What a sample record stands for (`enum pyro_sample_origin`).
+public enum SampleOrigin: Equatable, Sendable {
+    /// The cpu-clock sampler found the thread running.
+    case onCPU
+    /// The thread went off CPU; the weight is how long it stayed off.
+    case offCPU
+
+    init?(_ raw: UInt32) {
+        switch raw {
+        case PYRO_ORIGIN_ON_CPU.rawValue: self = .onCPU
+        case PYRO_ORIGIN_OFF_CPU.rawValue: self = .offCPU
+        default: return nil
+        }
+    }
+
+    var rawValue: UInt32 {
+        switch self {
+        case .onCPU: return PYRO_ORIGIN_ON_CPU.rawValue
+        case .offCPU: return PYRO_ORIGIN_OFF_CPU.rawValue
+        }
+    }
+}
+
 /// The raw content of one sample: who was on CPU and the addresses of its
 /// stacks, innermost first, as the kernel captured them.
 public struct RawSample: Equatable {
@@ -39,6 +67,10 @@ public struct RawSample: Equatable {
     public var tid: Int32
     public var cpu: UInt32
     public var timestampNanoseconds: UInt64
+    public var origin: SampleOrigin
+    /// The time the record stands for: the sampling period of an on-CPU
+    /// sample, the length of an off-CPU interval.
+    public var weightNanoseconds: UInt64
     public var processComm: String
     public var threadComm: String
     public var kernelStack: [UInt64]
@@ -55,10 +87,14 @@ public struct RawSample: Equatable {
     /// The part of a sample record that is always sent; the stacks follow.
     static let fixedSize = MemoryLayout<pyro_sample>.offset(of: \.stacks)!
 
-    init(_ bytes: UnsafeRawBufferPointer) {
+    /// nil when the record's origin is unknown.
+    init?(_ bytes: UnsafeRawBufferPointer) {
         typealias Layout = MemoryLayout<pyro_sample>
         func u32(_ path: KeyPath<pyro_sample, UInt32>) -> UInt32 {
             bytes.loadUnaligned(fromByteOffset: Layout.offset(of: path)!, as: UInt32.self)
+        }
+        func u64(_ path: KeyPath<pyro_sample, UInt64>) -> UInt64 {
+            bytes.loadUnaligned(fromByteOffset: Layout.offset(of: path)!, as: UInt64.self)
         }
         func s32(_ path: KeyPath<pyro_sample, Int32>) -> Int32 {
             bytes.loadUnaligned(fromByteOffset: Layout.offset(of: path)!, as: Int32.self)
@@ -67,51 +103,53 @@ public struct RawSample: Equatable {
             let field = UnsafeRawBufferPointer(rebasing: bytes[offset..<offset + Int(PYRO_COMM_LEN)])
             return String(decoding: field.prefix(while: { $0 != 0 }), as: UTF8.self)
         }
-        // The stacks are packed: each starts where the one before ends, and
-        // a record cut short yields what it holds.
-        var word = 0
+        guard let origin = SampleOrigin(u32(\.origin)) else { return nil }
+        // The stacks are packed where pyrograph_abi.h says, and a record
+        // cut short yields what it holds.
         let wordsSent = (bytes.count - RawSample.fixedSize) / 8
-        func words(_ count: Int) -> Range<Int> {
-            let range = word..<min(word + count, wordsSent)
-            word = range.upperBound
-            return range
+        func words(_ first: UInt32, _ end: UInt32) -> [UInt64] {
+            (Int(first)..<max(Int(first), min(Int(end), wordsSent))).map {
+                bytes.loadUnaligned(fromByteOffset: RawSample.fixedSize + $0 * 8, as: UInt64.self)
+            }
         }
-        func address(_ index: Int) -> Int { RawSample.fixedSize + index * 8 }
         pid = Int32(bitPattern: u32(\.pid))
         tid = Int32(bitPattern: u32(\.tid))
         cpu = u32(\.cpu)
-        timestampNanoseconds = bytes.loadUnaligned(fromByteOffset: Layout.offset(of: \.timestamp_ns)!, as: UInt64.self)
+        timestampNanoseconds = u64(\.timestamp_ns)
+        self.origin = origin
+        weightNanoseconds = u64(\.weight_ns)
         processComm = comm(Layout.offset(of: \.process_comm)!)
         threadComm = comm(Layout.offset(of: \.thread_comm)!)
         let kernelBytes = s32(\.kernel_stack_bytes)
         let userBytes = s32(\.user_stack_bytes)
-        kernelStack = words(Int(min(pyro_stack_words(kernelBytes), UInt32(PYRO_MAX_KERNEL_FRAMES)))).map {
-            bytes.loadUnaligned(fromByteOffset: address($0), as: UInt64.self)
-        }
-        userStack = words(Int(min(pyro_stack_words(userBytes), UInt32(PYRO_MAX_USER_FRAMES)))).map {
-            bytes.loadUnaligned(fromByteOffset: address($0), as: UInt64.self)
-        }
+        let firstUserWord = pyro_user_stack_first_word(kernelBytes)
+        let firstPythonWord = pyro_python_first_word(kernelBytes, userBytes)
+        kernelStack = words(0, firstUserWord)
+        userStack = words(firstUserWord, firstPythonWord)
         kernelStackError = min(kernelBytes, 0)
         userStackError = min(userBytes, 0)
         pythonStatus = pyro_python_status(rawValue: u32(\.python_status))
         nativeStatus = pyro_native_status(rawValue: u32(\.native_status))
-        let count = min(Int(u32(\.python_frame_count)), Int(PYRO_MAX_PYTHON_FRAMES), (wordsSent - word) / 2)
-        let firstPythonWord = word
-        pythonFrames = (0..<count).map { index in
-            let base = address(firstPythonWord + 2 * index)
-            return PythonFrameRecord(
-                code: bytes.loadUnaligned(fromByteOffset: base, as: UInt64.self),
-                instruction: bytes.loadUnaligned(fromByteOffset: base + 8, as: Int32.self),
-                stamp: bytes.loadUnaligned(fromByteOffset: base + 12, as: UInt32.self))
-        }
+        let count = u32(\.python_frame_count)
+        let end = pyro_sample_used_words(kernelBytes, userBytes, count)
+        pythonFrames = stride(from: Int(firstPythonWord), to: min(Int(end), wordsSent) - 1, by: Int(PYRO_PYTHON_FRAME_WORDS))
+            .map { word in
+                let base = RawSample.fixedSize + word * 8
+                return PythonFrameRecord(
+                    code: bytes.loadUnaligned(fromByteOffset: base, as: UInt64.self),
+                    instruction: bytes.loadUnaligned(fromByteOffset: base + 8, as: Int32.self),
+                    stamp: bytes.loadUnaligned(fromByteOffset: base + 12, as: UInt32.self))
+            }
     }
 
     public init(pid: Int32, tid: Int32, processComm: String, threadComm: String,
-                kernelStack: [UInt64], userStack: [UInt64]) {
+                kernelStack: [UInt64], userStack: [UInt64], origin: SampleOrigin = .onCPU, weightNanoseconds: UInt64 = 0) {
         self.pid = pid
         self.tid = tid
         self.cpu = 0
         self.timestampNanoseconds = 0
+        self.origin = origin
+        self.weightNanoseconds = weightNanoseconds
         self.processComm = processComm
         self.threadComm = threadComm
         self.kernelStack = kernelStack

@@ -39,6 +39,9 @@ public struct SymbolizedSample {
     /// CLOCK_MONOTONIC, from the kernel.
     public var timestampNanoseconds: UInt64
     public var cpu: UInt32
-    /// The time the sample stands for: one sampling period on CPU.
+    /// An on-CPU sample, or an interval off CPU.
+    public var origin: SampleOrigin
+    /// The time the sample stands for: one sampling period on CPU, the
+    /// interval's length off CPU.
     public var weightNanoseconds: UInt64
 }

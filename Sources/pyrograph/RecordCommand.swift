@@ -48,6 +48,10 @@ struct RecordCommand: ParsableCommand {
     @Flag(name: .customLong("no-kernel"), help: "Hide kernel frames.")
     var noKernel = false
 
+    @Flag(name: .customLong("merge-processes"),
+          help: "One root frame per command (COMM) instead of per process: a pool of workers reads as one tower.")
+    var mergeProcesses = false
+
     func validate() throws {
         if let duration, !(duration > 0 && duration.isFinite) {
             throw ValidationError("-d \(duration): the duration must be a positive number of seconds")
@@ -76,7 +80,8 @@ struct RecordCommand: ParsableCommand {
         }
         let session = RecordingSession(options: options)
         let sink = ProfileSink(options: StackAggregator.Options(perThread: threads, includeKernel: !noKernel && !pythonOnly,
-                                                                includeNative: !pythonOnly))
+                                                                includeNative: !pythonOnly,
+                                                                mergeProcesses: mergeProcesses))
         session.add(sink)
         let report = try session.run()
         let profile = sink.profile(recording: report.recording)

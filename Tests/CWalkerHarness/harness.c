@@ -1,6 +1,7 @@
-/* Stand-ins for the few BPF helpers and map operations the walkers use. The
- * walkers' own code is included unchanged. */
-#define PYRO_HOST_HARNESS 1
+/* Stand-ins for the few BPF helpers and map operations the native unwinder
+ * uses; its own code is included unchanged. The Python walker's host build
+ * is a product target (Sources/CPythonWalker). */
+#define PYRO_HOST_BUILD 1
 #include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -18,7 +19,6 @@
 
 static pyro_harness_reader harness_reader;
 static void *harness_context;
-static const struct pyro_python_layout *harness_layout;
 static const struct pyro_unwind_row *harness_rows;
 static __u32 harness_row_count;
 static const struct pyro_unwind_page *harness_pages;
@@ -51,32 +51,16 @@ static long bpf_loop(__u32 iterations, void *callback, void *context, __u64 flag
 	return iterations;
 }
 
-/* Map operations: the layout map answers with the harness's layout; the
- * thread-state cache is always empty, so every walk searches the thread
- * list as a first sample does. Declared before the walker's maps, which
- * only need their addresses. */
+/* Map operations: the unwind arrays answer from the harness's tables.
+ * Declared before the unwinder's maps, which only need their addresses. */
 static void *bpf_map_lookup_elem(void *map, const void *key);
-static long bpf_map_update_elem(void *map, const void *key, const void *value, __u64 flags)
-{
-	(void)map; (void)key; (void)value; (void)flags;
-	return 0;
-}
 
-static long bpf_map_delete_elem(void *map, const void *key)
-{
-	(void)map; (void)key;
-	return 0;
-}
-
-#include "../../bpf/python_walker.bpf.h"
 #include "../../bpf/native_unwinder.bpf.h"
 
 static struct row_cache harness_row_cache;
 
 static void *bpf_map_lookup_elem(void *map, const void *key)
 {
-	if (map == (void *)&python_layouts)
-		return (void *)harness_layout;
 	if (map == (void *)&unwind_rows) {
 		__u32 index = *(const __u32 *)key;
 		return index < harness_row_count ? (void *)&harness_rows[index] : NULL;
@@ -86,15 +70,6 @@ static void *bpf_map_lookup_elem(void *map, const void *key)
 		return index < harness_page_count ? (void *)&harness_pages[index] : NULL;
 	}
 	return NULL;
-}
-
-uint32_t pyro_harness_walk_python(const struct pyro_python_layout *layout, uint32_t tid, uint64_t thread_id,
-				  struct pyro_sample *sample, pyro_harness_reader reader, void *context)
-{
-	harness_reader = reader;
-	harness_context = context;
-	harness_layout = layout;
-	return walk_python_stack(sample, 1, tid, thread_id);
 }
 
 static void harness_use_tables(const struct pyro_unwind_row *rows, uint32_t row_count,

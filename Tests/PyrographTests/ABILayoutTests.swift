@@ -33,6 +33,7 @@ final class ABILayoutTests: XCTestCase {
             "tid": member(\pyro_sample.tid),
             "cpu": member(\pyro_sample.cpu),
             "timestamp_ns": member(\pyro_sample.timestamp_ns),
+            "weight_ns": member(\pyro_sample.weight_ns),
             "process_comm": member(\pyro_sample.process_comm),
             "thread_comm": member(\pyro_sample.thread_comm),
             "kernel_stack_bytes": member(\pyro_sample.kernel_stack_bytes),
@@ -40,7 +41,7 @@ final class ABILayoutTests: XCTestCase {
             "native_status": member(\pyro_sample.native_status),
             "python_status": member(\pyro_sample.python_status),
             "python_frame_count": member(\pyro_sample.python_frame_count),
-            "reserved": member(\pyro_sample.reserved),
+            "origin": member(\pyro_sample.origin),
             "stacks": member(\pyro_sample.stacks),
         ]),
         "pyro_python_frame": layout(pyro_python_frame.self, [
@@ -154,7 +155,7 @@ final class ABILayoutTests: XCTestCase {
     func testStacksArePackedAtTheEnd() throws {
         let frame = try XCTUnwrap(Self.swiftStructs["pyro_python_frame"])
         XCTAssertEqual(frame.stride, frame.size)
-        XCTAssertEqual(frame.size, 16, "a Python frame takes two words of the stacks")
+        XCTAssertEqual(frame.size, 8 * Int(PYRO_PYTHON_FRAME_WORDS), "a Python frame takes PYRO_PYTHON_FRAME_WORDS words")
         let btf = try Self.loadBTF()
         let sample = try XCTUnwrap(btf.structs["pyro_sample"])
         let stacks = try XCTUnwrap(sample.members.last, "pyro_sample has members")
@@ -162,6 +163,26 @@ final class ABILayoutTests: XCTestCase {
         let capacity = Int(PYRO_MAX_KERNEL_FRAMES + PYRO_MAX_USER_FRAMES) * 8 + Int(PYRO_MAX_PYTHON_FRAMES) * frame.size
         XCTAssertEqual(btf.size(of: stacks.typeID), capacity)
         XCTAssertEqual(sample.size, stacks.bitsOffset / 8 + capacity, "nothing follows the stacks")
+        XCTAssertEqual(MemoryLayout.size(ofValue: pyro_sample().stacks), capacity)
+    }
+
+    /// Where each stack starts, as the BPF programs, the walkers and the
+    /// decoder all compute it: after the words of the stacks before it,
+    /// each bounded by its capacity; a failed capture takes no words.
+    func testStackPackingHelpers() {
+        let kernelMax = UInt32(PYRO_MAX_KERNEL_FRAMES), userMax = UInt32(PYRO_MAX_USER_FRAMES)
+        let pythonMax = UInt32(PYRO_MAX_PYTHON_FRAMES), frameWords = UInt32(PYRO_PYTHON_FRAME_WORDS)
+        func bytes(_ words: UInt32) -> Int32 { Int32(words) * 8 }
+        XCTAssertEqual(pyro_user_stack_first_word(bytes(3)), 3)
+        XCTAssertEqual(pyro_user_stack_first_word(-14), 0)
+        XCTAssertEqual(pyro_user_stack_first_word(bytes(kernelMax + 5)), kernelMax)
+        XCTAssertEqual(pyro_python_first_word(bytes(3), bytes(5)), 8)
+        XCTAssertEqual(pyro_python_first_word(bytes(3), -14), 3)
+        XCTAssertEqual(pyro_python_first_word(-14, bytes(5)), 5)
+        XCTAssertEqual(pyro_python_first_word(bytes(kernelMax), bytes(userMax + 9)), kernelMax + userMax)
+        XCTAssertEqual(pyro_sample_used_words(bytes(3), bytes(5), 4), 8 + 4 * frameWords)
+        let full = pyro_sample_used_words(bytes(kernelMax), bytes(userMax), pythonMax + 1)
+        XCTAssertEqual(Int(full) * 8, MemoryLayout.size(ofValue: pyro_sample().stacks), "a full record fills the array")
     }
 
     // MARK: BTF

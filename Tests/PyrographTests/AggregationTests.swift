@@ -78,4 +78,17 @@ final class AggregationTests: XCTestCase {
         XCTAssertFalse(Annotation.userStackUnavailable.marksMissingPython)
         XCTAssertFalse(Annotation.nativeUnwindStopped(.stackUnreadable).marksMissingPython)
     }
+
+    func testMergedProcessesShareOneRootPerCommand() {
+        var aggregator = StackAggregator(options: .init(mergeProcesses: true))
+        for pid: Int32 in [10, 11, 12] {
+            aggregator.add(.init(process: .process(comm: "worker", pid: pid), thread: .thread(name: "worker", tid: pid),
+                                 frames: [.python(function: "work", file: "w.py", line: 1)]))
+        }
+        aggregator.add(.init(process: .process(comm: "other", pid: 13), thread: .thread(name: "other", tid: 13), frames: []))
+        let profile = aggregator.profile
+        XCTAssertEqual(profile.stacks.count, 2)
+        XCTAssertEqual(profile.frames(of: profile.stacks[0]).first, Frame(kind: .process, function: "worker"))
+        XCTAssertEqual(profile.stacks[0].values, [3])
+    }
 }

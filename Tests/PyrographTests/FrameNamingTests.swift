@@ -8,6 +8,7 @@ final class FrameNamingTests: XCTestCase {
         let cases: [(Frame, String)] = [
             (.process(comm: "python3", pid: 12), "python3 (12)"),
             (.thread(name: "MainThread", tid: 13), "MainThread (13)"),
+            (Frame(kind: .process, function: "worker"), "worker"),
             (.kernel(symbol: "do_syscall_64"), "do_syscall_64_[k]"),
             (.native(symbol: "memcpy", module: "libc.so.6"), "memcpy [libc.so.6]"),
             (.native(symbol: "main", module: nil), "main"),

@@ -1,5 +1,5 @@
 import CPyrograph
-import CWalkerHarness
+import CPythonWalker
 import Foundation
 import ProcessInspection
 @testable import PythonRuntime
@@ -90,6 +90,40 @@ final class PythonWalkerTests: XCTestCase {
         sample.deallocate()
     }
 
+    /// The two steps the sampler takes in one go, taken one by one: finding
+    /// the thread state, then walking from it, yield the same frames.
+    func testFindingTheThreadStateThenWalkingFromItIsTheWholeWalk() throws {
+        for (label, image, layout) in try Self.recordedImages() {
+            let memory = ImageMemory(image.segments)
+            let whole = walk(image, layout: layout, memory: memory)
+            let split = walk(image, layout: layout, memory: memory, steps: .split)
+            defer { whole.deallocate(); split.deallocate() }
+            XCTAssertEqual(split.pointee.python_status, PYRO_PYTHON_OK.rawValue, label)
+            XCTAssertEqual(split.pointee.python_frame_count, whole.pointee.python_frame_count, label)
+            XCTAssertGreaterThan(split.pointee.python_frame_count, 0, label)
+            let equal = withUnsafeBytes(of: &whole.pointee.stacks) { a in
+                withUnsafeBytes(of: &split.pointee.stacks) { b in a.elementsEqual(b) }
+            }
+            XCTAssertTrue(equal, "\(label): the frames differ")
+        }
+    }
+
+    /// The recorded images with the layout each is walked with.
+    static func recordedImages() throws -> [(label: String, image: WalkerImage, layout: PythonLayout)] {
+        let files = try FileManager.default.contentsOfDirectory(at: imageDirectory, includingPropertiesForKeys: nil)
+            .filter { $0.pathExtension == "json" }.sorted { $0.path < $1.path }
+        return try files.map { file in
+            let image = try JSONDecoder().decode(WalkerImage.self, from: Data(contentsOf: file))
+            let memory = ImageMemory(image.segments)
+            let version = try XCTUnwrap(PythonVersion(string: image.version))
+            var layout = PythonLayoutTable.layout(for: version)
+            if layout == nil, case .layout(let read, _)? = PythonRuntimeFamilyTests.debugOffsetsFamilyResolution(image) {
+                layout = read
+            }
+            return (image.label, image, try XCTUnwrap(layout, image.label))
+        }
+    }
+
     static func firstDifference(_ a: [StackEntry], _ b: [StackEntry]) -> String {
         for (index, (x, y)) in zip(a, b).enumerated() where x != y {
             return "frame \(index): \(x) vs \(y)"
@@ -117,7 +151,15 @@ final class PythonWalkerTests: XCTestCase {
         }
     }
 
-    private func walk(_ image: WalkerImage, layout: PythonLayout, memory: MemoryReader) -> UnsafeMutablePointer<pyro_sample> {
+    private enum Steps {
+        /// pyro_python_walk_thread, as the sampler walks a sampled thread.
+        case whole
+        /// Find the thread state, then walk from it, as `dump` will.
+        case split
+    }
+
+    private func walk(_ image: WalkerImage, layout: PythonLayout, memory: MemoryReader,
+                      steps: Steps = .whole) -> UnsafeMutablePointer<pyro_sample> {
         let process = PythonProcess(pid: 0, version: PythonVersion(string: image.version), buildKind: .shared,
                                     interpreterPath: "", layout: layout, interpreterHeadAddress: image.interpreterHeadAddress)
         var encoded = pyro_python_layout(process, layout)
@@ -125,10 +167,22 @@ final class PythonWalkerTests: XCTestCase {
         sample.initialize(to: pyro_sample())
         let box = Unmanaged.passRetained(ReaderBox(memory))
         defer { box.release() }
-        _ = pyro_harness_walk_python(&encoded, UInt32(image.tid), image.threadID, sample, { context, destination, size, address in
-            let reader = Unmanaged<ReaderBox>.fromOpaque(context!).takeUnretainedValue().memory
-            return reader.read(address, into: UnsafeMutableRawBufferPointer(start: destination, count: Int(size))) ? 0 : -14
-        }, box.toOpaque())
+        withUnsafePointer(to: &encoded) { layout in
+            var walker = pyro_python_walker(layout: layout, read: { context, destination, size, address in
+                let reader = Unmanaged<ReaderBox>.fromOpaque(context!).takeUnretainedValue().memory
+                return reader.read(address, into: UnsafeMutableRawBufferPointer(start: destination, count: Int(size))) ? 0 : -14
+            }, read_context: box.toOpaque())
+            switch steps {
+            case .whole:
+                _ = pyro_python_walk_thread(&walker, image.threadID, sample)
+            case .split:
+                var fault = false
+                let threadState = pyro_python_find_thread_state(&walker, image.threadID, &fault)
+                XCTAssertNotEqual(threadState, 0, "\(image.label): thread state not found")
+                XCTAssertFalse(fault, image.label)
+                _ = pyro_python_walk_thread_state(&walker, threadState, sample)
+            }
+        }
         return sample
     }
 }

@@ -1,4 +1,6 @@
+import BPFSampler
 import CPyrograph
+import Foundation
 @testable import Recording
 import XCTest
 
@@ -7,10 +9,13 @@ import XCTest
 /// as many bytes as they fill.
 final class RingBufferRecordTests: XCTestCase {
     private func record(kernel: [UInt64], kernelBytes: Int32? = nil, user: [UInt64], userBytes: Int32? = nil,
-                        python: [(UInt64, Int32, UInt32)]) -> [UInt8] {
+                        python: [(UInt64, Int32, UInt32)], origin: UInt32 = PYRO_ORIGIN_ON_CPU.rawValue,
+                        weight: UInt64 = 10_101_010) -> [UInt8] {
         var sample = pyro_sample()
         sample.kind = PYRO_EVENT_SAMPLE.rawValue
         sample.pid = 42
+        sample.origin = origin
+        sample.weight_ns = weight
         sample.kernel_stack_bytes = kernelBytes ?? Int32(kernel.count * 8)
         sample.user_stack_bytes = userBytes ?? Int32(user.count * 8)
         sample.python_frame_count = UInt32(python.count)
@@ -60,5 +65,55 @@ final class RingBufferRecordTests: XCTestCase {
         XCTAssertEqual(sample.kernelStack, [1, 2])
         XCTAssertEqual(sample.userStack, [3, 4])
         XCTAssertEqual(sample.pythonFrames.map(\.code), [0x7f00])
+    }
+
+    /// What the record stands for: an on-CPU sample weighs the sampling
+    /// period, an off-CPU interval its length.
+    func testOriginAndWeight() throws {
+        let onCPU = try parse(record(kernel: [1], user: [2], python: []))
+        XCTAssertEqual(onCPU.origin, .onCPU)
+        XCTAssertEqual(onCPU.weightNanoseconds, 10_101_010)
+        let offCPU = try parse(record(kernel: [1], user: [2], python: [], origin: PYRO_ORIGIN_OFF_CPU.rawValue,
+                                      weight: 3_000_000_007))
+        XCTAssertEqual(offCPU.origin, .offCPU)
+        XCTAssertEqual(offCPU.weightNanoseconds, 3_000_000_007)
+        XCTAssertEqual(offCPU.kernelStack, [1])
+        XCTAssertEqual(offCPU.userStack, [2])
+    }
+
+    /// A record that does not say what it stands for cannot be weighed.
+    func testAnUnknownOriginIsMalformed() {
+        for origin: UInt32 in [0, 3] {
+            let bytes = record(kernel: [1], user: [2], python: [], origin: origin)
+            XCTAssertEqual(bytes.withUnsafeBytes { RingBufferRecord($0) }, .malformed(kind: PYRO_EVENT_SAMPLE.rawValue,
+                                                                                      size: bytes.count))
+        }
+    }
+
+    /// End to end: the loader hands the kernel the sampling period, and each
+    /// cpu-clock sample of a busy process arrives weighing it.
+    func testTheSamplerWeighsEachSampleByItsPeriod() throws {
+        try TestSupport.requireRoot()
+        let busy = Process()
+        busy.executableURL = URL(fileURLWithPath: "/bin/sh")
+        busy.arguments = ["-c", "while :; do :; done"]
+        try busy.run()
+        defer { busy.terminate(); busy.waitUntilExit() }
+
+        let sampler = try Sampler(configuration: .init(frequency: 250, filterByPID: true, cpus: Sampler.onlineCPUs()))
+        try sampler.addTarget(pid: busy.processIdentifier)
+        var samples: [RawSample] = []
+        let reader = try RingBufferReader(mapFD: sampler.eventsMapFD) { bytes in
+            if case let .sample(sample) = RingBufferRecord(bytes) { samples.append(sample) }
+        }
+        try sampler.attach()
+        let deadline = Date().addingTimeInterval(5)
+        while samples.count < 10 && Date() < deadline { _ = reader.poll(timeoutMilliseconds: 50) }
+        XCTAssertGreaterThanOrEqual(samples.count, 10, "samples of the busy process")
+        for sample in samples {
+            XCTAssertEqual(sample.pid, busy.processIdentifier)
+            XCTAssertEqual(sample.origin, .onCPU)
+            XCTAssertEqual(sample.weightNanoseconds, 4_000_000, "1e9 / 250 Hz")
+        }
     }
 }

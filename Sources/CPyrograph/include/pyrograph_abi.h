@@ -44,6 +44,10 @@ struct pyro_python_frame {
 	__u32 stamp;
 };
 
+/* A Python frame takes two words of a sample's stacks. */
+#define PYRO_PYTHON_FRAME_WORDS 2
+_Static_assert(sizeof(struct pyro_python_frame) == 8 * PYRO_PYTHON_FRAME_WORDS, "a Python frame is two stack words");
+
 /* What the Python walk of a sample found. */
 enum pyro_python_status {
 	PYRO_PYTHON_NOT_PYTHON = 0,     /* no layout for this process */
@@ -179,20 +183,32 @@ struct pyro_mapping_added {
 	__u64 timestamp_ns;
 };
 
-/* A sample's stacks, back to back in 8-byte words: the kernel pcs, then
- * the user pcs, then the Python frames (two words each), each innermost
- * first. Only the used words are sent. */
-#define PYRO_SAMPLE_WORDS (PYRO_MAX_KERNEL_FRAMES + PYRO_MAX_USER_FRAMES + 2 * PYRO_MAX_PYTHON_FRAMES)
+/* What a sample record stands for. */
+enum pyro_sample_origin {
+	PYRO_ORIGIN_ON_CPU = 1,  /* the cpu-clock sampler found the thread running */
+	PYRO_ORIGIN_OFF_CPU = 2, /* the thread went off CPU for weight_ns */
+};
 
-/* One cpu-clock sample of one thread. Stack lengths are in bytes as
- * bpf_get_stack returns them, or a negative errno when the capture failed
- * (then the stack takes no words). */
+/* A sample's stacks, back to back in 8-byte words: the kernel pcs, then
+ * the user pcs, then the Python frames (PYRO_PYTHON_FRAME_WORDS each),
+ * each innermost first. Only the used words are sent. Where each starts
+ * is defined once, below the record, for the BPF programs, the walkers and
+ * the Swift decoder alike. */
+#define PYRO_SAMPLE_WORDS (PYRO_MAX_KERNEL_FRAMES + PYRO_MAX_USER_FRAMES + \
+			   PYRO_PYTHON_FRAME_WORDS * PYRO_MAX_PYTHON_FRAMES)
+
+/* One record of a thread's stacks: a cpu-clock sample, or an interval off
+ * CPU. Stack lengths are in bytes as bpf_get_stack returns them, or a
+ * negative errno when the capture failed (then the stack takes no words). */
 struct pyro_sample {
 	__u32 kind;
 	__u32 pid;  /* thread group id, as the host sees it */
 	__u32 tid;
 	__u32 cpu;
 	__u64 timestamp_ns;
+	/* The time the record stands for: the sampling period (1e9 / the
+	 * frequency) for an on-CPU sample, the interval's length off CPU. */
+	__u64 weight_ns;
 	char process_comm[PYRO_COMM_LEN];
 	char thread_comm[PYRO_COMM_LEN];
 	__s32 kernel_stack_bytes;
@@ -200,14 +216,38 @@ struct pyro_sample {
 	__u32 native_status;
 	__u32 python_status;
 	__u32 python_frame_count;
-	__u32 reserved;
+	__u32 origin;  /* enum pyro_sample_origin */
 	__u64 stacks[PYRO_SAMPLE_WORDS];
 };
 
-/* Where a stack starts in pyro_sample.stacks, from the lengths before it. */
+/* Words of a stack from its recorded length: none for a failed capture. */
 static inline __u32 pyro_stack_words(__s32 bytes)
 {
 	return bytes > 0 ? (__u32)bytes / 8 : 0;
+}
+
+/* Word of pyro_sample.stacks where the user pcs start. */
+static inline __u32 pyro_user_stack_first_word(__s32 kernel_stack_bytes)
+{
+	__u32 words = pyro_stack_words(kernel_stack_bytes);
+
+	return words < PYRO_MAX_KERNEL_FRAMES ? words : PYRO_MAX_KERNEL_FRAMES;
+}
+
+/* Word of pyro_sample.stacks where the Python frames start. */
+static inline __u32 pyro_python_first_word(__s32 kernel_stack_bytes, __s32 user_stack_bytes)
+{
+	__u32 words = pyro_stack_words(user_stack_bytes);
+
+	return pyro_user_stack_first_word(kernel_stack_bytes) +
+	       (words < PYRO_MAX_USER_FRAMES ? words : PYRO_MAX_USER_FRAMES);
+}
+
+/* Words of pyro_sample.stacks a record with these stacks uses. */
+static inline __u32 pyro_sample_used_words(__s32 kernel_stack_bytes, __s32 user_stack_bytes, __u32 python_frames)
+{
+	return pyro_python_first_word(kernel_stack_bytes, user_stack_bytes) +
+	       PYRO_PYTHON_FRAME_WORDS * (python_frames < PYRO_MAX_PYTHON_FRAMES ? python_frames : PYRO_MAX_PYTHON_FRAMES);
 }
 
 /* Sent when the last thread of a profiled process exits, so the loader can

@@ -29,9 +29,10 @@ enum pyro_map {
 /* Skeleton lifecycle: open, configure, load, attach, destroy. Functions
  * returning int give 0 or a negative errno. */
 struct pyrograph_bpf *pyro_bpf_open(int *error);
-/* Between open and load: the pid filter and the unwind tables' capacities. */
-int pyro_bpf_configure(struct pyrograph_bpf *skel, bool filter_by_pid, uint32_t unwind_row_capacity,
-		       uint32_t unwind_page_capacity);
+/* Between open and load: the pid filter, the time each cpu-clock sample
+ * stands for, and the unwind tables' capacities. */
+int pyro_bpf_configure(struct pyrograph_bpf *skel, bool filter_by_pid, uint64_t sample_period_ns,
+		       uint32_t unwind_row_capacity, uint32_t unwind_page_capacity);
 /* Between open and load: keeps the better of the two hooks that report new
  * code mappings that this kernel accepts, or neither. */
 void pyro_bpf_choose_mapping_events(struct pyrograph_bpf *skel);
