@@ -23,7 +23,8 @@ final class PythonRuntimeFamilyTests: XCTestCase {
 
     /// The family's reading of a recorded image's table.
     static func debugOffsetsFamilyResolution(_ image: WalkerImage) -> PythonLayoutResolution? {
-        DebugOffsetsFamily().resolve(facts(ImageMemory(image.segments), runtime: image.interpreterHeadAddress - runtimeOffset313))
+        DebugOffsetsFamily().resolve(facts(ImageMemory(image.segments),
+                                           runtime: image.runtimeAddress ?? image.interpreterHeadAddress - runtimeOffset313))
     }
 
     static func facts(_ memory: MemoryReader, runtime: UInt64) -> PythonInterpreterFacts {

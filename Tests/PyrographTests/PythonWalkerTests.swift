@@ -15,10 +15,22 @@ final class PythonWalkerTests: XCTestCase {
 
     func testWalkerOnLiveInterpreters() throws {
         try TestSupport.requireRoot()
-        for interpreter in PythonInterpreters.all {
+        let debian = FileManager.default.fileExists(atPath: PythonInterpreters.debianRoot + "/.pyrograph-complete")
+            ? PythonInterpreters.debian : []
+        if debian.isEmpty { print("skipping Debian unstable's interpreters: \(PythonInterpreters.debianRoot) is missing") }
+        for interpreter in PythonInterpreters.all + debian {
             let process = Process()
-            process.executableURL = URL(fileURLWithPath: interpreter.path)
-            process.arguments = ["-B", TestSupport.fixtures.appendingPathComponent("python/walker_target.py").path]
+            let script = TestSupport.fixtures.appendingPathComponent("python/walker_target.py")
+            if let root = interpreter.root {
+                let directory = try interpreter.temporaryDirectory()
+                let copy = directory.appendingPathComponent(script.lastPathComponent)
+                try FileManager.default.copyItem(at: script, to: copy)
+                process.executableURL = URL(fileURLWithPath: "/usr/sbin/chroot")
+                process.arguments = [root, interpreter.path, "-B", interpreter.innerPath(copy.path)]
+            } else {
+                process.executableURL = URL(fileURLWithPath: interpreter.path)
+                process.arguments = ["-B", script.path]
+            }
             let output = Pipe()
             process.standardOutput = output
             try process.run()
@@ -33,7 +45,8 @@ final class PythonWalkerTests: XCTestCase {
                                     interpreterHeadAddress: detected.interpreterHeadAddress,
                                     tid: report.tid, threadID: report.thread_id, expected: report.stack, segments: [])
             if detected.family is DebugOffsetsFamily, let runtimeOffset = layout.runtimeInterpretersHead {
-                // The replay derives 3.13's layout from _Py_DebugOffsets: record what the family reads.
+                // The replay derives 3.13+'s layout from _Py_DebugOffsets: record what the family reads.
+                image.runtimeAddress = detected.interpreterHeadAddress - UInt64(runtimeOffset)
                 _ = DebugOffsetsFamily().resolve(PythonInterpreterFacts(
                     memory: memory, runtimeAddress: detected.interpreterHeadAddress - UInt64(runtimeOffset),
                     interpreterHeadSymbol: nil, interpreterPath: "", version: { nil }))
@@ -62,7 +75,8 @@ final class PythonWalkerTests: XCTestCase {
     func testWalkerOnRecordedImages() throws {
         let files = try FileManager.default.contentsOfDirectory(at: Self.imageDirectory, includingPropertiesForKeys: nil)
             .filter { $0.pathExtension == "json" }
-        XCTAssertEqual(files.count, PythonInterpreters.all.count, "one image per interpreter in \(Self.imageDirectory.path)")
+        XCTAssertEqual(files.count, PythonInterpreters.all.count + PythonInterpreters.debian.count,
+                       "one image per interpreter in \(Self.imageDirectory.path)")
         for file in files {
             let image = try JSONDecoder().decode(WalkerImage.self, from: Data(contentsOf: file))
             let memory = ImageMemory(image.segments)
@@ -106,6 +120,43 @@ final class PythonWalkerTests: XCTestCase {
             }
             XCTAssertTrue(equal, "\(label): the frames differ")
         }
+    }
+
+    /// 3.14+ frames hold their code object as a _PyStackRef whose low bits
+    /// may be tags (CPython sets them for deferred and immortal objects;
+    /// Debian's GIL builds leave a code object's clear in practice, so only
+    /// an image shows this): with every executable tagged, the walk names
+    /// the same stack.
+    func testTaggedExecutablesAreUntagged() throws {
+        var tested = 0
+        for (label, image, layout) in try Self.recordedImages() where layout.frameExecutableTagBits != 0 {
+            let plain = walk(image, layout: layout, memory: ImageMemory(image.segments))
+            let count = Int(plain.pointee.python_frame_count)
+            let codes: Set<UInt64> = withUnsafeBytes(of: &plain.pointee.stacks) { raw in
+                Set(raw.bindMemory(to: pyro_python_frame.self).prefix(count).map(\.code).filter { $0 != 0 })
+            }
+            plain.deallocate()
+            var tagged = image
+            var words = 0
+            tagged.segments = image.segments.map { segment in
+                var bytes = ImageMemory.bytes(fromHex: segment.hex)
+                var offset = Int((8 - segment.address % 8) % 8)
+                while offset + 8 <= bytes.count {
+                    let word = bytes[offset..<offset + 8].enumerated().reduce(UInt64(0)) { $0 | UInt64($1.element) << (8 * $1.offset) }
+                    if codes.contains(word) {
+                        bytes[offset] |= 1
+                        words += 1
+                    }
+                    offset += 8
+                }
+                return WalkerImage.Segment(address: segment.address, hex: RecordingMemory.hex(bytes))
+            }
+            XCTAssertGreaterThanOrEqual(words, codes.count, "\(label): every frame's executable tagged")
+            let frames = try walkAndName(tagged, layout: layout, memory: ImageMemory(tagged.segments))
+            XCTAssertEqual(frames, image.expected, "\(label): tagged executables: " + Self.firstDifference(frames, image.expected))
+            tested += 1
+        }
+        XCTAssertGreaterThan(tested, 0, "no recorded image of a 3.14+ interpreter")
     }
 
     /// The recorded images with the layout each is walked with.
@@ -219,6 +270,9 @@ struct WalkerImage: Codable {
     var threadID: UInt64
     var expected: [StackEntry]
     var segments: [Segment]
+    /// `_PyRuntime`, where `_Py_DebugOffsets` starts (3.13+); older images
+    /// lack it and are 3.13's, whose list head is 632 bytes in.
+    var runtimeAddress: UInt64?
 }
 
 /// Reads a live process and remembers every byte it read.
@@ -262,12 +316,13 @@ final class ImageMemory: MemoryReader {
     private let segments: [(start: UInt64, bytes: [UInt8])]
 
     init(_ segments: [WalkerImage.Segment]) {
-        self.segments = segments.map { segment in
-            let chars = Array(segment.hex.utf8)
-            func value(_ c: UInt8) -> UInt8 { c >= 97 ? c - 87 : c - 48 }
-            let bytes = stride(from: 0, to: chars.count, by: 2).map { value(chars[$0]) << 4 | value(chars[$0 + 1]) }
-            return (segment.address, bytes)
-        }.sorted { $0.start < $1.start }
+        self.segments = segments.map { ($0.address, ImageMemory.bytes(fromHex: $0.hex)) }.sorted { $0.start < $1.start }
+    }
+
+    static func bytes(fromHex hex: String) -> [UInt8] {
+        let chars = Array(hex.utf8)
+        func value(_ c: UInt8) -> UInt8 { c >= 97 ? c - 87 : c - 48 }
+        return stride(from: 0, to: chars.count, by: 2).map { value(chars[$0]) << 4 | value(chars[$0 + 1]) }
     }
 
     func read(_ address: UInt64, into buffer: UnsafeMutableRawBufferPointer) -> Bool {
