@@ -26,7 +26,7 @@ let package = Package(
         // /proc: processes, threads, memory maps, reading another process's memory.
         .target(name: "ProcessInspection", dependencies: ["CPyrograph"]),
         // CPython: finding interpreters, version layouts, line tables, code objects.
-        .target(name: "PythonRuntime", dependencies: ["ProcessInspection", "Symbolization", "CPyrograph"]),
+        .target(name: "PythonRuntime", dependencies: ["ProcessInspection", "Symbolization", "NativeUnwinding", "CPyrograph"]),
         // DWARF CFI (.eh_frame, .debug_frame) compiled into the BPF unwinder's tables.
         .target(name: "NativeUnwinding", dependencies: ["Symbolization", "ProcessInspection", "CPyrograph"]),
         // Addresses to names: ELF symbol tables, kallsyms, demangling.

@@ -21,6 +21,16 @@ public struct PythonProcess: Sendable {
     public var family: (any PythonRuntimeFamily)?
     /// `PyCode_Type`, relocated, where the interpreter exports it.
     public var codeTypeAddress: UInt64?
+    /// Parts of the eval loop no symbol names (a stripped build's
+    /// `_PyEval_EvalFrameDefault.cold`), as addresses in the interpreter
+    /// file's own address space.
+    public var unnamedEvalLoopParts: [Range<UInt64>] = []
+
+    /// A native frame in one of those parts.
+    public func isUnnamedEvalLoop(module: String, fileAddress: UInt64) -> Bool {
+        !unnamedEvalLoopParts.isEmpty && module == PythonProcessDetector.baseName(interpreterPath)
+            && unnamedEvalLoopParts.contains { $0.contains(fileAddress) }
+    }
 
     public init(pid: Int32, version: PythonVersion?, buildKind: BuildKind, interpreterPath: String,
                 layout: PythonLayout?, interpreterHeadAddress: UInt64,

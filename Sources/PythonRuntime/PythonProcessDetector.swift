@@ -1,4 +1,5 @@
 import CPyrograph
+import NativeUnwinding
 import ProcessInspection
 import Symbolization
 
@@ -18,6 +19,8 @@ public final class PythonProcessDetector {
         /// The `.PyRuntime` section's address (3.14+ put `_PyRuntime` there),
         /// for an interpreter whose symbols are stripped.
         var runtimeSection: UInt64?
+        /// `_PyEval_EvalFrameDefault`'s parts no symbol names.
+        var unnamedEvalLoopParts: [Range<UInt64>] = []
         var lowestLoadAddress: UInt64
         /// From .rodata, read at most once per file: .some(nil) when the
         /// binary names no version.
@@ -82,6 +85,7 @@ public final class PythonProcessDetector {
             return
         }
         process.codeTypeAddress = file.symbols["PyCode_Type"].map { $0 &+ bias }
+        process.unnamedEvalLoopParts = file.unnamedEvalLoopParts
         let interpreter = PythonInterpreterFacts(
             memory: memory, runtimeAddress: (file.symbols["_PyRuntime"] ?? file.runtimeSection).map { $0 &+ bias },
             interpreterHeadSymbol: file.symbols["interp_head"].map { $0 &+ bias },
@@ -142,8 +146,9 @@ public final class PythonProcessDetector {
                   let lowest = try? ELFFile.lowestLoadAddress(path: path)
             else { continue }
             let runtimeSection = (try? ELFFile.sectionAddress(path: path, named: ".PyRuntime")) ?? nil
-            return InterpreterFile(symbols: symbols, runtimeSection: runtimeSection, lowestLoadAddress: lowest,
-                                   binaryVersion: nil)
+            return InterpreterFile(symbols: symbols, runtimeSection: runtimeSection,
+                                   unnamedEvalLoopParts: ColdPartLocator.unnamedParts(of: "_PyEval_EvalFrameDefault", path: path),
+                                   lowestLoadAddress: lowest, binaryVersion: nil)
         }
         return nil
     }
@@ -161,7 +166,7 @@ public final class PythonProcessDetector {
         return name.hasPrefix("libpython") && name.contains(".so")
     }
 
-    static func baseName(_ path: String) -> String {
+    public static func baseName(_ path: String) -> String {
         path.split(separator: "/").last.map(String.init) ?? path
     }
 

@@ -54,16 +54,17 @@ public final class StackSymbolizer {
     public func frames(for sample: RawSample, python: PythonSymbolizer? = nil) -> [Frame] {
         let pythonGroups = python.map { pythonInvocations(sample, $0) } ?? []
         let family = python?.process.family
+        let process = python?.process
         var user: [Frame] = [] // innermost first
         var nextGroup = 0
         var native = nativeAddresses(sample)
         if sample.nativeStatus == PYRO_NATIVE_FRAME_POINTERS && !pythonGroups.isEmpty {
             // A frame-pointer walk through an interpreter built without them:
             // only the leaf is sure, so it goes on top of the Python stack.
-            native = native.prefix(1).filter { !StackSymbolizer.isEvalLoop($0, family) }
+            native = native.prefix(1).filter { !StackSymbolizer.isEvalLoop($0, family, process) }
         }
         for resolved in native {
-            if StackSymbolizer.isEvalLoop(resolved, family), nextGroup < pythonGroups.count {
+            if StackSymbolizer.isEvalLoop(resolved, family, process), nextGroup < pythonGroups.count {
                 user.append(contentsOf: pythonGroups[nextGroup])
                 nextGroup += 1
                 continue
@@ -105,8 +106,13 @@ public final class StackSymbolizer {
     }
 
     /// A native function that runs Python frames of the process's family.
-    static func isEvalLoop(_ address: SymbolizedAddress, _ family: (any PythonRuntimeFamily)?) -> Bool {
-        guard let family, let symbol = address.symbol else { return false }
+    static func isEvalLoop(_ address: SymbolizedAddress, _ family: (any PythonRuntimeFamily)?,
+                           _ process: PythonProcess? = nil) -> Bool {
+        guard let family else { return false }
+        guard let symbol = address.symbol else {
+            // A stripped interpreter's unnamed part of the eval loop.
+            return process?.isUnnamedEvalLoop(module: address.module, fileAddress: address.moduleOffset) ?? false
+        }
         return family.isEvalLoop(symbol)
     }
 

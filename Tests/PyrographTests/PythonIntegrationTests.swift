@@ -81,6 +81,26 @@ final class PythonIntegrationTests: XCTestCase {
         checkLines(report, process, python)
         checkStacksMatchSnapshots(report, process, python)
         checkWorkerThread(report, process, python, pyrograph: recording.stderr)
+        if python.root != nil { checkPythonFramesSitInTheNativeStack(main, python) }
+    }
+
+    /// Debian's stripped builds run most of their eval loop in a part no
+    /// symbol names: the main thread's Python frames must still replace it,
+    /// below the native frames that called into Python (PyEval_EvalCode,
+    /// and a debug build's _PyEval_EvalFrame), not float at the root of the
+    /// stack above `_start`.
+    private func checkPythonFramesSitInTheNativeStack(_ main: FoldedProcess, _ python: PythonInterpreter) {
+        let withPython = main.filter { !$0.python.isEmpty }
+        // Root first: process, thread, then the stack.
+        let placed = withPython.filter { sample in
+            guard let first = sample.frames.firstIndex(where: { FoldedPythonFrame(folded: $0) != nil }) else { return false }
+            return first > 2 && sample.frames[2..<first].contains { $0.hasPrefix("PyEval_EvalCode ") }
+        }
+        XCTAssertGreaterThanOrEqual(Double(placed.total), 0.9 * Double(withPython.total), """
+            \(python): only \(placed.total) of \(withPython.total) main-thread samples have their Python frames under \
+            PyEval_EvalCode; most common roots:
+            \(withPython.histogram(top: 3) { $0.frames.dropFirst(2).prefix(3).joined(separator: ";") })
+            """)
     }
 
     /// (i) Each task's profile share is within 3 points of the workload's
