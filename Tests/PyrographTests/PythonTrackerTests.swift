@@ -2,6 +2,8 @@ import CPyrograph
 import Foundation
 import XCTest
 @testable import Recording
+import PythonRuntime
+import Symbolization
 
 /// The tracker's decisions about real processes, with the BPF maps in memory.
 final class PythonTrackerTests: XCTestCase {
@@ -105,5 +107,36 @@ final class PythonTrackerTests: XCTestCase {
         let text = refusal.frameText(symbolizer.process.version)
         XCTAssertTrue(text.hasPrefix("python 3.14.") && text.hasSuffix(": no stack layout"), text)
         XCTAssertNotNil(tracker.unsupported[python.pid])
+    }
+
+    /// A 3.14 whose `_PyRuntime` symbol is gone (renamed in a copy's
+    /// dynamic string table, as stripping a static symbol table would leave
+    /// it) is found by its `.PyRuntime` section and walked.
+    func testAnInterpreterWithoutTheRuntimeSymbolIsFoundByItsSection() throws {
+        let root = PythonInterpreters.debianRoot
+        guard FileManager.default.fileExists(atPath: root + "/.pyrograph-complete") else {
+            throw XCTSkip("\(root) is missing: run Tests/Interpreters/debian-unstable.sh (make test does)")
+        }
+        let directory = "/tmp/pyrograph-test-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: root + directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: root + directory) }
+        let copy = root + directory + "/python3.14"
+        try FileManager.default.copyItem(atPath: root + "/usr/bin/python3.14", toPath: copy)
+        var binary = try Data(contentsOf: URL(fileURLWithPath: copy))
+        let name = try XCTUnwrap(binary.range(of: Data("\0_PyRuntime\0".utf8)), "no _PyRuntime in python3.14's strings")
+        binary.replaceSubrange(name, with: Data("\0_PyRuntimX\0".utf8))
+        try binary.write(to: URL(fileURLWithPath: copy))
+        XCTAssertNil(try ELFFile.symbolValues(path: copy, names: ["_PyRuntime"])["_PyRuntime"])
+
+        let python = try LineDrivenProcess("/usr/sbin/chroot", [root, directory + "/python3.14", "-c",
+                                                                "import time; print('ready', flush=True); time.sleep(30)"])
+        defer { python.stop() }
+        try python.waitFor("ready")
+        let detected = try XCTUnwrap(PythonProcessDetector().detect(pid: python.pid))
+        XCTAssertNil(detected.refusal, detected.unsupportedReason ?? "")
+        let section = try XCTUnwrap(try ELFFile.sectionAddress(path: copy, named: ".PyRuntime"))
+        let layout = try XCTUnwrap(detected.layout)
+        XCTAssertEqual(detected.interpreterHeadAddress, section + UInt64(try XCTUnwrap(layout.runtimeInterpretersHead)),
+                       "a non-PIE python3.14: the section's address is _PyRuntime's")
     }
 }
