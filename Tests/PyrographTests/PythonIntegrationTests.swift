@@ -47,6 +47,48 @@ final class PythonIntegrationTests: XCTestCase {
     func testDebianUnstablePython3_14Debug() throws { try checkAgainstGroundTruth("3.14-debian-dbg") }
     func testDebianUnstablePython3_15Debug() throws { try checkAgainstGroundTruth("3.15-debian-dbg") }
 
+    /// An interpreter made unreadable on purpose (Debian's python3.14 with
+    /// its _Py_DebugOffsets cookie corrupted in a copy) is still profiled in
+    /// the default mode: its samples keep their native and kernel frames
+    /// under one frame that says why, and the summary says it too.
+    func testAnUnreadableInterpreterKeepsNativeFramesAndSaysWhy() throws {
+        try TestSupport.requireRoot()
+        let python = try PythonInterpreters.requireDebian("3.14-debian-unstable")
+        let directory = try python.temporaryDirectory()
+        let copy = directory.appendingPathComponent("python3.14")
+        try FileManager.default.copyItem(atPath: python.hostPath, toPath: copy.path)
+        var binary = try Data(contentsOf: copy)
+        var searched = binary.startIndex..<binary.endIndex
+        while let at = binary.range(of: Data("xdebugpy".utf8), in: searched) {
+            searched = at.upperBound..<binary.endIndex
+            // The table (followed by PY_VERSION_HEX 3.14), not the string in .rodata.
+            if binary[at.upperBound + 3] == 3 && binary[at.upperBound + 2] == 14 {
+                binary.replaceSubrange(at, with: Data("xdebugpX".utf8))
+            }
+        }
+        try binary.write(to: copy)
+        let output = directory.appendingPathComponent("profile.folded")
+        let busy = Process()
+        busy.executableURL = URL(fileURLWithPath: "/usr/sbin/chroot")
+        busy.arguments = [python.root!, python.innerPath(copy.path), "-c",
+                          "import time\nend = time.time() + 6\nwhile time.time() < end: pass"]
+        try busy.run()
+        defer { busy.terminate(); busy.waitUntilExit() }
+        usleep(300_000)
+        let recording = try RunningRecording(arguments: ["record", "-f", "folded", "-o", output.path, "-d", "2"])
+        XCTAssertEqual(recording.wait(), 0, recording.stderr)
+        let profile = try readProfile(output, recording)
+        let stacks = profile.stacks.filter { $0.frames.first?.hasSuffix(" (\(busy.processIdentifier))") == true }
+        let total = stacks.reduce(0) { $0 + $1.count }
+        XCTAssertGreaterThan(total, 50, "samples of the unreadable interpreter; pyrograph said:\n\(recording.stderr)")
+        let reason = stacks.filter { $0.frames.count > 2 && $0.frames[1].hasPrefix("[python 3.14.") && $0.frames[1].hasSuffix(": no stack layout]") }
+        XCTAssertEqual(reason.reduce(0) { $0 + $1.count }, total, "every sample carries the reason frame under the process")
+        let native = reason.filter { $0.frames.contains { $0.hasPrefix("_start ") } && $0.frames.contains { $0.hasPrefix("PyEval_EvalCode ") } }
+        XCTAssertGreaterThanOrEqual(Double(native.reduce(0) { $0 + $1.count }), 0.9 * Double(total), "native frames kept")
+        XCTAssertTrue(recording.stderr.contains("pid \(busy.processIdentifier) (") && recording.stderr.contains("no layout for it"),
+                      recording.stderr)
+    }
+
     /// One workload run of `workloadSeconds` under one interpreter, recorded
     /// system-wide with --threads. The interpreter starts before the
     /// recording and waits for a start file created once it samples, so that
