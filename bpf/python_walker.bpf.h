@@ -18,6 +18,9 @@
  * frame in the thread state (3.14+: FRAME_OWNED_BY_INTERPRETER = 3) and
  * 3.14's FRAME_OWNED_BY_CSTACK = 4. CPython's own readers test >= 3. */
 #define PYRO_FRAME_OWNED_BY_INTERPRETER 3
+/* Free-threaded: more copies of a code object's bytecode than this are
+ * taken as garbage (one per thread that specialized it). */
+#define PYRO_MAX_BYTECODE_COPIES (1 << 20)
 
 /* Where the walker reads the interpreter's memory. In the kernel it is the
  * current process's, and the walk's structs carry nothing for it; on the
@@ -175,8 +178,18 @@ static long walk_one_frame(__u32 index, struct frame_walk *walk)
 	/* 3.14+: a _PyStackRef, whose low bits are tags. */
 	code = window_u64(window, layout->frame_code) & ~(__u64)layout->executable_tag_bits;
 	if (layout->instruction_is_pointer) {
+		__u64 base = code + layout->code_adaptive, copies;
+		__s32 copy;
+
 		pointer = window_u64(window, layout->frame_instruction);
-		instruction = (__s32)(((__s64)pointer - (__s64)code - layout->code_adaptive) / 2);
+		/* Free-threaded: this thread's copy of the bytecode. */
+		if (layout->frame_tlbc_index != PYRO_NO_OFFSET) {
+			copy = (__s32)window_u32(window, layout->frame_tlbc_index);
+			if (copy > 0 && copy < PYRO_MAX_BYTECODE_COPIES &&
+			    !walker_read(walk, &copies, sizeof(copies), code + layout->code_tlbc) && copies)
+				walker_read(walk, &base, sizeof(base), copies + 8 * (__u64)(copy + 1));
+		}
+		instruction = (__s32)(((__s64)pointer - (__s64)base) / 2);
 	} else {
 		instruction = (__s32)window_u32(window, layout->frame_instruction);
 	}

@@ -49,6 +49,9 @@ public struct PythonLayout: Equatable, Sendable {
     /// Free-threaded builds: the frame's index of the per-thread bytecode
     /// copy (`co_tlbc`) its instruction pointer points into.
     public var frameTLBCIndex: Int? = nil
+    /// Free-threaded builds: `co_tlbc`, the code object's array of bytecode
+    /// copies (`_PyCodeArray *`: size, then the entries).
+    public var codeTLBC: Int? = nil
 
     /// The fields of `str` and `bytes` objects the loader reads, and where
     /// every object keeps its type.
@@ -87,7 +90,7 @@ public struct PythonLayout: Equatable, Sendable {
     /// reads from it, which it reads in one go.
     public var frameWindow: Int {
         let ends = [framePrevious + 8, frameCode + 8, frameInstruction + (instructionIsPointer ? 8 : 4),
-                    (frameIsEntry ?? 0) + 1, (frameOwner ?? 0) + 1]
+                    (frameIsEntry ?? 0) + 1, (frameOwner ?? 0) + 1, (frameTLBCIndex ?? 0) + 4]
         return (ends.max()! + 7) & ~7
     }
 

@@ -24,6 +24,8 @@ extension pyro_python_layout {
         stamp_is_version = layout.codeVersion != nil ? 1 : 0
         frame_window = UInt16(layout.frameWindow)
         executable_tag_bits = UInt8(truncatingIfNeeded: layout.frameExecutableTagBits)
+        frame_tlbc_index = offset(layout.frameTLBCIndex)
+        code_tlbc = offset(layout.codeTLBC)
     }
 }
 
@@ -40,8 +42,8 @@ public enum PythonWalkerSupport {
         if layout.frameExecutableTagBits & ~untaggableBits != 0 {
             return .walkerCannotRead(version, "frames hold their code object as a tagged _PyStackRef")
         }
-        if layout.frameTLBCIndex != nil {
-            return .walkerCannotRead(version, "free-threaded frames point into per-thread bytecode copies (tlbc_index)")
+        if (layout.frameTLBCIndex == nil) != (layout.codeTLBC == nil) {
+            return .walkerCannotRead(version, "a frame's tlbc_index comes without the code object's co_tlbc")
         }
         if layout.threadBaseFrame != nil && !knowsBaseFrames {
             return .walkerCannotRead(version, "each thread's frames end at a base frame inside its thread state")
@@ -50,6 +52,7 @@ public enum PythonWalkerSupport {
             layout.interpreterThreadsHead, layout.threadNext, layout.threadID, layout.threadFrame,
             layout.cframeCurrentFrame, layout.framePrevious, layout.frameCode, layout.frameInstruction,
             layout.frameIsEntry, layout.frameOwner, layout.codeVersion ?? layout.codeFirstLineNumber, layout.codeAdaptive,
+            layout.frameTLBCIndex, layout.codeTLBC,
         ]
         if let far = walked.compactMap({ $0 }).first(where: { $0 < 0 || $0 >= Int(PYRO_NO_OFFSET) }) {
             return .walkerCannotRead(version, "an offset of \(far) bytes does not fit the walker's 16-bit offsets")

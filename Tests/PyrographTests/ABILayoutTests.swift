@@ -68,6 +68,9 @@ final class ABILayoutTests: XCTestCase {
             "stamp_is_version": member(\pyro_python_layout.stamp_is_version),
             "frame_window": member(\pyro_python_layout.frame_window),
             "executable_tag_bits": member(\pyro_python_layout.executable_tag_bits),
+            "frame_tlbc_index": member(\pyro_python_layout.frame_tlbc_index),
+            "code_tlbc": member(\pyro_python_layout.code_tlbc),
+            "reserved2": member(\pyro_python_layout.reserved2),
             "reserved": member(\pyro_python_layout.reserved),
         ]),
         "pyro_unwind_row": layout(pyro_unwind_row.self, [

@@ -94,7 +94,7 @@ final class DebianInterpreterLayoutTests: XCTestCase {
 
     /// Compiles a program printing offsetof() of every field of the build's
     /// struct version and of the layout's fields against its headers.
-    static func measure(_ build: Build, root: String, in directory: URL) throws -> [String: Int] {
+    static func measure(_ build: Build, root: String, in directory: URL, flags: [String] = []) throws -> [String: Int] {
         let include = "\(root)/usr/include/\(build.headers)"
         guard FileManager.default.fileExists(atPath: include + "/internal/pycore_debug_offsets.h") else {
             XCTFail("\(include) lacks the internal headers: debian-unstable.sh installs libpython3.X-dev")
@@ -109,6 +109,7 @@ final class DebianInterpreterLayoutTests: XCTestCase {
             #include "internal/pycore_stackref.h"
             #include <stddef.h>
             #include <stdio.h>
+            #include <string.h>
             int main(void) {
                 printf("{\\"sizeof\\": %zu", sizeof(_Py_DebugOffsets));
             #define F(name, value) printf(",\\n\\"%s\\": %zu", name, (size_t)(value))
@@ -145,19 +146,31 @@ final class DebianInterpreterLayoutTests: XCTestCase {
                 F("bytesData", offsetof(PyBytesObject, ob_sval));
                 F("stackRefTagBits", Py_TAG_BITS);
                 F("ownedByInterpreter", FRAME_OWNED_BY_INTERPRETER);
+            #ifdef Py_GIL_DISABLED
+                F("frameTLBCIndex", offsetof(_PyInterpreterFrame, tlbc_index));
+                F("codeTLBC", offsetof(PyCodeObject, co_tlbc));
+            #endif
+                {
+                    PyASCIIObject probe;
+                    unsigned int state = 0;
+                    memset(&probe, 0, sizeof probe);
+                    probe.state.kind = 1;
+                    memcpy(&state, &probe.state, sizeof state);
+                    F("unicodeKindAt", __builtin_ctz(state));
+                }
                 printf("}\\n");
                 return 0;
             }
 
             """
-        let name = "debug_offsets_\(build.headers)"
+        let name = "debug_offsets_\(build.headers)\(flags.joined().filter(\.isLetter))"
         let file = directory.appendingPathComponent(name + ".c")
         try source.write(to: file, atomically: true, encoding: .utf8)
         let binary = directory.appendingPathComponent(name).path
         // The root's own libc headers come after the host's: only the
         // Python headers (and their pyconfig.h) are taken from it.
-        let compiled = try TestSupport.run("/usr/bin/gcc", ["-w", "-I", include, "-idirafter", "\(root)/usr/include",
-                                                             "-o", binary, file.path])
+        let compiled = try TestSupport.run("/usr/bin/gcc", ["-w"] + flags + ["-I", include, "-idirafter", "\(root)/usr/include",
+                                                                       "-o", binary, file.path])
         guard compiled.status == 0 else {
             XCTFail("gcc against \(include) failed: \(compiled.stderr)")
             throw CancellationError()

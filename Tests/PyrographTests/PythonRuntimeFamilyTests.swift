@@ -223,7 +223,7 @@ final class PythonRuntimeFamilyTests: XCTestCase {
             var freeThreaded = layout
             freeThreaded.frameTLBCIndex = 72
             XCTAssertEqual(PythonWalkerSupport.refusal(for: freeThreaded, version: version),
-                           .walkerCannotRead(version, "free-threaded frames point into per-thread bytecode copies (tlbc_index)"))
+                           .walkerCannotRead(version, "a frame's tlbc_index comes without the code object's co_tlbc"))
         }
     }
 

@@ -86,7 +86,14 @@ struct pyro_python_layout {
 	__u8 stamp_is_version;       /* the stamp is co_version, not co_firstlineno */
 	__u16 frame_window;          /* bytes of a frame that hold its fields, <= PYRO_MAX_FRAME_WINDOW */
 	__u8 executable_tag_bits;    /* 3.14+: low bits of a frame's executable that tag a _PyStackRef */
-	__u8 reserved[3];
+	__u8 reserved;
+	/* Free-threaded 3.14+: the frame's int32 tlbc_index picks the copy of
+	 * the bytecode its instr_ptr points into, co_tlbc->entries[index]
+	 * (co_tlbc: a _PyCodeArray *, its size then the entries); copy 0 is
+	 * co_code_adaptive. PYRO_NO_OFFSET on other builds. */
+	__u16 frame_tlbc_index;
+	__u16 code_tlbc;
+	__u8 reserved2[6];
 };
 
 /* How to find the caller's frame from one PC range, compiled by the loader

@@ -90,7 +90,9 @@ public struct DebugOffsetsFamily: PythonRuntimeFamily {
         objects.unicodeStateShift = offsets.header.freeThreaded ? freeThreadedStateShift : 0
         objects.bytesSize = fields.offset("bytes_object", "ob_size", width: 8)
         objects.bytesData = fields.offset("bytes_object", "ob_sval", width: 0)
-        let frameTLBCIndex = fields.optionalOffset("interpreter_frame", "tlbc_index", width: 4)
+        let frameTLBCIndex = offsets.header.freeThreaded
+            ? fields.optionalOffset("interpreter_frame", "tlbc_index", width: 4) : nil
+        let codeTLBC = offsets.header.freeThreaded ? fields.optionalOffset("code_object", "co_tlbc", width: 8) : nil
         if let problem = fields.problem {
             return .failure(.implausibleDebugOffsets(offsets.header.version, problem))
         }
@@ -113,7 +115,8 @@ public struct DebugOffsetsFamily: PythonRuntimeFamily {
         layout.objects = objects
         // Free-threaded builds run per-thread copies of the bytecode: the
         // frame's tlbc_index picks the copy its instr_ptr points into.
-        if offsets.header.freeThreaded { layout.frameTLBCIndex = frameTLBCIndex }
+        layout.frameTLBCIndex = frameTLBCIndex
+        layout.codeTLBC = codeTLBC
         return .success(layout)
     }
 
