@@ -21,13 +21,16 @@ public enum Annotation: Hashable, Sendable {
     case pythonStackTruncated(frames: Int)
     /// The Python walk met unreadable interpreter memory.
     case pythonStackReadFault
+    /// The recording already held as many distinct stacks as it may: this
+    /// sample's stack is counted here, without its frames.
+    case stackTableFull
 
     /// The annotation says a Python frame, or part of the Python stack, is
     /// missing.
     public var marksMissingPython: Bool {
         switch self {
         case .pythonFrameUnreadable, .pythonStackTruncated, .pythonStackReadFault: return true
-        case .nativeUnwindStopped, .userStackUnavailable: return false
+        case .nativeUnwindStopped, .userStackUnavailable, .stackTableFull: return false
         }
     }
 }

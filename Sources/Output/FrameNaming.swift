@@ -37,6 +37,7 @@ public enum FrameNaming {
         case .pythonFrameUnreadable: return "python frame unreadable"
         case let .pythonStackTruncated(frames): return "python stack truncated at \(frames) frames"
         case .pythonStackReadFault: return "python stack incomplete: read fault"
+        case .stackTableFull: return "stack table full"
         }
     }
 

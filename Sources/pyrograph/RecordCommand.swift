@@ -48,11 +48,19 @@ struct RecordCommand: ParsableCommand {
     @Flag(name: .customLong("no-kernel"), help: "Hide kernel frames.")
     var noKernel = false
 
+    @Option(name: .customLong("max-stacks"),
+            help: ArgumentHelp("Distinct stacks to remember at most (about 0.5 KB each); samples of later ones are "
+                + "counted under a [stack table full] frame per process.", valueName: "N"))
+    var maximumStacks: Int = 200_000
+
     @Flag(name: .customLong("merge-processes"),
           help: "One root frame per command (COMM) instead of per process: a pool of workers reads as one tower.")
     var mergeProcesses = false
 
     func validate() throws {
+        guard maximumStacks >= 1 else {
+            throw ValidationError("--max-stacks \(maximumStacks): at least one stack")
+        }
         if let duration, !(duration > 0 && duration.isFinite) {
             throw ValidationError("-d \(duration): the duration must be a positive number of seconds")
         }
@@ -69,6 +77,7 @@ struct RecordCommand: ParsableCommand {
         var options = RecordingSession.Options()
         options.frequency = UInt64(target.frequency)
         options.duration = duration
+        options.maximumStacks = maximumStacks
         options.pids = target.pids
         options.command = target.command
         options.allProcesses = target.all
@@ -105,6 +114,10 @@ struct RecordCommand: ParsableCommand {
         lines.append(lost)
         if stats.kernelStackErrors + stats.userStackErrors > 0 {
             lines.append("  stacks not captured: kernel \(stats.kernelStackErrors), user \(stats.userStackErrors)")
+        }
+        if result.samplesPastStackLimit > 0 {
+            lines.append("  stacks past --max-stacks \(maximumStacks): \(result.samplesPastStackLimit) samples "
+                + "counted under [stack table full]")
         }
         if result.malformedRecords > 0 {
             lines.append("  malformed records: \(result.malformedRecords)")
