@@ -59,6 +59,9 @@ public final class NativeUnwindTracker {
     static let eventCoalescingInterval = 0.02
 
     private let queue = DispatchQueue(label: "pyrograph.unwind-tables")
+    /// Set when sampling has stopped: tables queued for then are useless,
+    /// and waiting for a backlog of them once held a stop for 24 s.
+    private let abandoned = StopFlag()
 
     init(sampler: Sampler) {
         self.sampler = sampler
@@ -121,13 +124,16 @@ public final class NativeUnwindTracker {
         }
     }
 
+    /// Skips the work still queued: sampling has stopped.
+    func abandonQueuedWork() { abandoned.set() }
+
     /// Waits for queued work, so tests and summaries see the final state.
     func currentStatistics() -> Statistics {
         queue.sync { statistics }
     }
 
     private func load(_ pid: Int32) {
-        guard tables != nil else { return }
+        guard tables != nil, !abandoned.isSet else { return }
         // The tracker's own clock: the recorder's restarts when sampling does.
         prepared[pid] = MonotonicClock.now()
         let directory = ProcessDirectory(pid: pid)

@@ -45,6 +45,8 @@ public final class Recorder {
         public var unwinding: NativeUnwindTracker.Statistics
         /// Whether the kernel reported new code mappings (see Sampler).
         public var mappingEventsAvailable: Bool
+        /// Records left in the ring buffer at stop and discarded unread.
+        public var droppedAtStop = 0
     }
 
     public let options: Options
@@ -122,8 +124,15 @@ public final class Recorder {
         }
         let elapsed = clock.elapsed
         sampler.detach()
-        reader.drain()
+        unwinder.abandonQueuedWork()
+        // Bounded: stopping takes well under a second even with a backlog.
+        let shutdown = reader.drainAtStop(within: 0.25, abandonIf: { pyro_force_stop_requested() })
         status?.finish()
+        if pyro_stop_requested(), let child {
+            let signal = pyro_stop_signal()
+            commandExitStatus = child.stop(signal: signal == 0 ? SIGTERM : signal, forward: pyro_stop_signal_from_process(),
+                                           grace: 0.5, impatient: { pyro_force_stop_requested() })
+        }
         if commandExitStatus == nil, let child { commandExitStatus = child.exitStatusIfExited() }
 
         for (key, count) in rawCounts {
@@ -140,7 +149,7 @@ public final class Recorder {
                       processesSeen: pidsSeen.count, malformedRecords: malformedRecords,
                       commandExitStatus: commandExitStatus, kernelSymbolError: symbolizer.kernelSymbolError,
                       python: pythonReport, unwinding: unwinder.currentStatistics(),
-                      mappingEventsAvailable: sampler.mappingEventsAvailable)
+                      mappingEventsAvailable: sampler.mappingEventsAvailable, droppedAtStop: shutdown.dropped)
     }
 
     private func handle(_ record: RingBufferRecord) {

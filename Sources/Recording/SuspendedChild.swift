@@ -1,5 +1,6 @@
 import CPyrograph
 import Glibc
+import ProcessInspection
 
 /// The program of `record -- COMMAND`: forked, held until the sampler
 /// targets its pid, then released to exec.
@@ -12,6 +13,9 @@ final class SuspendedChild {
 
     init(arguments: [String]) throws {
         self.arguments = arguments
+        // Workers the command forks outlive it if it dies first; as their
+        // subreaper pyrograph can still find and stop them.
+        _ = pyro_become_subreaper()
         var releaseFD: Int32 = -1, execErrorFD: Int32 = -1
         var cArguments = arguments.map { strdup($0) } + [nil]
         defer { cArguments.forEach { free($0) } }
@@ -41,5 +45,44 @@ final class SuspendedChild {
         let signal = status & 0x7f
         exitStatus = signal == 0 ? (status >> 8) & 0xff : 128 + signal
         return exitStatus
+    }
+
+    /// Ends the command and every process it started, like py-spy: sends
+    /// `signal` to them when `forward` (a terminal's Ctrl-C already reached
+    /// them), gives them `grace` seconds to exit (less if `impatient` turns
+    /// true), then kills what is left. Returns the command's exit status.
+    ///
+    /// The grace is short because pyrograph must stop in under a second:
+    /// enough for a Python to run its KeyboardInterrupt handlers, not for a
+    /// server's graceful shutdown.
+    @discardableResult
+    func stop(signal: Int32, forward: Bool, grace: Double, impatient: () -> Bool) -> Int32? {
+        let me = getpid()
+        if forward {
+            if exitStatusIfExited() == nil { kill(pid, signal) }
+            for descendant in ProcessStatus.descendants(of: me) where descendant != pid {
+                kill(descendant, signal)
+            }
+        }
+        let deadline = MonotonicClock.now() + grace
+        while MonotonicClock.now() < deadline && !impatient() {
+            reapOrphans()
+            if exitStatusIfExited() != nil && ProcessStatus.descendants(of: me).isEmpty { return exitStatus }
+            usleep(10_000)
+        }
+        for descendant in ProcessStatus.descendants(of: me) { kill(descendant, SIGKILL) }
+        _ = exitStatusIfExited(wait: true)
+        reapOrphans()
+        return exitStatus
+    }
+
+    /// Collects adopted workers that have exited, never the command itself
+    /// (whose status exitStatusIfExited keeps).
+    private func reapOrphans() {
+        let me = getpid()
+        for status in ProcessStatus.all() where status.parent == me && status.isZombie && status.pid != pid {
+            var ignored: Int32 = 0
+            _ = waitpid(status.pid, &ignored, WNOHANG)
+        }
     }
 }

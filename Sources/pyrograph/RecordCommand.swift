@@ -33,7 +33,8 @@ struct RecordCommand: ParsableCommand {
     var duration: Double?
 
     @Option(name: [.customShort("F"), .long],
-            help: ArgumentHelp("Samples per second on each CPU.", valueName: "HZ"))
+            help: ArgumentHelp("Samples per second on each CPU, at most \(RecordCommand.frequencyCeiling): "
+                               + "above it the profiler costs each CPU more than it measures.", valueName: "HZ"))
     var frequency: Int = 99
 
     @Option(name: [.customShort("o"), .long],
@@ -61,9 +62,11 @@ struct RecordCommand: ParsableCommand {
     var command: [String] = []
 
     func validate() throws {
-        let maximum = Self.maximumSampleRate()
+        let kernelMaximum = Self.maximumSampleRate()
+        let maximum = min(kernelMaximum, Self.frequencyCeiling)
         guard frequency >= 1 && frequency <= maximum else {
-            throw ValidationError("-F \(frequency): the rate must be between 1 and \(maximum) Hz (kernel.perf_event_max_sample_rate)")
+            throw ValidationError("-F \(frequency): the rate must be between 1 and \(maximum) Hz"
+                + (kernelMaximum < Self.frequencyCeiling ? " (kernel.perf_event_max_sample_rate)" : ""))
         }
         if let duration, !(duration > 0 && duration.isFinite) {
             throw ValidationError("-d \(duration): the duration must be a positive number of seconds")
@@ -126,6 +129,9 @@ struct RecordCommand: ParsableCommand {
         var lost = "  lost samples: \(stats.lost)"
         if stats.lost > 0 { lost += " (ring buffer full: the reader fell behind; try a lower -F)" }
         lines.append(lost)
+        if result.droppedAtStop > 0 {
+            lines.append("  samples dropped at stop: \(result.droppedAtStop) (still queued when the time to drain ran out)")
+        }
         if stats.kernelStackErrors + stats.userStackErrors > 0 {
             lines.append("  stacks not captured: kernel \(stats.kernelStackErrors), user \(stats.userStackErrors)")
         }
@@ -186,6 +192,13 @@ struct RecordCommand: ParsableCommand {
         }
         return lines
     }
+
+    /// 10 kHz is a sample every 100 µs of CPU. Each sample costs the BPF
+    /// walker a few to tens of µs on the sampled CPU, and one reader thread
+    /// handles every CPU's samples: above this the profiler takes a large
+    /// share of the host it measures, and a longer recording is the better
+    /// way to get more samples.
+    static let frequencyCeiling = 10_000
 
     static func maximumSampleRate() -> Int {
         guard let text = try? FileReader.string("/proc/sys/kernel/perf_event_max_sample_rate"),
