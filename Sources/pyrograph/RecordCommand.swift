@@ -38,7 +38,8 @@ struct RecordCommand: ParsableCommand {
     var frequency: Int = 99
 
     @Option(name: [.customShort("o"), .long],
-            help: ArgumentHelp("Where to write the profile.", valueName: "FILE"))
+            help: ArgumentHelp("Where to write the profile: a file (replaced only once the profile is complete), "
+                               + "a device, a FIFO or pipe, or - for stdout.", valueName: "FILE"))
     var output: String = "profile.svg"
 
     @Option(name: [.customShort("f"), .long],
@@ -115,6 +116,7 @@ struct RecordCommand: ParsableCommand {
             rendered = FlameGraphWriter.render(result.profile, options: .init(title: "pyrograph", subtitle: subtitle))
         }
         try file.write(rendered)
+        try file.commit()
         printSummary(result, format: resolvedFormat)
         if let status = result.commandExitStatus, status != 0 {
             throw ExitCode(status)
