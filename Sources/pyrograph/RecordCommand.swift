@@ -189,8 +189,8 @@ struct RecordCommand: ParsableCommand {
             lines.append("  python walks cut short: read faults \(stats.pythonReadFaults), deeper than the limit \(stats.pythonTruncated)")
         }
         for (pid, process) in report.unsupported.sorted(by: { $0.key < $1.key }) {
-            lines.append("  pid \(pid) (\(process.interpreterPath)): Python stacks unavailable: "
-                + "\(process.unsupportedReason ?? "unsupported"); native and kernel frames only")
+            lines.append("  pid \(pid) (\(UntrustedText.escaped(process.interpreterPath))): Python stacks unavailable: "
+                + "\(UntrustedText.escaped(process.unsupportedReason ?? "unsupported")); native and kernel frames only")
         }
         return lines
     }
