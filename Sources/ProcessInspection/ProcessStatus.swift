@@ -14,6 +14,16 @@ public struct ProcessStatus: Equatable, Sendable {
     public var isZombie: Bool { state == "Z" || state == "X" }
     public var isKernelThread: Bool { flags & ProcessStatus.kernelThreadFlag != 0 }
 
+    /// Why `-p` cannot profile this process, nil when it can: a kernel
+    /// thread has no user stack or Python, and a zombie will never run
+    /// again, so either would record nothing and say only that it did not
+    /// run on a CPU.
+    public var whyNotProfilable: String? {
+        if isKernelThread { return "is a kernel thread; pyrograph profiles user processes" }
+        if isZombie { return "has exited (a zombie waiting for its parent to reap it); there is nothing left to sample" }
+        return nil
+    }
+
     /// nil when the process is gone or the text is not a stat line.
     public init?(pid: Int32, procRoot: String = "/proc") {
         guard let text = try? FileReader.string("\(procRoot)/\(pid)/stat") else { return nil }

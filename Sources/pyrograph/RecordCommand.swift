@@ -84,8 +84,9 @@ struct RecordCommand: ParsableCommand {
         guard geteuid() == 0 else {
             throw CLIError("pyrograph needs root to load BPF programs and read other processes: run it with sudo")
         }
-        for pid in pids where !ProcessDirectory(pid: pid).exists {
-            throw CLIError("no process with pid \(pid)")
+        for pid in pids {
+            guard let status = ProcessStatus(pid: pid) else { throw CLIError("no process with pid \(pid)") }
+            if let reason = status.whyNotProfilable { throw CLIError("-p \(pid) \(reason)") }
         }
         let resolvedFormat = format ?? OutputFormat.inferred(fromPath: output) ?? .svg
         let file = try OutputFile(path: output)
