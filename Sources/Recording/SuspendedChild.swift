@@ -38,13 +38,30 @@ final class SuspendedChild {
 
     /// The exit status once the child has ended: its code, or 128 + signal.
     func exitStatusIfExited(wait: Bool = false) -> Int32? {
+        reapExited()
         if let exitStatus { return exitStatus }
         var status: Int32 = 0
-        let result = waitpid(pid, &status, wait ? 0 : WNOHANG)
-        guard result == pid else { return nil }
+        guard wait, waitpid(pid, &status, 0) == pid else { return nil }
+        record(status)
+        return exitStatus
+    }
+
+    /// Collects every child that has exited: the command (keeping its
+    /// status) and adopted orphans (pyrograph starts no other children),
+    /// so a long recording of a command whose helpers outlive their
+    /// parents does not pile up zombies.
+    private func reapExited() {
+        var status: Int32 = 0
+        while true {
+            let result = waitpid(-1, &status, WNOHANG)
+            if result <= 0 { break }
+            if result == pid { record(status) }
+        }
+    }
+
+    private func record(_ status: Int32) {
         let signal = status & 0x7f
         exitStatus = signal == 0 ? (status >> 8) & 0xff : 128 + signal
-        return exitStatus
     }
 
     /// Ends the command and every process it started, like py-spy: sends
@@ -66,23 +83,12 @@ final class SuspendedChild {
         }
         let deadline = MonotonicClock.now() + grace
         while MonotonicClock.now() < deadline && !impatient() {
-            reapOrphans()
             if exitStatusIfExited() != nil && ProcessStatus.descendants(of: me).isEmpty { return exitStatus }
             usleep(10_000)
         }
         for descendant in ProcessStatus.descendants(of: me) { kill(descendant, SIGKILL) }
         _ = exitStatusIfExited(wait: true)
-        reapOrphans()
+        reapExited()
         return exitStatus
-    }
-
-    /// Collects adopted workers that have exited, never the command itself
-    /// (whose status exitStatusIfExited keeps).
-    private func reapOrphans() {
-        let me = getpid()
-        for status in ProcessStatus.all() where status.parent == me && status.isZombie && status.pid != pid {
-            var ignored: Int32 = 0
-            _ = waitpid(status.pid, &ignored, WNOHANG)
-        }
     }
 }
