@@ -6,6 +6,18 @@ import XCTest
 final class OutputSafetyTests: XCTestCase {
     private let nobody: uid_t = 65534
     private let nogroup: gid_t = 65534
+    /// Something to sample on an idle host, so written profiles are not empty.
+    private var burner: Process?
+
+    override func setUpWithError() throws {
+        let burn = try TestSupport.compileFixture("burn", into: try TestSupport.temporaryDirectory())
+        burner = try Process.run(burn, arguments: ["20"])
+    }
+
+    override func tearDown() {
+        burner?.terminate()
+        burner?.waitUntilExit()
+    }
 
     /// pyrograph under `timeout`, with extra environment variables.
     private func record(_ arguments: [String], environment: [String: String] = [:]) throws -> TestSupport.Finished {

@@ -5,10 +5,18 @@ import XCTest
 /// stderr does not kill it, and a stop takes the `--` command's processes
 /// down with it.
 final class SignalTests: XCTestCase {
+    /// Something to sample on an idle host: the burn fixture for `seconds`.
+    private func startBurner(seconds: Double, in directory: URL) throws -> Process {
+        let burn = try TestSupport.compileFixture("burn", into: directory)
+        return try Process.run(burn, arguments: ["\(seconds)"])
+    }
+
     func testSIGHUPStopsAndWritesTheProfile() throws {
         try TestSupport.requireRoot()
         let directory = try TestSupport.temporaryDirectory()
         let output = directory.appendingPathComponent("hup.folded")
+        let burner = try startBurner(seconds: 3, in: directory)
+        defer { burner.terminate(); burner.waitUntilExit() }
         let recording = try RunningRecording(arguments: ["record", "--all", "-o", output.path])
         try recording.waitUntilSampling()
         usleep(300_000)
@@ -24,6 +32,8 @@ final class SignalTests: XCTestCase {
         try TestSupport.requireRoot()
         let directory = try TestSupport.temporaryDirectory()
         let output = directory.appendingPathComponent("epipe.folded")
+        let burner = try startBurner(seconds: 3, in: directory)
+        defer { burner.terminate(); burner.waitUntilExit() }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: try TestSupport.pyrographBinary())
         process.arguments = ["record", "--all", "-d", "1", "-o", output.path]
