@@ -134,7 +134,9 @@ final class PythonTracker {
             return nil
         }
         guard process.isSupported, let layout = process.layout, let family = process.family else {
-            unsupported[pid] = process
+            // A process that exited while it was inspected could not be
+            // read for that reason alone: it is not unsupported.
+            if ProcessStatus(pid: pid).map({ !$0.isZombie }) ?? false { unsupported[pid] = process }
             return nil
         }
         unsupported.removeValue(forKey: pid)

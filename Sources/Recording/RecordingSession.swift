@@ -51,6 +51,8 @@ public final class RecordingSession {
         /// because there were already `maximumStacks`.
         public var distinctStacks: Int
         public var samplesPastStackLimit: Int
+        /// Records left in the ring buffer at stop and discarded unread.
+        public var droppedAtStop: Int
 
         public var elapsedSeconds: Double { recording.durationSeconds }
         public var processesSeen: Int { recording.processCount }
@@ -150,8 +152,15 @@ public final class RecordingSession {
         }
         let elapsed = clock.elapsed
         sampler.detach()
-        reader.drain()
+        unwinder.abandonQueuedWork()
+        // Bounded: stopping takes well under a second even with a backlog.
+        let shutdown = reader.drainAtStop(within: 0.25, abandonIf: { pyro_force_stop_requested() })
         status?.finish()
+        if pyro_stop_requested(), let child {
+            let signal = pyro_stop_signal()
+            commandExitStatus = child.stop(signal: signal == 0 ? SIGTERM : signal, forward: pyro_stop_signal_from_process(),
+                                           grace: 0.5, impatient: { pyro_force_stop_requested() })
+        }
         if commandExitStatus == nil, let child { commandExitStatus = child.exitStatusIfExited() }
 
         pythonReport.unsupported = python.unsupported
@@ -167,7 +176,8 @@ public final class RecordingSession {
                       commandExitStatus: commandExitStatus, kernelSymbolError: symbolizer.kernelSymbolError,
                       python: pythonReport, unwinding: unwinder.currentStatistics(),
                       mappingEventsAvailable: sampler.mappingEventsAvailable,
-                      distinctStacks: stacks.count, samplesPastStackLimit: samplesPastStackLimit)
+                      distinctStacks: stacks.count, samplesPastStackLimit: samplesPastStackLimit,
+                      droppedAtStop: shutdown.dropped)
     }
 
     private func handle(_ record: RingBufferRecord) {

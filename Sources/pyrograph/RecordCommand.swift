@@ -31,7 +31,8 @@ struct RecordCommand: ParsableCommand {
     var duration: Double?
 
     @Option(name: [.customShort("o"), .long],
-            help: ArgumentHelp("Where to write the profile.", valueName: "FILE"))
+            help: ArgumentHelp("Where to write the profile: a file (replaced only once the profile is complete), "
+                               + "a device, a FIFO or pipe, or - for stdout.", valueName: "FILE"))
     var output: String = "profile.svg"
 
     @Option(name: [.customShort("f"), .long],
@@ -95,9 +96,8 @@ struct RecordCommand: ParsableCommand {
         let report = try session.run()
         let profile = sink.profile(recording: report.recording)
 
-        let rendered = MemoryStream()
-        try resolvedFormat.writer().write(profile, to: rendered)
-        try file.write(rendered.text)
+        try resolvedFormat.writer().write(profile, to: file)
+        try file.commit()
         printSummary(report, profile: profile, format: resolvedFormat)
         if let status = report.commandExitStatus, status != 0 {
             throw ExitCode(status)
@@ -112,6 +112,9 @@ struct RecordCommand: ParsableCommand {
         var lost = "  lost samples: \(stats.lost)"
         if stats.lost > 0 { lost += " (ring buffer full: the reader fell behind; try a lower -F)" }
         lines.append(lost)
+        if result.droppedAtStop > 0 {
+            lines.append("  samples dropped at stop: \(result.droppedAtStop) (still queued when the time to drain ran out)")
+        }
         if stats.kernelStackErrors + stats.userStackErrors > 0 {
             lines.append("  stacks not captured: kernel \(stats.kernelStackErrors), user \(stats.userStackErrors)")
         }
@@ -172,8 +175,8 @@ struct RecordCommand: ParsableCommand {
             lines.append("  python walks cut short: read faults \(stats.pythonReadFaults), deeper than the limit \(stats.pythonTruncated)")
         }
         for (pid, process) in report.unsupported.sorted(by: { $0.key < $1.key }) {
-            lines.append("  pid \(pid) (\(process.interpreterPath)): Python stacks unavailable: "
-                + "\(process.unsupportedReason ?? "unsupported"); native and kernel frames only")
+            lines.append("  pid \(pid) (\(UntrustedText.escaped(process.interpreterPath))): Python stacks unavailable: "
+                + "\(UntrustedText.escaped(process.unsupportedReason ?? "unsupported")); native and kernel frames only")
         }
         return lines
     }
