@@ -73,11 +73,19 @@ build: $(SKELETON) $(CAPTURE_CHECK)
 interpreters: | $(DEPS_STAMP)
 	$(Q)bash Tests/Interpreters/debian-unstable.sh
 
-# Unit tests need no root; the integration tests load real BPF programs and
-# are run as root against the release binary.
+# Tests/PyrographTests/Unit needs no root and no BPF: `make unit-test` runs
+# it in seconds anywhere Swift builds. Integration/ loads real BPF programs
+# and runs real interpreters as root against the release binary; `make test`
+# runs both.
+UNIT_TESTS = $(shell sed -n 's/^final class \([A-Za-z0-9_]*\): XCTestCase.*/\1/p' Tests/PyrographTests/Unit/*.swift | paste -sd'|')
+
 test: build interpreters
 	$(Q)PYROGRAPH_BIN=$(abspath $(BINARY)) PYROGRAPH_BPF_OBJECT=$(abspath $(BPF_OUT)/pyrograph.bpf.o) \
 		swift test --disable-swift-testing
+
+unit-test: $(SKELETON) $(BPF_OUT)/pyrograph.bpf.o
+	$(Q)PYROGRAPH_UNIT_TESTS=1 PYROGRAPH_BPF_OBJECT=$(abspath $(BPF_OUT)/pyrograph.bpf.o) \
+		swift test --disable-swift-testing --filter '\.($(UNIT_TESTS))/'
 
 profile: build
 	$(Q)$(BINARY) record -d 10 -o profile.svg

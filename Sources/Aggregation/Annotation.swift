@@ -23,13 +23,16 @@ public enum Annotation: Hashable, Sendable {
     case pythonStackReadFault
     /// The process runs a Python pyrograph cannot walk: "python 3.16.0: no stack layout".
     case pythonStacksUnavailable(String)
+    /// The recording already held as many distinct stacks as it may: this
+    /// sample's stack is counted here, without its frames.
+    case stackTableFull
 
     /// The annotation says a Python frame, or part of the Python stack, is
     /// missing.
     public var marksMissingPython: Bool {
         switch self {
         case .pythonFrameUnreadable, .pythonStackTruncated, .pythonStackReadFault, .pythonStacksUnavailable: return true
-        case .nativeUnwindStopped, .userStackUnavailable: return false
+        case .nativeUnwindStopped, .userStackUnavailable, .stackTableFull: return false
         }
     }
 }

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -241,31 +242,71 @@ void pyro_elf_init(void)
 	elf_version(EV_CURRENT);
 }
 
-static volatile sig_atomic_t stop_flag;
+/* The handler only counts: the control loop reads the count between
+ * batches. The first signal stops sampling and writes the profile; a
+ * second one makes the loop give up draining and write at once. */
+static volatile sig_atomic_t stop_count;
+static volatile sig_atomic_t stop_signal;
+static volatile sig_atomic_t stop_from_process;
 
-static void on_stop_signal(int signo)
+static void on_stop_signal(int signo, siginfo_t *info, void *context)
 {
-	(void)signo;
-	stop_flag = 1;
+	(void)context;
+	if (stop_count == 0) {
+		stop_signal = signo;
+		/* SI_USER/SI_QUEUE (<= 0): kill(2) from a process. A terminal's
+		 * Ctrl-C or hangup comes from the kernel and already reached the
+		 * whole foreground group, the command included. */
+		stop_from_process = info && info->si_code <= 0;
+	}
+	if (stop_count < 1000)
+		stop_count++;
 }
 
 void pyro_install_stop_handlers(void)
 {
-	struct sigaction action = { .sa_handler = on_stop_signal };
+	struct sigaction action = { .sa_sigaction = on_stop_signal, .sa_flags = SA_SIGINFO };
+	struct sigaction ignore = { .sa_handler = SIG_IGN };
 
 	sigemptyset(&action.sa_mask);
 	sigaction(SIGINT, &action, NULL);
 	sigaction(SIGTERM, &action, NULL);
+	sigaction(SIGHUP, &action, NULL);
+	/* A closed pipe or terminal makes write(2) fail with EPIPE, which the
+	 * writer reports, instead of killing the process mid-recording. */
+	sigemptyset(&ignore.sa_mask);
+	sigaction(SIGPIPE, &ignore, NULL);
 }
 
 bool pyro_stop_requested(void)
 {
-	return stop_flag != 0;
+	return stop_count != 0;
+}
+
+bool pyro_force_stop_requested(void)
+{
+	return stop_count >= 2;
+}
+
+int pyro_stop_signal(void)
+{
+	return stop_signal;
+}
+
+bool pyro_stop_signal_from_process(void)
+{
+	return stop_from_process != 0;
 }
 
 void pyro_request_stop(void)
 {
-	stop_flag = 1;
+	if (stop_count == 0)
+		stop_count = 1;
+}
+
+int pyro_become_subreaper(void)
+{
+	return prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0 ? 0 : -errno;
 }
 
 pid_t pyro_spawn_suspended(char *const argv[], int *release_fd, int *exec_error_fd)
@@ -287,6 +328,9 @@ pid_t pyro_spawn_suspended(char *const argv[], int *release_fd, int *exec_error_
 		close(exec_error[0]);
 		sigaction(SIGINT, &dfl, NULL);
 		sigaction(SIGTERM, &dfl, NULL);
+		sigaction(SIGHUP, &dfl, NULL);
+		/* An ignored signal stays ignored across exec. */
+		sigaction(SIGPIPE, &dfl, NULL);
 		if (read(release[0], &go, 1) != 1)
 			_exit(127);
 		execvp(argv[0], argv);

@@ -34,9 +34,11 @@ public struct FoldedWriter: ProfileWriter {
     }
 
     /// `;` separates frames and a newline ends a record, so neither may
-    /// appear inside a name taken from a profiled process.
+    /// appear inside a name taken from a profiled process; other control
+    /// characters (ESC, NUL) are escaped, as a terminal would obey them.
     static func sanitize(_ name: String) -> String {
-        guard name.contains(where: { $0 == ";" || $0.isNewline }) else { return name }
-        return String(name.map { $0 == ";" ? ":" : ($0.isNewline ? " " : $0) })
+        guard name.contains(where: { $0 == ";" || $0.isNewline })
+                || name.unicodeScalars.contains(where: UntrustedText.needsEscape) else { return name }
+        return UntrustedText.escaped(String(name.map { $0 == ";" ? ":" : ($0.isNewline ? " " : $0) }))
     }
 }

@@ -38,6 +38,7 @@ public enum FrameNaming {
         case let .pythonStackTruncated(frames): return "python stack truncated at \(frames) frames"
         case .pythonStackReadFault: return "python stack incomplete: read fault"
         case let .pythonStacksUnavailable(reason): return reason
+        case .stackTableFull: return "stack table full"
         }
     }
 

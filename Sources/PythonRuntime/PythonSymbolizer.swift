@@ -19,8 +19,10 @@ public final class PythonSymbolizer {
 
     public let process: PythonProcess
     private let reader: PythonObjectReader?
-    private var codes: [CodeKey: CodeObject?] = [:]
-    private var unreadable: [CodeKey: Int] = [:]
+    /// Code objects already read (nil: replaced by another since); about
+    /// 64k recently used ones per process at most.
+    private var codes = GenerationalCache<CodeKey, CodeObject?>(generationSize: 32_768)
+    private var unreadable = GenerationalCache<CodeKey, Int>(generationSize: 4096)
     static let readAttempts = 3
     public private(set) var failures: [Failure: Int] = [:]
 
@@ -47,21 +49,21 @@ public final class PythonSymbolizer {
         let object: CodeObject?
         if let cached = codes[key] {
             object = cached
-        } else if unreadable[key, default: 0] >= PythonSymbolizer.readAttempts {
+        } else if (unreadable[key] ?? 0) >= PythonSymbolizer.readAttempts {
             object = nil
         } else {
             let read = reader.codeObject(at: code)
             if read == nil {
                 // Perhaps caught mid-update; a later sample may read it.
-                unreadable[key, default: 0] += 1
+                unreadable.insert((unreadable[key] ?? 0) + 1, for: key)
                 failures[.unreadableCode, default: 0] += 1
                 object = nil
             } else if read?.stamp != stamp {
                 failures[.staleCode, default: 0] += 1
-                codes[key] = .some(nil)
+                codes.insert(nil, for: key)
                 object = nil
             } else {
-                codes[key] = read
+                codes.insert(read, for: key)
                 object = read
             }
         }

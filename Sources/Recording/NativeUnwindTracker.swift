@@ -82,6 +82,9 @@ public final class NativeUnwindTracker {
     static let eventCoalescingInterval = 0.02
 
     private let queue = DispatchQueue(label: "pyrograph.unwind-tables")
+    /// Set when sampling has stopped: tables queued for then are useless,
+    /// and waiting for a backlog of them once held a stop for 24 s.
+    private let abandoned = StopFlag()
 
     convenience init(sampler: Sampler) {
         self.init(store: SamplerUnwindTables(sampler: sampler))
@@ -192,13 +195,16 @@ public final class NativeUnwindTracker {
         }
     }
 
+    /// Skips the work still queued: sampling has stopped.
+    func abandonQueuedWork() { abandoned.set() }
+
     /// Waits for queued work, so tests and summaries see the final state.
     func currentStatistics() -> Statistics {
         queue.sync { statistics }
     }
 
     private func load(_ pid: Int32) {
-        guard store != nil else { return }
+        guard store != nil, !abandoned.isSet else { return }
         // The tracker's own clock: the recorder's restarts when sampling does.
         prepared[pid] = MonotonicClock.now()
         let directory = ProcessDirectory(pid: pid)

@@ -139,6 +139,9 @@ final class PythonTracker {
             return nil
         }
         guard process.isSupported, let layout = process.layout, let family = process.family else {
+            // A process that exited while it was inspected could not be
+            // read for that reason alone: it is not unsupported.
+            guard ProcessStatus(pid: pid).map({ !$0.isZombie }) ?? false else { return nil }
             // Still profiled, with native and kernel frames and the reason.
             if unsupported.updateValue(process, forKey: pid) == nil || refused[pid]?.process.refusal != process.refusal {
                 refused[pid] = PythonSymbolizer(process: process, memory: nil)

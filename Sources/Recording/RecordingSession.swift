@@ -26,6 +26,9 @@ public final class RecordingSession {
         public var unwindRowCapacity: UInt32 = 1 << 21
         /// 8 bytes per 1 KiB of code: 512 MiB of code.
         public var unwindPageCapacity: UInt32 = 1 << 19
+        /// Distinct stacks remembered at most; the samples of later ones go
+        /// to one `[stack table full]` stack per process. About 0.5 KB each.
+        public var maximumStacks = 200_000
         /// Called once sampling has begun, with the number of CPUs sampled.
         public var onStart: ((Int) -> Void)?
 
@@ -44,6 +47,12 @@ public final class RecordingSession {
         public var unwinding: NativeUnwindTracker.Statistics
         /// Whether the kernel reported new code mappings (see Sampler).
         public var mappingEventsAvailable: Bool
+        /// Distinct stacks named, and samples that went to an overflow stack
+        /// because there were already `maximumStacks`.
+        public var distinctStacks: Int
+        public var samplesPastStackLimit: Int
+        /// Records left in the ring buffer at stop and discarded unread.
+        public var droppedAtStop: Int
 
         public var elapsedSeconds: Double { recording.durationSeconds }
         public var processesSeen: Int { recording.processCount }
@@ -58,6 +67,9 @@ public final class RecordingSession {
     /// Started when sampling starts: -d counts sampling time.
     private var clock = MonotonicClock()
     private var stacks: [RawStackKey: SymbolizedStack] = [:]
+    private let frameTable = FrameTable()
+    private var overflowStacks: [RawStackKey: SymbolizedStack] = [:]
+    private var samplesPastStackLimit = 0
     /// Stacks with a Python frame that could not be named, tried again on
     /// their next samples.
     private var unnamedRetries: [RawStackKey: Int] = [:]
@@ -140,8 +152,15 @@ public final class RecordingSession {
         }
         let elapsed = clock.elapsed
         sampler.detach()
-        reader.drain()
+        unwinder.abandonQueuedWork()
+        // Bounded: stopping takes well under a second even with a backlog.
+        let shutdown = reader.drainAtStop(within: 0.25, abandonIf: { pyro_force_stop_requested() })
         status?.finish()
+        if pyro_stop_requested(), let child {
+            let signal = pyro_stop_signal()
+            commandExitStatus = child.stop(signal: signal == 0 ? SIGTERM : signal, forward: pyro_stop_signal_from_process(),
+                                           grace: 0.5, impatient: { pyro_force_stop_requested() })
+        }
         if commandExitStatus == nil, let child { commandExitStatus = child.exitStatusIfExited() }
 
         pythonReport.unsupported = python.unsupported
@@ -156,7 +175,9 @@ public final class RecordingSession {
         return Report(recording: recording, stats: sampler.stats(), malformedRecords: malformedRecords,
                       commandExitStatus: commandExitStatus, kernelSymbolError: symbolizer.kernelSymbolError,
                       python: pythonReport, unwinding: unwinder.currentStatistics(),
-                      mappingEventsAvailable: sampler.mappingEventsAvailable)
+                      mappingEventsAvailable: sampler.mappingEventsAvailable,
+                      distinctStacks: stacks.count, samplesPastStackLimit: samplesPastStackLimit,
+                      droppedAtStop: shutdown.dropped)
     }
 
     private func handle(_ record: RingBufferRecord) {
@@ -193,7 +214,7 @@ public final class RecordingSession {
                                           weightNanoseconds: sample.weightNanoseconds)
         for sink in sinks { sink.consume(symbolized) }
         if let process = pythonSymbolizer?.process {
-            pythonReport.record(sample, process: process, complete: stack.frames.isCompletePython)
+            pythonReport.record(sample, process: process, complete: stack.hasCompletePython)
         }
     }
 
@@ -203,6 +224,7 @@ public final class RecordingSession {
         let key = RawStackKey(sample)
         let known = stacks[key]
         if let known, unnamedRetries[key].map({ $0 >= 3 }) ?? true { return known }
+        if known == nil && stacks.count >= options.maximumStacks { return overflowStack(for: sample) }
         let frames = symbolizer.frames(for: sample, python: pythonSymbolizer)
         if frames.contains(where: { $0.annotation == .pythonFrameUnreadable }) {
             unnamedRetries[key, default: 0] += 1
@@ -210,12 +232,27 @@ public final class RecordingSession {
             unnamedRetries.removeValue(forKey: key)
         }
         if let known {
-            known.frames = frames
+            known.rename(frames)
             return known
         }
         let stack = SymbolizedStack(id: stacks.count, process: .process(comm: sample.processComm, pid: sample.pid),
-                                    thread: .thread(name: sample.threadComm, tid: sample.tid), frames: frames)
+                                    thread: .thread(name: sample.threadComm, tid: sample.tid), frames: frames,
+                                    table: frameTable)
         stacks[key] = stack
+        return stack
+    }
+
+    /// Past the limit, a process's new stacks share one stack that says so:
+    /// the samples and their time are kept, the detail is not.
+    private func overflowStack(for sample: RawSample) -> SymbolizedStack {
+        samplesPastStackLimit += 1
+        let key = RawStackKey(overflowOf: sample.pid)
+        if let known = overflowStacks[key] { return known }
+        let stack = SymbolizedStack(id: -1 - overflowStacks.count,
+                                    process: .process(comm: sample.processComm, pid: sample.pid),
+                                    thread: .thread(name: sample.processComm, tid: sample.pid),
+                                    frames: [.annotation(.stackTableFull)], table: frameTable)
+        overflowStacks[key] = stack
         return stack
     }
 }

@@ -22,14 +22,27 @@ public final class SymbolizedStack {
     public let id: Int
     public let process: Frame
     public let thread: Frame
-    /// Root first, without the process and thread frames.
-    public internal(set) var frames: [Frame]
+    private let table: FrameTable
+    /// Indices into the session's frame table, root first.
+    public private(set) var frameIDs: [Int32]
+    /// Has Python frames, and none is missing or unreadable.
+    public private(set) var hasCompletePython: Bool
 
-    init(id: Int, process: Frame, thread: Frame, frames: [Frame]) {
+    init(id: Int, process: Frame, thread: Frame, frames: [Frame], table: FrameTable) {
         self.id = id
         self.process = process
         self.thread = thread
-        self.frames = frames
+        self.table = table
+        frameIDs = table.intern(frames)
+        hasCompletePython = frames.isCompletePython
+    }
+
+    /// Root first, without the process and thread frames.
+    public var frames: [Frame] { frameIDs.map { table[$0] } }
+
+    func rename(_ frames: [Frame]) {
+        frameIDs = table.intern(frames)
+        hasCompletePython = frames.isCompletePython
     }
 }
 

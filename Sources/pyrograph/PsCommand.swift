@@ -1,5 +1,6 @@
 import ArgumentParser
 import Glibc
+import Output
 import ProcessInspection
 import PythonRuntime
 
@@ -28,8 +29,11 @@ struct PsCommand: ParsableCommand {
 }
 
 enum Table {
-    /// Left-aligned columns; the last column is not padded.
+    /// Left-aligned columns; the last column is not padded. Cells may come
+    /// from profiled processes (argv, paths), so control characters are
+    /// escaped: a newline in argv must not forge a row.
     static func render(_ rows: [[String]]) -> String {
+        let rows = rows.map { $0.map(UntrustedText.escaped) }
         guard let first = rows.first else { return "" }
         var widths = [Int](repeating: 0, count: first.count)
         for row in rows { for (index, cell) in row.enumerated() { widths[index] = max(widths[index], cell.count) } }

@@ -31,7 +31,8 @@ struct RecordCommand: ParsableCommand {
     var duration: Double?
 
     @Option(name: [.customShort("o"), .long],
-            help: ArgumentHelp("Where to write the profile.", valueName: "FILE"))
+            help: ArgumentHelp("Where to write the profile: a file (replaced only once the profile is complete), "
+                               + "a device, a FIFO or pipe, or - for stdout.", valueName: "FILE"))
     var output: String = "profile.svg"
 
     @Option(name: [.customShort("f"), .long],
@@ -48,11 +49,19 @@ struct RecordCommand: ParsableCommand {
     @Flag(name: .customLong("no-kernel"), help: "Hide kernel frames.")
     var noKernel = false
 
+    @Option(name: .customLong("max-stacks"),
+            help: ArgumentHelp("Distinct stacks to remember at most (about 0.5 KB each); samples of later ones are "
+                + "counted under a [stack table full] frame per process.", valueName: "N"))
+    var maximumStacks: Int = 200_000
+
     @Flag(name: .customLong("merge-processes"),
           help: "One root frame per command (COMM) instead of per process: a pool of workers reads as one tower.")
     var mergeProcesses = false
 
     func validate() throws {
+        guard maximumStacks >= 1 else {
+            throw ValidationError("--max-stacks \(maximumStacks): at least one stack")
+        }
         if let duration, !(duration > 0 && duration.isFinite) {
             throw ValidationError("-d \(duration): the duration must be a positive number of seconds")
         }
@@ -69,6 +78,7 @@ struct RecordCommand: ParsableCommand {
         var options = RecordingSession.Options()
         options.frequency = UInt64(target.frequency)
         options.duration = duration
+        options.maximumStacks = maximumStacks
         options.pids = target.pids
         options.command = target.command
         options.allProcesses = target.all
@@ -86,9 +96,8 @@ struct RecordCommand: ParsableCommand {
         let report = try session.run()
         let profile = sink.profile(recording: report.recording)
 
-        let rendered = MemoryStream()
-        try resolvedFormat.writer().write(profile, to: rendered)
-        try file.write(rendered.text)
+        try resolvedFormat.writer().write(profile, to: file)
+        try file.commit()
         printSummary(report, profile: profile, format: resolvedFormat)
         if let status = report.commandExitStatus, status != 0 {
             throw ExitCode(status)
@@ -103,8 +112,15 @@ struct RecordCommand: ParsableCommand {
         var lost = "  lost samples: \(stats.lost)"
         if stats.lost > 0 { lost += " (ring buffer full: the reader fell behind; try a lower -F)" }
         lines.append(lost)
+        if result.droppedAtStop > 0 {
+            lines.append("  samples dropped at stop: \(result.droppedAtStop) (still queued when the time to drain ran out)")
+        }
         if stats.kernelStackErrors + stats.userStackErrors > 0 {
             lines.append("  stacks not captured: kernel \(stats.kernelStackErrors), user \(stats.userStackErrors)")
+        }
+        if result.samplesPastStackLimit > 0 {
+            lines.append("  stacks past --max-stacks \(maximumStacks): \(result.samplesPastStackLimit) samples "
+                + "counted under [stack table full]")
         }
         if result.malformedRecords > 0 {
             lines.append("  malformed records: \(result.malformedRecords)")
@@ -159,8 +175,8 @@ struct RecordCommand: ParsableCommand {
             lines.append("  python walks cut short: read faults \(stats.pythonReadFaults), deeper than the limit \(stats.pythonTruncated)")
         }
         for (pid, process) in report.unsupported.sorted(by: { $0.key < $1.key }) {
-            lines.append("  pid \(pid) (\(process.interpreterPath)): Python stacks unavailable: "
-                + "\(process.unsupportedReason ?? "unsupported"); native and kernel frames only")
+            lines.append("  pid \(pid) (\(UntrustedText.escaped(process.interpreterPath))): Python stacks unavailable: "
+                + "\(UntrustedText.escaped(process.unsupportedReason ?? "unsupported")); native and kernel frames only")
         }
         return lines
     }

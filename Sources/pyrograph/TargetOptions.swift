@@ -10,7 +10,8 @@ struct TargetOptions: ParsableArguments {
     var pids: [Int32] = []
 
     @Option(name: [.customShort("F"), .long],
-            help: ArgumentHelp("Samples per second on each CPU.", valueName: "HZ"))
+            help: ArgumentHelp("Samples per second on each CPU, at most \(TargetOptions.frequencyCeiling): "
+                               + "above it the profiler costs each CPU more than it measures.", valueName: "HZ"))
     var frequency: Int = 99
 
     @Flag(help: "Profile every process on the host, not only Python ones (native and kernel frames for the others).")
@@ -21,9 +22,11 @@ struct TargetOptions: ParsableArguments {
     var command: [String] = []
 
     func validate() throws {
-        let maximum = Self.maximumSampleRate()
+        let kernelMaximum = Self.maximumSampleRate()
+        let maximum = min(kernelMaximum, Self.frequencyCeiling)
         guard frequency >= 1 && frequency <= maximum else {
-            throw ValidationError("-F \(frequency): the rate must be between 1 and \(maximum) Hz (kernel.perf_event_max_sample_rate)")
+            throw ValidationError("-F \(frequency): the rate must be between 1 and \(maximum) Hz"
+                + (kernelMaximum < Self.frequencyCeiling ? " (kernel.perf_event_max_sample_rate)" : ""))
         }
         if !pids.isEmpty && !command.isEmpty {
             throw ValidationError("give either -p PID or a COMMAND after --, not both")
@@ -33,10 +36,12 @@ struct TargetOptions: ParsableArguments {
         }
     }
 
-    /// Checks that need root and the live system, after `validate`.
+    /// Checks that need root and the live system, after `validate`: each
+    /// -p names a live user process.
     func checkTargetsExist() throws {
-        for pid in pids where !ProcessDirectory(pid: pid).exists {
-            throw CLIError("no process with pid \(pid)")
+        for pid in pids {
+            guard let status = ProcessStatus(pid: pid) else { throw CLIError("no process with pid \(pid)") }
+            if let reason = status.whyNotProfilable { throw CLIError("-p \(pid) \(reason)") }
         }
     }
 
@@ -48,6 +53,13 @@ struct TargetOptions: ParsableArguments {
         !pids.isEmpty ? "pid " + pids.map(String.init).joined(separator: ", ")
             : !command.isEmpty ? command[0] : all ? "every process on the host" : "every Python process on the host"
     }
+
+    /// 10 kHz is a sample every 100 µs of CPU. Each sample costs the BPF
+    /// walker a few to tens of µs on the sampled CPU, and one reader thread
+    /// handles every CPU's samples: above this the profiler takes a large
+    /// share of the host it measures, and a longer recording is the better
+    /// way to get more samples.
+    static let frequencyCeiling = 10_000
 
     static func maximumSampleRate() -> Int {
         guard let text = try? FileReader.string("/proc/sys/kernel/perf_event_max_sample_rate"),

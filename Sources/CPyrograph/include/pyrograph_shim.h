@@ -62,10 +62,21 @@ void pyro_libbpf_log_clear(void);
 
 void pyro_elf_init(void);
 
-/* SIGINT and SIGTERM set a flag instead of killing the process. */
+/* SIGINT, SIGTERM and SIGHUP are counted instead of killing the process;
+ * SIGPIPE is ignored, so writes to a closed pipe fail with EPIPE. */
 void pyro_install_stop_handlers(void);
 bool pyro_stop_requested(void);
+/* A second stop signal: write what is aggregated and exit at once. */
+bool pyro_force_stop_requested(void);
+/* The first stop signal, 0 if none (pyro_request_stop). */
+int pyro_stop_signal(void);
+/* Whether the first came from kill(2) rather than from the terminal. */
+bool pyro_stop_signal_from_process(void);
 void pyro_request_stop(void);
+
+/* Orphaned descendants are re-parented to this process instead of init,
+ * so a command's workers can still be found once the command has died. */
+int pyro_become_subreaper(void);
 
 /* Forks a child that waits, then execs argv[0] from PATH. The caller adds
  * the pid to the filter before pyro_spawn_release lets it run, so not one

@@ -27,6 +27,10 @@ enum TestSupport {
     }
 
     static func requireRoot() throws {
+        if ProcessInfo.processInfo.environment["PYROGRAPH_UNIT_TESTS"] == "1" {
+            XCTFail("a test that needs root is among the unit tests: move it to Tests/PyrographTests/Integration")
+            throw CancellationError()
+        }
         guard geteuid() == 0 else {
             XCTFail("integration tests load BPF programs and must run as root (make test)")
             throw CancellationError()

@@ -32,9 +32,7 @@ final class FlameGraphWriterTests: XCTestCase {
     }
 
     func testEmbeddedAssetsAreTheSourceFiles() throws {
-        let assets = URL(fileURLWithPath: #filePath)
-            .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent("Sources/Output/Assets")
+        let assets = TestSupport.packageRoot.appendingPathComponent("Sources/Output/Assets")
         let script = try String(contentsOf: assets.appendingPathComponent("flamegraph.js"), encoding: .utf8)
         let style = try String(contentsOf: assets.appendingPathComponent("flamegraph.css"), encoding: .utf8)
         XCTAssertTrue(Array(EmbeddedAssets.flamegraphJS.utf8) == Array(script.utf8))

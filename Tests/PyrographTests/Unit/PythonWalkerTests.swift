@@ -13,63 +13,6 @@ import XCTest
 final class PythonWalkerTests: XCTestCase {
     static var imageDirectory: URL { TestSupport.fixtures.appendingPathComponent("walker-images") }
 
-    func testWalkerOnLiveInterpreters() throws {
-        try TestSupport.requireRoot()
-        let debian = FileManager.default.fileExists(atPath: PythonInterpreters.debianRoot + "/.pyrograph-complete")
-            ? PythonInterpreters.debian : []
-        if debian.isEmpty { print("skipping Debian unstable's interpreters: \(PythonInterpreters.debianRoot) is missing") }
-        for interpreter in PythonInterpreters.all + debian {
-            let process = Process()
-            let script = TestSupport.fixtures.appendingPathComponent("python/walker_target.py")
-            if let root = interpreter.root {
-                let directory = try interpreter.temporaryDirectory()
-                let copy = directory.appendingPathComponent(script.lastPathComponent)
-                try FileManager.default.copyItem(at: script, to: copy)
-                process.executableURL = URL(fileURLWithPath: "/usr/sbin/chroot")
-                process.arguments = [root, interpreter.path, "-B", interpreter.innerPath(copy.path)]
-            } else {
-                process.executableURL = URL(fileURLWithPath: interpreter.path)
-                process.arguments = ["-B", script.path]
-            }
-            let output = Pipe()
-            process.standardOutput = output
-            try process.run()
-            defer { process.terminate(); process.waitUntilExit() }
-            let line = output.fileHandleForReading.readLine()
-            let report = try JSONDecoder().decode(TargetReport.self, from: Data(line.utf8))
-
-            let detected = try XCTUnwrap(PythonProcessDetector().detect(pid: process.processIdentifier), interpreter.label)
-            let layout = try XCTUnwrap(detected.layout, "\(interpreter.label): \(detected.unsupportedReason ?? "")")
-            let memory = RecordingMemory(live: try ProcessMemory(pid: process.processIdentifier))
-            var image = WalkerImage(label: interpreter.label, version: detected.version!.description,
-                                    interpreterHeadAddress: detected.interpreterHeadAddress,
-                                    tid: report.tid, threadID: report.thread_id, expected: report.stack, segments: [])
-            if detected.family is DebugOffsetsFamily, let runtimeOffset = layout.runtimeInterpretersHead {
-                // The replay derives 3.13+'s layout from _Py_DebugOffsets: record what the family reads.
-                image.runtimeAddress = detected.interpreterHeadAddress - UInt64(runtimeOffset)
-                _ = DebugOffsetsFamily().resolve(PythonInterpreterFacts(
-                    memory: memory, runtimeAddress: detected.interpreterHeadAddress - UInt64(runtimeOffset),
-                    interpreterHeadSymbol: nil, interpreterPath: "", version: { nil }))
-            }
-            // The target prints its stack just before it parks in sleep();
-            // until it gets there, its stack is still moving.
-            var frames: [StackEntry] = []
-            for _ in 0..<20 {
-                frames = try walkAndName(image, layout: layout, memory: memory)
-                if frames == report.stack { break }
-                usleep(50_000)
-            }
-            XCTAssertEqual(frames, report.stack, "\(interpreter.label): the walker's stack differs from the interpreter's")
-            if ProcessInfo.processInfo.environment["RECORD_WALKER_IMAGES"] == "1" {
-                image.segments = memory.segments()
-                try FileManager.default.createDirectory(at: Self.imageDirectory, withIntermediateDirectories: true)
-                let encoder = JSONEncoder()
-                encoder.outputFormatting = [.sortedKeys]
-                try encoder.encode(image).write(to: Self.imageDirectory.appendingPathComponent("\(interpreter.label).json"))
-            }
-        }
-    }
-
     /// No root: layouts come from the product's tables (or, for 3.13, from
     /// the recorded _Py_DebugOffsets), memory from the recorded image.
     func testWalkerOnRecordedImages() throws {
@@ -85,7 +28,7 @@ final class PythonWalkerTests: XCTestCase {
             if layout == nil, case .layout(let read, _)? = PythonRuntimeFamilyTests.debugOffsetsFamilyResolution(image) {
                 layout = read
             }
-            let frames = try walkAndName(image, layout: try XCTUnwrap(layout, image.label), memory: memory)
+            let frames = try Self.walkAndName(image, layout: try XCTUnwrap(layout, image.label), memory: memory)
             XCTAssertEqual(frames, image.expected, "\(image.label): replayed walk differs from the interpreter's own stack: "
                 + Self.firstDifference(frames, image.expected))
         }
@@ -99,7 +42,7 @@ final class PythonWalkerTests: XCTestCase {
         var segments = image.segments
         segments.removeLast(segments.count / 2)
         let layout = try XCTUnwrap(PythonLayoutTable.layout(for: PythonVersion(major: 3, minor: 12, micro: 1)))
-        let sample = walk(image, layout: layout, memory: ImageMemory(segments))
+        let sample = Self.walk(image, layout: layout, memory: ImageMemory(segments))
         XCTAssertNotEqual(sample.pointee.python_status, PYRO_PYTHON_OK.rawValue)
         sample.deallocate()
     }
@@ -109,8 +52,8 @@ final class PythonWalkerTests: XCTestCase {
     func testFindingTheThreadStateThenWalkingFromItIsTheWholeWalk() throws {
         for (label, image, layout) in try Self.recordedImages() {
             let memory = ImageMemory(image.segments)
-            let whole = walk(image, layout: layout, memory: memory)
-            let split = walk(image, layout: layout, memory: memory, steps: .split)
+            let whole = Self.walk(image, layout: layout, memory: memory)
+            let split = Self.walk(image, layout: layout, memory: memory, steps: .split)
             defer { whole.deallocate(); split.deallocate() }
             XCTAssertEqual(split.pointee.python_status, PYRO_PYTHON_OK.rawValue, label)
             XCTAssertEqual(split.pointee.python_frame_count, whole.pointee.python_frame_count, label)
@@ -130,7 +73,7 @@ final class PythonWalkerTests: XCTestCase {
     func testTaggedExecutablesAreUntagged() throws {
         var tested = 0
         for (label, image, layout) in try Self.recordedImages() where layout.frameExecutableTagBits != 0 {
-            let plain = walk(image, layout: layout, memory: ImageMemory(image.segments))
+            let plain = Self.walk(image, layout: layout, memory: ImageMemory(image.segments))
             let count = Int(plain.pointee.python_frame_count)
             let codes: Set<UInt64> = withUnsafeBytes(of: &plain.pointee.stacks) { raw in
                 Set(raw.bindMemory(to: pyro_python_frame.self).prefix(count).map(\.code).filter { $0 != 0 })
@@ -152,7 +95,7 @@ final class PythonWalkerTests: XCTestCase {
                 return WalkerImage.Segment(address: segment.address, hex: RecordingMemory.hex(bytes))
             }
             XCTAssertGreaterThanOrEqual(words, codes.count, "\(label): every frame's executable tagged")
-            let frames = try walkAndName(tagged, layout: layout, memory: ImageMemory(tagged.segments))
+            let frames = try Self.walkAndName(tagged, layout: layout, memory: ImageMemory(tagged.segments))
             XCTAssertEqual(frames, image.expected, "\(label): tagged executables: " + Self.firstDifference(frames, image.expected))
             tested += 1
         }
@@ -184,8 +127,8 @@ final class PythonWalkerTests: XCTestCase {
 
     // MARK: - Running the walker
 
-    private func walkAndName(_ image: WalkerImage, layout: PythonLayout, memory: MemoryReader) throws -> [StackEntry] {
-        let sample = walk(image, layout: layout, memory: memory)
+    static func walkAndName(_ image: WalkerImage, layout: PythonLayout, memory: MemoryReader) throws -> [StackEntry] {
+        let sample = Self.walk(image, layout: layout, memory: memory)
         defer { sample.deallocate() }
         XCTAssertEqual(sample.pointee.python_status, PYRO_PYTHON_OK.rawValue, "\(image.label): walk status")
         let count = Int(sample.pointee.python_frame_count)
@@ -202,14 +145,14 @@ final class PythonWalkerTests: XCTestCase {
         }
     }
 
-    private enum Steps {
+    enum Steps {
         /// pyro_python_walk_thread, as the sampler walks a sampled thread.
         case whole
         /// Find the thread state, then walk from it, as `dump` will.
         case split
     }
 
-    private func walk(_ image: WalkerImage, layout: PythonLayout, memory: MemoryReader,
+    static func walk(_ image: WalkerImage, layout: PythonLayout, memory: MemoryReader,
                       steps: Steps = .whole) -> UnsafeMutablePointer<pyro_sample> {
         let process = PythonProcess(pid: 0, version: PythonVersion(string: image.version), buildKind: .shared,
                                     interpreterPath: "", layout: layout, interpreterHeadAddress: image.interpreterHeadAddress)
@@ -250,7 +193,7 @@ struct StackEntry: Codable, Equatable, CustomStringConvertible {
     var description: String { "\(name) (\(file):\(line))" }
 }
 
-private struct TargetReport: Decodable {
+struct TargetReport: Decodable {
     var thread_id: UInt64
     var tid: Int32
     var stack: [StackEntry]
@@ -331,13 +274,5 @@ final class ImageMemory: MemoryReader {
         let offset = Int(address - segment.start)
         segment.bytes.withUnsafeBytes { buffer.copyMemory(from: UnsafeRawBufferPointer(rebasing: $0[offset..<offset + buffer.count])) }
         return true
-    }
-}
-
-private extension FileHandle {
-    func readLine() -> String {
-        var data = Data()
-        while let byte = try? read(upToCount: 1), !byte.isEmpty, byte[0] != 0x0a { data.append(byte) }
-        return String(decoding: data, as: UTF8.self)
     }
 }

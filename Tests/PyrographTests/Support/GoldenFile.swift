@@ -8,9 +8,8 @@ import XCTest
 /// source tree, where they can be reviewed and committed; the bundle copy is
 /// only a fallback for runs without the sources.
 enum GoldenFile {
-    static let sourceDirectory = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent()
-        .appendingPathComponent("Golden", isDirectory: true)
+    static let sourceDirectory = TestSupport.packageRoot
+        .appendingPathComponent("Tests/PyrographTests/Golden", isDirectory: true)
 
     static var isBlessing: Bool {
         ProcessInfo.processInfo.environment["BLESS"] == "1"
