@@ -153,26 +153,21 @@ extension ELFFile {
 
     /// The bytes of one section, or nil if the file has none by that name.
     public static func sectionData(path: String, named wanted: String) throws -> [UInt8]? {
-        try withELF(path: path) { elf in
-            var stringsIndex = 0
-            guard elf_getshdrstrndx(elf, &stringsIndex) == 0 else { return nil }
-            var section: OpaquePointer? = elf_nextscn(elf, nil)
-            while let current = section {
-                defer { section = elf_nextscn(elf, current) }
-                var header = GElf_Shdr()
-                guard gelf_getshdr(current, &header) != nil,
-                      let raw = elf_strptr(elf, stringsIndex, Int(header.sh_name)),
-                      String(cString: raw) == wanted,
-                      let data = elf_getdata(current, nil), let base = data.pointee.d_buf else { continue }
-                return Array(UnsafeRawBufferPointer(start: base, count: Int(data.pointee.d_size)))
-            }
-            return nil
+        try withSection(path: path, named: wanted) { section, _ in
+            guard let data = elf_getdata(section, nil), let base = data.pointee.d_buf else { return nil }
+            return Array(UnsafeRawBufferPointer(start: base, count: Int(data.pointee.d_size)))
         }
     }
 
     /// The link-time address of one section (its `sh_addr`), or nil if the
     /// file has none by that name.
     public static func sectionAddress(path: String, named wanted: String) throws -> UInt64? {
+        try withSection(path: path, named: wanted) { _, header in header.sh_addr }
+    }
+
+    /// `body` applied to the first section named `wanted`, or nil if none is.
+    private static func withSection<T>(path: String, named wanted: String,
+                                       _ body: (OpaquePointer, GElf_Shdr) -> T?) throws -> T? {
         try withELF(path: path) { elf in
             var stringsIndex = 0
             guard elf_getshdrstrndx(elf, &stringsIndex) == 0 else { return nil }
@@ -183,7 +178,7 @@ extension ELFFile {
                 guard gelf_getshdr(current, &header) != nil,
                       let raw = elf_strptr(elf, stringsIndex, Int(header.sh_name)),
                       String(cString: raw) == wanted else { continue }
-                return header.sh_addr
+                return body(current, header)
             }
             return nil
         }
