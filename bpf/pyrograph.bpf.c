@@ -70,6 +70,7 @@ const struct pyro_python_frame *pyro_abi_python_frame __attribute__((unused));
 const struct pyro_process_exit *pyro_abi_process_exit __attribute__((unused));
 const struct pyro_process_exec *pyro_abi_process_exec __attribute__((unused));
 const struct pyro_mapping_added *pyro_abi_mapping_added __attribute__((unused));
+const struct pyro_off_cpu_end *pyro_abi_off_cpu_end __attribute__((unused));
 const struct pyro_python_layout *pyro_abi_python_layout __attribute__((unused));
 const struct pyro_unwind_process *pyro_abi_unwind_process __attribute__((unused));
 
@@ -119,6 +120,82 @@ int pyro_sample_cpu(struct bpf_perf_event_data *ctx)
 	return 0;
 }
 
+/* tid -> when the thread went off CPU (its stacks already sent), for the
+ * off-CPU hook. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 65536);
+	__type(key, __u32);
+	__type(value, __u64);
+} off_cpu_starts SEC(".maps");
+
+/* Not in vmlinux.h: task states and flags from linux/sched.h. */
+#define TASK_UNINTERRUPTIBLE 0x0002
+#define TASK_NOLOAD 0x0400
+#define PF_KTHREAD 0x00200000
+
+static __always_inline __u32 off_cpu_state(bool preempt, struct task_struct *task)
+{
+	unsigned int state = BPF_CORE_READ(task, __state);
+
+	if (preempt || state == 0)
+		return PYRO_OFF_CPU_PREEMPTED;
+	/* TASK_IDLE (uninterruptible, not counted as load) is a chosen wait. */
+	if ((state & TASK_UNINTERRUPTIBLE) && !(state & TASK_NOLOAD))
+		return PYRO_OFF_CPU_UNINTERRUPTIBLE;
+	return PYRO_OFF_CPU_SLEEPING;
+}
+
+/* The off-CPU hook (`record --clock wall`, `--off-cpu`; not loaded
+ * otherwise). Runs in prev's context, before the switch: prev is current,
+ * so its stacks are captured here and sent at once, and its start time
+ * kept by tid. When a thread with a start time is switched in, a small
+ * pyro_off_cpu_end gives the loader the interval's length. */
+SEC("tp_btf/sched_switch")
+int BPF_PROG(pyro_off_cpu_switch, bool preempt, struct task_struct *prev, struct task_struct *next)
+{
+	__u32 tid = next->pid, tgid, zero = 0;
+	struct pyro_off_cpu_end *end;
+	struct pyro_sample *sample;
+	__u64 *start, now;
+
+	start = bpf_map_lookup_elem(&off_cpu_starts, &tid);
+	if (start) {
+		now = bpf_ktime_get_ns();
+		end = bpf_ringbuf_reserve(&events, sizeof(*end), 0);
+		if (end) {
+			end->kind = PYRO_EVENT_OFF_CPU_END;
+			end->tid = tid;
+			end->start_ns = *start;
+			end->end_ns = now;
+			bpf_ringbuf_submit(end, sample_wakeup_flag());
+			count_stat(PYRO_STAT_OFF_CPU_INTERVALS);
+		} else {
+			count_stat(PYRO_STAT_OFF_CPU_LOST_RINGBUF);
+		}
+		bpf_map_delete_elem(&off_cpu_starts, &tid);
+	}
+
+	tid = prev->pid;
+	tgid = prev->tgid;
+	/* The idle task, kernel threads and exiting threads have no wait to show. */
+	if (!tid || (prev->flags & PF_KTHREAD) || prev->exit_state || !is_wanted(tgid))
+		return 0;
+	sample = bpf_map_lookup_elem(&sample_scratch, &zero);
+	if (!sample)
+		return 0;
+	begin_sample(sample, prev, tgid, tid, PYRO_ORIGIN_OFF_CPU, 0);
+	sample->off_cpu_state = off_cpu_state(preempt, prev);
+	now = sample->timestamp_ns;
+	if (bpf_ringbuf_output(&events, sample, capture_stacks(ctx, prev, sample), sample_wakeup_flag())) {
+		count_stat(PYRO_STAT_OFF_CPU_LOST_RINGBUF);
+		return 0;
+	}
+	if (bpf_map_update_elem(&off_cpu_starts, &tid, &now, BPF_ANY))
+		count_stat(PYRO_STAT_OFF_CPU_UNTRACKED);
+	return 0;
+}
+
 /* Children of a profiled process are profiled too (`record -- COMMAND`). */
 SEC("tp_btf/sched_process_fork")
 int BPF_PROG(pyro_follow_fork, struct task_struct *parent, struct task_struct *child)
@@ -147,6 +224,7 @@ int BPF_PROG(pyro_process_exit, struct task_struct *task)
 	struct pyro_process_exit *event;
 
 	bpf_map_delete_elem(&python_thread_states, &tid);
+	bpf_map_delete_elem(&off_cpu_starts, &tid);
 	/* Only the last thread's exit ends the process. */
 	if (BPF_CORE_READ(task, signal, live.counter) != 0)
 		return 0;

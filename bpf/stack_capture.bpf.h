@@ -35,6 +35,8 @@ static __always_inline void begin_sample(struct pyro_sample *sample, struct task
 	sample->timestamp_ns = bpf_ktime_get_ns();
 	sample->weight_ns = weight_ns;
 	sample->origin = origin;
+	sample->off_cpu_state = PYRO_OFF_CPU_NONE;
+	sample->reserved = 0;
 	BPF_CORE_READ_STR_INTO(&sample->process_comm, task, group_leader, comm);
 	bpf_get_current_comm(&sample->thread_comm, sizeof(sample->thread_comm));
 }

@@ -12,7 +12,19 @@ public enum Annotation: Hashable, Sendable {
         case unsupportedCFIRule
     }
 
+    /// What an off-CPU thread waited in, from its state as it left the CPU.
+    public enum OffCPUWait: Hashable, Sendable {
+        /// An interruptible wait: a sleep, a poll, a lock, a socket or pipe read.
+        case sleeping
+        /// An uninterruptible wait: disk I/O, a page fault, a kernel lock.
+        case blockedOnIO
+        /// Still runnable: preempted, or it yielded.
+        case preempted
+    }
+
     case nativeUnwindStopped(NativeStop)
+    /// The stack is an interval off CPU; the innermost frame says why.
+    case offCPU(OffCPUWait)
     /// The kernel could not capture the user stack at all.
     case userStackUnavailable
     /// A Python frame whose code object could not be read.
@@ -32,7 +44,7 @@ public enum Annotation: Hashable, Sendable {
     public var marksMissingPython: Bool {
         switch self {
         case .pythonFrameUnreadable, .pythonStackTruncated, .pythonStackReadFault, .pythonStacksUnavailable: return true
-        case .nativeUnwindStopped, .userStackUnavailable, .stackTableFull: return false
+        case .nativeUnwindStopped, .userStackUnavailable, .stackTableFull, .offCPU: return false
         }
     }
 }

@@ -19,4 +19,6 @@ public struct SampleType: Hashable, Sendable {
     public static let samples = SampleType(name: "samples", unit: .count)
     /// On-CPU time: each sample stands for one sampling period.
     public static let cpuTime = SampleType(name: "cpu", unit: .nanoseconds)
+    /// Wall-clock time: on-CPU samples and off-CPU intervals alike.
+    public static let wallTime = SampleType(name: "wall", unit: .nanoseconds)
 }

@@ -18,9 +18,16 @@ public final class Sampler {
         public var unwindRowCapacity: UInt32
         /// Entries of the rows' page index (8 bytes per 1 KiB of code).
         public var unwindPageCapacity: UInt32
+        /// Sample threads on CPU with the cpu-clock event.
+        public var samplesOnCPU: Bool
+        /// Record every interval a wanted thread spends off CPU (the
+        /// sched_switch hook); not loaded otherwise.
+        public var recordsOffCPU: Bool
 
         public init(frequency: UInt64, filterByPID: Bool, cpus: [Int], unwindRowCapacity: UInt32 = 0,
-                    unwindPageCapacity: UInt32 = 0) {
+                    unwindPageCapacity: UInt32 = 0, samplesOnCPU: Bool = true, recordsOffCPU: Bool = false) {
+            self.samplesOnCPU = samplesOnCPU
+            self.recordsOffCPU = recordsOffCPU
             self.frequency = frequency
             self.filterByPID = filterByPID
             self.cpus = cpus
@@ -51,6 +58,7 @@ public final class Sampler {
                                             configuration.unwindRowCapacity, configuration.unwindPageCapacity)
         guard configured == 0 else { throw SamplerError.openFailed(errno: configured, log: Sampler.libbpfLog()) }
         pyro_bpf_choose_mapping_events(skeleton)
+        pyro_bpf_choose_off_cpu(skeleton, configuration.recordsOffCPU)
         let loaded = pyro_bpf_load(skeleton)
         // On failure, deinit destroys the skeleton.
         guard loaded == 0 else { throw SamplerError.loadFailed(errno: loaded, log: Sampler.libbpfLog()) }
@@ -69,7 +77,14 @@ public final class Sampler {
             throw SamplerError.attachFailed(what: "the scheduler tracepoints", errno: hooks, log: Sampler.libbpfLog())
         }
         mappingEventsAvailable = pyro_bpf_attach_mapping_events(skeleton) == 0
-        for cpu in configuration.cpus {
+        if configuration.recordsOffCPU {
+            let offCPU = pyro_bpf_attach_off_cpu(skeleton)
+            guard offCPU == 0 else {
+                throw SamplerError.attachFailed(what: "the off-CPU hook (tp_btf/sched_switch)", errno: offCPU,
+                                                log: Sampler.libbpfLog())
+            }
+        }
+        for cpu in configuration.cpus where configuration.samplesOnCPU {
             var error: Int32 = 0
             guard let link = pyro_bpf_attach_cpu_clock(skeleton, Int32(cpu), configuration.frequency, &error) else {
                 throw SamplerError.attachFailed(what: "the cpu-clock sampler on CPU \(cpu)", errno: error,

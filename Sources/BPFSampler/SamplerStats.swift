@@ -16,6 +16,10 @@ public struct SamplerStats: Equatable, Sendable {
     public var unwindReadFault: UInt64 = 0
     public var unwindDepth: UInt64 = 0
     public var unwindUnsupportedRule: UInt64 = 0
+    /// Off-CPU intervals whose end was sent, and those lost in the kernel.
+    public var offCPUIntervals: UInt64 = 0
+    public var offCPULostRingBufferFull: UInt64 = 0
+    public var offCPUUntracked: UInt64 = 0
 
     public init() {}
 
@@ -38,6 +42,9 @@ public struct SamplerStats: Equatable, Sendable {
         unwindReadFault = value(PYRO_STAT_UNWIND_READ_FAULT)
         unwindDepth = value(PYRO_STAT_UNWIND_DEPTH)
         unwindUnsupportedRule = value(PYRO_STAT_UNWIND_UNSUPPORTED_RULE)
+        offCPUIntervals = value(PYRO_STAT_OFF_CPU_INTERVALS)
+        offCPULostRingBufferFull = value(PYRO_STAT_OFF_CPU_LOST_RINGBUF)
+        offCPUUntracked = value(PYRO_STAT_OFF_CPU_UNTRACKED)
     }
 
     public var lost: UInt64 { lostRingBufferFull }

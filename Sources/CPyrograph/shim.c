@@ -91,6 +91,19 @@ void pyro_bpf_choose_mapping_events(struct pyrograph_bpf *skel)
 		bpf_map__set_max_entries(skel->maps.exec_pages_seen, 1);
 }
 
+void pyro_bpf_choose_off_cpu(struct pyrograph_bpf *skel, bool enabled)
+{
+	bpf_program__set_autoload(skel->progs.pyro_off_cpu_switch, enabled);
+	if (!enabled)
+		bpf_map__set_max_entries(skel->maps.off_cpu_starts, 1);
+}
+
+int pyro_bpf_attach_off_cpu(struct pyrograph_bpf *skel)
+{
+	skel->links.pyro_off_cpu_switch = bpf_program__attach(skel->progs.pyro_off_cpu_switch);
+	return skel->links.pyro_off_cpu_switch ? 0 : -errno;
+}
+
 int pyro_bpf_load(struct pyrograph_bpf *skel)
 {
 	return pyrograph_bpf__load(skel);

@@ -39,6 +39,15 @@ public enum FrameNaming {
         case .pythonStackReadFault: return "python stack incomplete: read fault"
         case let .pythonStacksUnavailable(reason): return reason
         case .stackTableFull: return "stack table full"
+        case let .offCPU(wait): return "off-cpu: " + text(wait)
+        }
+    }
+
+    static func text(_ wait: Annotation.OffCPUWait) -> String {
+        switch wait {
+        case .sleeping: return "sleeping"
+        case .blockedOnIO: return "blocked on I/O"
+        case .preempted: return "preempted"
         }
     }
 

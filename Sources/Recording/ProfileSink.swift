@@ -3,8 +3,15 @@ import Aggregation
 /// The sink that becomes the recording's profile: counts and CPU time per
 /// distinct stack, named at the end (after the session's last attempt to
 /// name them), and optionally every sample in time.
+///
+/// With a wall clock, on-CPU samples and off-CPU intervals are in one unit:
+/// the profile's values are wall nanoseconds, and its `samples` are
+/// sample-period equivalents (a stack's time divided by the sampling period,
+/// rounded once per stack), so an interval of t weighs what rate × t on-CPU
+/// samples weigh and folded counts stay integers whose shares add up.
 public final class ProfileSink: SampleSink {
     public static let sampleTypes: [SampleType] = [.samples, .cpuTime]
+    public static let wallSampleTypes: [SampleType] = [.samples, .wallTime]
 
     private struct Totals {
         var stack: SymbolizedStack
@@ -21,11 +28,17 @@ public final class ProfileSink: SampleSink {
 
     private let options: StackAggregator.Options
     private let keepsTimeline: Bool
+    /// The sampling period in nanoseconds when the profile is in wall time.
+    private let wallPeriodNanoseconds: UInt64?
     private var totals: [Int: Totals] = [:]
     private var timeline: [TimedEntry] = []
 
-    public init(options: StackAggregator.Options = .init(), keepsTimeline: Bool = false) {
+    /// `wallPeriodNanoseconds`: build a wall-clock profile (see above) at this
+    /// sampling period; nil counts records, as a CPU profile does.
+    public init(options: StackAggregator.Options = .init(), keepsTimeline: Bool = false,
+                wallPeriodNanoseconds: UInt64? = nil) {
         self.options = options
+        self.wallPeriodNanoseconds = wallPeriodNanoseconds.map { max($0, 1) }
         self.keepsTimeline = keepsTimeline
     }
 
@@ -41,20 +54,27 @@ public final class ProfileSink: SampleSink {
 
     /// The profile of everything consumed so far.
     public func profile(recording: RecordingInfo?) -> Profile {
-        var aggregator = StackAggregator(options: options, sampleTypes: Self.sampleTypes)
+        var aggregator = StackAggregator(options: options,
+                                         sampleTypes: wallPeriodNanoseconds == nil ? Self.sampleTypes : Self.wallSampleTypes)
         var stackIndex: [Int: Int] = [:]
         for (id, entry) in totals {
             let sample = StackAggregator.Sample(process: entry.stack.process, thread: entry.stack.thread,
                                                 frames: entry.stack.frames,
-                                                values: [entry.samples, entry.nanoseconds])
+                                                values: [count(entry.samples, entry.nanoseconds), entry.nanoseconds])
             stackIndex[id] = aggregator.add(sample)
         }
         for entry in timeline {
             guard let stack = stackIndex[entry.stackID] else { continue }
             aggregator.appendTimeline(.init(stack: stack, timestampNanoseconds: entry.timestampNanoseconds,
-                                            cpu: entry.cpu, values: [1, entry.weightNanoseconds]))
+                                            cpu: entry.cpu, values: [count(1, entry.weightNanoseconds), entry.weightNanoseconds]))
         }
         if let recording { aggregator.setRecording(recording) }
         return aggregator.finished()
+    }
+
+    /// Records, or with a wall clock, sample-period equivalents.
+    private func count(_ records: UInt64, _ nanoseconds: UInt64) -> UInt64 {
+        guard let period = wallPeriodNanoseconds else { return records }
+        return (nanoseconds + period / 2) / period
     }
 }

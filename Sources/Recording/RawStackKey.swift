@@ -28,6 +28,7 @@ struct RawStackKey: Hashable {
         hasher.combine(sample.pythonStatus.rawValue)
         hasher.combine(sample.nativeStatus.rawValue)
         hasher.combine(sample.pythonFrames)
+        if let state = sample.offCPUState { hasher.combine(state) }
     }
 
     /// The key of a process's overflow stack, which takes the samples of

@@ -29,10 +29,27 @@ public final class RecordingSession {
         /// Distinct stacks remembered at most; the samples of later ones go
         /// to one `[stack table full]` stack per process. About 0.5 KB each.
         public var maximumStacks = 200_000
+        /// `.wall` adds every interval a thread spends off CPU to its
+        /// on-CPU samples.
+        public var clock: Clock = .cpu
+        /// Only the off-CPU intervals, no on-CPU samples.
+        public var offCPUOnly = false
         /// Called once sampling has begun, with the number of CPUs sampled.
         public var onStart: ((Int) -> Void)?
 
         public init() {}
+    }
+
+    public enum Clock: String, Sendable, CaseIterable {
+        case cpu
+        case wall
+    }
+
+    /// One process's time in the recording, as the sinks received it.
+    public struct ProcessTime: Equatable {
+        public var comm: String
+        public var onCPUNanoseconds: UInt64 = 0
+        public var offCPUNanoseconds: UInt64 = 0
     }
 
     /// What the recording saw, besides the samples the sinks received.
@@ -53,6 +70,15 @@ public final class RecordingSession {
         public var samplesPastStackLimit: Int
         /// Records left in the ring buffer at stop and discarded unread.
         public var droppedAtStop: Int
+        /// Per process, on-CPU and off-CPU time.
+        public var timeByProcess: [Int32: ProcessTime]
+        /// Off-CPU records that could not be joined: an end without its
+        /// stacks (lost, or sent before the recording), stacks replaced by
+        /// the same thread's next before their end came.
+        public var offCPUUnmatchedEnds: Int
+        public var offCPUUnmatchedStarts: Int
+        /// Intervals still open at stop, counted up to the stop.
+        public var offCPUOpenAtStop: Int
 
         public var elapsedSeconds: Double { recording.durationSeconds }
         public var processesSeen: Int { recording.processCount }
@@ -75,6 +101,11 @@ public final class RecordingSession {
     private var unnamedRetries: [RawStackKey: Int] = [:]
     private var malformedRecords = 0
     private var pidsSeen = Set<Int32>()
+    /// Off-CPU stacks waiting for their interval's end, by tid.
+    private var pendingOffCPU: [Int32: SymbolizedSample] = [:]
+    private var timeByProcess: [Int32: ProcessTime] = [:]
+    private var offCPUUnmatchedEnds = 0
+    private var offCPUUnmatchedStarts = 0
 
     public init(options: Options) {
         self.options = options
@@ -91,7 +122,9 @@ public final class RecordingSession {
         let sampler = try Sampler(configuration: .init(frequency: options.frequency, filterByPID: filter,
                                                        cpus: Sampler.onlineCPUs(),
                                                        unwindRowCapacity: options.unwindRowCapacity,
-                                                       unwindPageCapacity: options.unwindPageCapacity))
+                                                       unwindPageCapacity: options.unwindPageCapacity,
+                                                       samplesOnCPU: !options.offCPUOnly,
+                                                       recordsOffCPU: options.offCPUOnly || options.clock == .wall))
         unwinder = NativeUnwindTracker(sampler: sampler)
         for pid in options.pids { try sampler.addTarget(pid: pid) }
         // -p PID is the process and all its descendants, the existing ones
@@ -151,11 +184,20 @@ public final class RecordingSession {
             status?.update(elapsed: clock.elapsed, stats: sampler.stats(), processes: pidsSeen.count)
         }
         let elapsed = clock.elapsed
+        let stopNanoseconds = MonotonicClock.nanoseconds(CLOCK_MONOTONIC)
         sampler.detach()
         unwinder.abandonQueuedWork()
         // Bounded: stopping takes well under a second even with a backlog.
         let shutdown = reader.drainAtStop(within: 0.25, abandonIf: { pyro_force_stop_requested() })
         status?.finish()
+        // Threads still off CPU at stop waited until then.
+        let openAtStop = pendingOffCPU.count
+        for (_, pending) in pendingOffCPU.sorted(by: { $0.key < $1.key }) {
+            var sample = pending
+            sample.weightNanoseconds = stopNanoseconds > sample.timestampNanoseconds ? stopNanoseconds - sample.timestampNanoseconds : 0
+            deliver(sample, pid: pending.stack.process.id ?? 0)
+        }
+        pendingOffCPU.removeAll()
         if pyro_stop_requested(), let child {
             let signal = pyro_stop_signal()
             commandExitStatus = child.stop(signal: signal == 0 ? SIGTERM : signal, forward: pyro_stop_signal_from_process(),
@@ -177,7 +219,9 @@ public final class RecordingSession {
                       python: pythonReport, unwinding: unwinder.currentStatistics(),
                       mappingEventsAvailable: sampler.mappingEventsAvailable,
                       distinctStacks: stacks.count, samplesPastStackLimit: samplesPastStackLimit,
-                      droppedAtStop: shutdown.dropped)
+                      droppedAtStop: shutdown.dropped, timeByProcess: timeByProcess,
+                      offCPUUnmatchedEnds: offCPUUnmatchedEnds, offCPUUnmatchedStarts: offCPUUnmatchedStarts,
+                      offCPUOpenAtStop: openAtStop)
     }
 
     private func handle(_ record: RingBufferRecord) {
@@ -193,6 +237,15 @@ public final class RecordingSession {
         case let .mappingAdded(pid):
             unwinder.mappingAdded(pid)
             symbolizer.mappingsChanged(pid)
+        case let .offCPUEnd(tid, start, end):
+            guard let pending = pendingOffCPU[tid], pending.timestampNanoseconds == start else {
+                offCPUUnmatchedEnds += 1
+                return
+            }
+            pendingOffCPU.removeValue(forKey: tid)
+            var sample = pending
+            sample.weightNanoseconds = end > start ? end - start : 0
+            deliver(sample, pid: pending.stack.process.id ?? 0)
         case .malformed:
             malformedRecords += 1
         }
@@ -212,10 +265,25 @@ public final class RecordingSession {
         let symbolized = SymbolizedSample(stack: stack, timestampNanoseconds: sample.timestampNanoseconds,
                                           cpu: sample.cpu, origin: sample.origin,
                                           weightNanoseconds: sample.weightNanoseconds)
-        for sink in sinks { sink.consume(symbolized) }
+        if sample.origin == .offCPU {
+            // Weighed when the thread comes back on CPU.
+            if pendingOffCPU.updateValue(symbolized, forKey: sample.tid) != nil { offCPUUnmatchedStarts += 1 }
+        } else {
+            deliver(symbolized, pid: sample.pid)
+        }
         if let process = pythonSymbolizer?.process {
             pythonReport.record(sample, process: process, complete: stack.hasCompletePython)
         }
+    }
+
+    private func deliver(_ sample: SymbolizedSample, pid: Int32) {
+        var time = timeByProcess[pid] ?? ProcessTime(comm: sample.stack.process.function)
+        switch sample.origin {
+        case .onCPU: time.onCPUNanoseconds += sample.weightNanoseconds
+        case .offCPU: time.offCPUNanoseconds += sample.weightNanoseconds
+        }
+        timeByProcess[pid] = time
+        for sink in sinks { sink.consume(sample) }
     }
 
     /// Named at first sight, while the process is surely alive; named again

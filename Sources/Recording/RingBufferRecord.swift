@@ -6,6 +6,9 @@ public enum RingBufferRecord: Equatable {
     case processExit(pid: Int32)
     case processExec(pid: Int32)
     case mappingAdded(pid: Int32)
+    /// An off-CPU interval's end: the thread `tid`, whose stacks were sent
+    /// at `start` (CLOCK_MONOTONIC), came back on CPU at `end`.
+    case offCPUEnd(tid: Int32, startNanoseconds: UInt64, endNanoseconds: UInt64)
     case malformed(kind: UInt32, size: Int)
 
     public init(_ bytes: UnsafeRawBufferPointer) {
@@ -28,6 +31,12 @@ public enum RingBufferRecord: Equatable {
         case PYRO_EVENT_MAPPING_ADDED.rawValue where bytes.count >= MemoryLayout<pyro_mapping_added>.size:
             let pid = bytes.loadUnaligned(fromByteOffset: MemoryLayout<pyro_mapping_added>.offset(of: \.pid)!, as: UInt32.self)
             self = .mappingAdded(pid: Int32(bitPattern: pid))
+        case PYRO_EVENT_OFF_CPU_END.rawValue where bytes.count >= MemoryLayout<pyro_off_cpu_end>.size:
+            typealias Layout = MemoryLayout<pyro_off_cpu_end>
+            let tid = bytes.loadUnaligned(fromByteOffset: Layout.offset(of: \.tid)!, as: UInt32.self)
+            self = .offCPUEnd(tid: Int32(bitPattern: tid),
+                              startNanoseconds: bytes.loadUnaligned(fromByteOffset: Layout.offset(of: \.start_ns)!, as: UInt64.self),
+                              endNanoseconds: bytes.loadUnaligned(fromByteOffset: Layout.offset(of: \.end_ns)!, as: UInt64.self))
         case PYRO_EVENT_PROCESS_EXIT.rawValue where bytes.count >= MemoryLayout<pyro_process_exit>.size:
             let pid = bytes.loadUnaligned(fromByteOffset: MemoryLayout<pyro_process_exit>.offset(of: \.pid)!, as: UInt32.self)
             self = .processExit(pid: Int32(bitPattern: pid))
@@ -60,6 +69,22 @@ public enum SampleOrigin: Equatable, Sendable {
     }
 }
 
+/// Why an off-CPU record's thread left the CPU (`enum pyro_off_cpu_state`).
+public enum OffCPUState: Hashable, Sendable {
+    case sleeping
+    case uninterruptible
+    case preempted
+
+    init?(_ raw: UInt32) {
+        switch raw {
+        case PYRO_OFF_CPU_SLEEPING.rawValue: self = .sleeping
+        case PYRO_OFF_CPU_UNINTERRUPTIBLE.rawValue: self = .uninterruptible
+        case PYRO_OFF_CPU_PREEMPTED.rawValue: self = .preempted
+        default: return nil
+        }
+    }
+}
+
 /// The raw content of one sample: who was on CPU and the addresses of its
 /// stacks, innermost first, as the kernel captured them.
 public struct RawSample: Equatable {
@@ -71,6 +96,8 @@ public struct RawSample: Equatable {
     /// The time the record stands for: the sampling period of an on-CPU
     /// sample, the length of an off-CPU interval.
     public var weightNanoseconds: UInt64
+    /// Off-CPU records: why the thread left the CPU.
+    public var offCPUState: OffCPUState?
     public var processComm: String
     public var threadComm: String
     public var kernelStack: [UInt64]
@@ -118,6 +145,7 @@ public struct RawSample: Equatable {
         timestampNanoseconds = u64(\.timestamp_ns)
         self.origin = origin
         weightNanoseconds = u64(\.weight_ns)
+        offCPUState = origin == .offCPU ? OffCPUState(u32(\.off_cpu_state)) ?? .sleeping : nil
         processComm = comm(Layout.offset(of: \.process_comm)!)
         threadComm = comm(Layout.offset(of: \.thread_comm)!)
         let kernelBytes = s32(\.kernel_stack_bytes)
@@ -143,7 +171,9 @@ public struct RawSample: Equatable {
     }
 
     public init(pid: Int32, tid: Int32, processComm: String, threadComm: String,
-                kernelStack: [UInt64], userStack: [UInt64], origin: SampleOrigin = .onCPU, weightNanoseconds: UInt64 = 0) {
+                kernelStack: [UInt64], userStack: [UInt64], origin: SampleOrigin = .onCPU, weightNanoseconds: UInt64 = 0,
+                offCPUState: OffCPUState? = nil) {
+        self.offCPUState = offCPUState
         self.pid = pid
         self.tid = tid
         self.cpu = 0

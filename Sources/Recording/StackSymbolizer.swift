@@ -87,7 +87,19 @@ public final class StackSymbolizer {
         for (index, address) in sample.kernelStack.enumerated().reversed() {
             frames.append(.kernel(symbol: kernelName(address, isReturnAddress: index > 0)))
         }
+        // An interval off CPU says what the thread waited in, innermost.
+        if let state = sample.offCPUState {
+            frames.append(.annotation(.offCPU(StackSymbolizer.wait(state))))
+        }
         return frames
+    }
+
+    static func wait(_ state: OffCPUState) -> Annotation.OffCPUWait {
+        switch state {
+        case .sleeping: return .sleeping
+        case .uninterruptible: return .blockedOnIO
+        case .preempted: return .preempted
+        }
     }
 
     /// The user stack's addresses, symbolized, innermost first. A

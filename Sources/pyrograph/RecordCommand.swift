@@ -58,6 +58,15 @@ struct RecordCommand: ParsableCommand {
           help: "One root frame per command (COMM) instead of per process: a pool of workers reads as one tower.")
     var mergeProcesses = false
 
+    @Option(help: ArgumentHelp("cpu: where threads run (on-CPU samples only). wall: where they spend their time, "
+                               + "on CPU or waiting: each interval a thread spends off CPU weighs what rate × its length "
+                               + "on-CPU samples weigh, under an [off-cpu: ...] frame that says what it waited in.",
+                               valueName: "cpu|wall"))
+    var clock: RecordingSession.Clock = .cpu
+
+    @Flag(name: .customLong("off-cpu"), help: "Record only the intervals threads spend off CPU (an off-CPU flame graph).")
+    var offCPUOnly = false
+
     func validate() throws {
         guard maximumStacks >= 1 else {
             throw ValidationError("--max-stacks \(maximumStacks): at least one stack")
@@ -83,6 +92,9 @@ struct RecordCommand: ParsableCommand {
         options.command = target.command
         options.allProcesses = target.all
         options.showStatus = isatty(STDERR_FILENO) != 0
+        options.clock = clock
+        options.offCPUOnly = offCPUOnly
+        let inWallTime = clock == .wall || offCPUOnly
         let scope = target.scopeDescription
         let frequency = target.frequency
         options.onStart = { cpus in
@@ -91,7 +103,8 @@ struct RecordCommand: ParsableCommand {
         let session = RecordingSession(options: options)
         let sink = ProfileSink(options: StackAggregator.Options(perThread: threads, includeKernel: !noKernel && !pythonOnly,
                                                                 includeNative: !pythonOnly,
-                                                                mergeProcesses: mergeProcesses))
+                                                                mergeProcesses: mergeProcesses),
+                               wallPeriodNanoseconds: inWallTime ? 1_000_000_000 / UInt64(target.frequency) : nil)
         session.add(sink)
         let report = try session.run()
         let profile = sink.profile(recording: report.recording)
@@ -128,6 +141,9 @@ struct RecordCommand: ParsableCommand {
         if let error = result.kernelSymbolError {
             lines.append("  kernel frames are unnamed: \(error)")
         }
+        if clock == .wall || offCPUOnly {
+            lines.append(contentsOf: timeSummary(result))
+        }
         lines.append(contentsOf: pythonSummary(result.python, stats: stats))
         let unwinding = result.unwinding
         if unwinding.processes > 0 {
@@ -161,6 +177,29 @@ struct RecordCommand: ParsableCommand {
         fputs(lines.joined(separator: "\n") + "\n", stderr)
     }
 
+    /// On- and off-CPU time per process, and the off-CPU intervals lost.
+    private func timeSummary(_ result: RecordingSession.Report) -> [String] {
+        let stats = result.stats
+        var lines = ["  off-CPU intervals: \(stats.offCPUIntervals) ended, \(result.offCPUOpenAtStop) open at stop (counted to the stop)"]
+        let lostInKernel = stats.offCPULostRingBufferFull + stats.offCPUUntracked
+        let unmatched = result.offCPUUnmatchedEnds + result.offCPUUnmatchedStarts
+        if lostInKernel + UInt64(unmatched) > 0 {
+            lines.append("  off-CPU intervals lost: ring buffer full \(stats.offCPULostRingBufferFull), start map full "
+                + "\(stats.offCPUUntracked), ends without stacks \(result.offCPUUnmatchedEnds), stacks without an end "
+                + "\(result.offCPUUnmatchedStarts)")
+        }
+        func seconds(_ nanoseconds: UInt64) -> String { DecimalText.tenths(Double(nanoseconds) / 1e9) }
+        let processes = result.timeByProcess.sorted {
+            ($0.value.onCPUNanoseconds + $0.value.offCPUNanoseconds, $1.key) > ($1.value.onCPUNanoseconds + $1.value.offCPUNanoseconds, $0.key)
+        }
+        for (pid, time) in processes.prefix(20) {
+            lines.append("  \(UntrustedText.escaped(time.comm)) (\(pid)): on CPU \(seconds(time.onCPUNanoseconds)) s, "
+                + "off CPU \(seconds(time.offCPUNanoseconds)) s (thread-seconds)")
+        }
+        if processes.count > 20 { lines.append("  ... and \(processes.count - 20) more processes") }
+        return lines
+    }
+
     private func pythonSummary(_ report: PythonReport, stats: SamplerStats) -> [String] {
         var lines: [String] = []
         for (interpreter, counts) in report.byInterpreter.sorted(by: { $0.key < $1.key }) {
@@ -183,6 +222,7 @@ struct RecordCommand: ParsableCommand {
 }
 
 extension ProfileFormat: ExpressibleByArgument {}
+extension RecordingSession.Clock: ExpressibleByArgument {}
 
 struct CLIError: Error, CustomStringConvertible {
     var description: String

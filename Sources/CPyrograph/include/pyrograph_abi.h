@@ -29,6 +29,7 @@ enum pyro_event_kind {
 	PYRO_EVENT_PROCESS_EXIT = 2,
 	PYRO_EVENT_PROCESS_EXEC = 3,
 	PYRO_EVENT_MAPPING_ADDED = 4,
+	PYRO_EVENT_OFF_CPU_END = 5,
 };
 
 /* One Python frame as the walker found it. The loader names it from the
@@ -196,6 +197,15 @@ enum pyro_sample_origin {
 	PYRO_ORIGIN_OFF_CPU = 2, /* the thread went off CPU for weight_ns */
 };
 
+/* Why an off-CPU record's thread left the CPU, from the task's state at
+ * the switch (NONE for on-CPU samples). */
+enum pyro_off_cpu_state {
+	PYRO_OFF_CPU_NONE = 0,
+	PYRO_OFF_CPU_SLEEPING = 1,      /* TASK_INTERRUPTIBLE: a wait it chose (sleep, poll, lock, read) */
+	PYRO_OFF_CPU_UNINTERRUPTIBLE = 2, /* TASK_UNINTERRUPTIBLE: disk I/O, page faults, kernel locks */
+	PYRO_OFF_CPU_PREEMPTED = 3,     /* still runnable: preempted or yielded */
+};
+
 /* A sample's stacks, back to back in 8-byte words: the kernel pcs, then
  * the user pcs, then the Python frames (PYRO_PYTHON_FRAME_WORDS each),
  * each innermost first. Only the used words are sent. Where each starts
@@ -224,6 +234,8 @@ struct pyro_sample {
 	__u32 python_status;
 	__u32 python_frame_count;
 	__u32 origin;  /* enum pyro_sample_origin */
+	__u32 off_cpu_state; /* enum pyro_off_cpu_state */
+	__u32 reserved;
 	__u64 stacks[PYRO_SAMPLE_WORDS];
 };
 
@@ -257,6 +269,20 @@ static inline __u32 pyro_sample_used_words(__s32 kernel_stack_bytes, __s32 user_
 	       PYRO_PYTHON_FRAME_WORDS * (python_frames < PYRO_MAX_PYTHON_FRAMES ? python_frames : PYRO_MAX_PYTHON_FRAMES);
 }
 
+/* An off-CPU interval is sent in two records: at switch-out, the thread's
+ * stacks (a pyro_sample, origin OFF_CPU, weight_ns 0, timestamp_ns the
+ * moment it left); at switch-in, this small record, which the loader joins
+ * by tid to that thread's last pending sample and which gives it its
+ * weight (end_ns - start_ns). Capturing at switch-out is necessary (the
+ * user stack is only readable while the thread is current); sending the
+ * length later keeps a per-tid copy of the 18 KB record out of the kernel. */
+struct pyro_off_cpu_end {
+	__u32 kind;
+	__u32 tid;
+	__u64 start_ns;
+	__u64 end_ns;
+};
+
 /* Sent when the last thread of a profiled process exits, so the loader can
  * retire its per-process state and guard against pid reuse. */
 struct pyro_process_exit {
@@ -283,6 +309,10 @@ enum pyro_stat {
 	PYRO_STAT_UNWIND_READ_FAULT,
 	PYRO_STAT_UNWIND_DEPTH,
 	PYRO_STAT_UNWIND_UNSUPPORTED_RULE,
+	/* The off-CPU hook (--clock wall, --off-cpu): */
+	PYRO_STAT_OFF_CPU_INTERVALS,     /* intervals whose end was sent */
+	PYRO_STAT_OFF_CPU_LOST_RINGBUF,  /* ring buffer full at switch-out or switch-in: interval lost */
+	PYRO_STAT_OFF_CPU_UNTRACKED,     /* the per-thread start map was full: interval lost */
 	PYRO_STAT_COUNT,
 };
 

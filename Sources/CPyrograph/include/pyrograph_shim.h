@@ -36,7 +36,12 @@ int pyro_bpf_configure(struct pyrograph_bpf *skel, bool filter_by_pid, uint64_t 
 /* Between open and load: keeps the better of the two hooks that report new
  * code mappings that this kernel accepts, or neither. */
 void pyro_bpf_choose_mapping_events(struct pyrograph_bpf *skel);
+/* Between open and load: loads the off-CPU hook (sched_switch) only when
+ * enabled, so a CPU-only recording costs the scheduler nothing. */
+void pyro_bpf_choose_off_cpu(struct pyrograph_bpf *skel, bool enabled);
 int pyro_bpf_load(struct pyrograph_bpf *skel);
+/* After load, when chosen: attaches the off-CPU hook. */
+int pyro_bpf_attach_off_cpu(struct pyrograph_bpf *skel);
 int pyro_bpf_attach_scheduler_hooks(struct pyrograph_bpf *skel);
 /* Optional: -EOPNOTSUPP when neither hook was kept, or why the kernel
  * refused the one that was. */

@@ -10,11 +10,14 @@ final class VerifierBudgetTests: XCTestCase {
     func testTheSamplerVerifiesWellWithinTheKernelsLimit() throws {
         try TestSupport.requireRoot()
         let tool = try Self.verifierStats()
-        for mode in ["", "filter"] {
-            let processed = try Self.instructionsProcessed(tool, object: try ABILayoutTests.bpfObjectPath(),
-                                                           program: "pyro_sample_cpu", mode: mode)
-            print("verifier: pyro_sample_cpu\(mode.isEmpty ? "" : " (pid filter)"): \(processed) instructions processed")
-            XCTAssertLessThan(processed, Self.budget, "the verifier's work grew toward the kernel's limit of 1,000,000")
+        // The off-CPU hook (sched_switch) captures the same stacks.
+        for program in ["pyro_sample_cpu", "pyro_off_cpu_switch"] {
+            for mode in ["", "filter"] {
+                let processed = try Self.instructionsProcessed(tool, object: try ABILayoutTests.bpfObjectPath(),
+                                                               program: program, mode: mode)
+                print("verifier: \(program)\(mode.isEmpty ? "" : " (pid filter)"): \(processed) instructions processed")
+                XCTAssertLessThan(processed, Self.budget, "the verifier's work grew toward the kernel's limit of 1,000,000")
+            }
         }
     }
 

@@ -42,6 +42,8 @@ final class ABILayoutTests: XCTestCase {
             "python_status": member(\pyro_sample.python_status),
             "python_frame_count": member(\pyro_sample.python_frame_count),
             "origin": member(\pyro_sample.origin),
+            "off_cpu_state": member(\pyro_sample.off_cpu_state),
+            "reserved": member(\pyro_sample.reserved),
             "stacks": member(\pyro_sample.stacks),
         ]),
         "pyro_python_frame": layout(pyro_python_frame.self, [
@@ -111,6 +113,12 @@ final class ABILayoutTests: XCTestCase {
             "pid": member(\pyro_process_exec.pid),
             "timestamp_ns": member(\pyro_process_exec.timestamp_ns),
         ]),
+        "pyro_off_cpu_end": layout(pyro_off_cpu_end.self, [
+            "kind": member(\pyro_off_cpu_end.kind),
+            "tid": member(\pyro_off_cpu_end.tid),
+            "start_ns": member(\pyro_off_cpu_end.start_ns),
+            "end_ns": member(\pyro_off_cpu_end.end_ns),
+        ]),
         "pyro_mapping_added": layout(pyro_mapping_added.self, [
             "kind": member(\pyro_mapping_added.kind),
             "pid": member(\pyro_mapping_added.pid),
@@ -148,7 +156,7 @@ final class ABILayoutTests: XCTestCase {
             XCTFail("struct \(name) is in the BPF object's BTF but not in ABILayoutTests.swiftStructs: add it")
         }
         for name in ["pyro_sample", "pyro_python_frame", "pyro_python_layout", "pyro_process_exit", "pyro_process_exec",
-                     "pyro_mapping_added"] {
+                     "pyro_mapping_added", "pyro_off_cpu_end"] {
             XCTAssertTrue(shared.contains(name), "\(name) missing from BTF")
         }
     }
