@@ -5,14 +5,28 @@ import Aggregation
 public enum ProfileFormat: String, CaseIterable, Sendable {
     case svg
     case folded
+    case speedscope
 
     /// File name endings that select the format, lower case.
     public var fileExtensions: [String] {
         switch self {
         case .svg: return [".svg"]
         case .folded: return [".folded", ".txt", ".collapsed"]
+        case .speedscope: return [".speedscope.json"]
         }
     }
+
+    /// The format draws samples in time: the recording keeps its timeline.
+    public var needsTimeline: Bool {
+        switch self {
+        case .speedscope: return true
+        case .svg, .folded: return false
+        }
+    }
+
+    /// The format shows one profile or timeline per thread: the recording
+    /// adds thread frames.
+    public var showsThreads: Bool { needsTimeline }
 
     /// The format an output path's extension names, if it names one.
     public static func inferred(fromPath path: String) -> ProfileFormat? {
@@ -29,6 +43,7 @@ public enum ProfileFormat: String, CaseIterable, Sendable {
         switch self {
         case .svg: return FlameGraphWriter(options: .init(title: title))
         case .folded: return FoldedWriter()
+        case .speedscope: return SpeedscopeWriter(name: title)
         }
     }
 }

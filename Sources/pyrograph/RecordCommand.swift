@@ -89,9 +89,11 @@ struct RecordCommand: ParsableCommand {
             fputs("pyrograph: recording \(scope) at \(frequency) Hz on \(cpus) CPUs; Ctrl-C to stop\n", stderr)
         }
         let session = RecordingSession(options: options)
-        let sink = ProfileSink(options: StackAggregator.Options(perThread: threads, includeKernel: !noKernel && !pythonOnly,
+        let sink = ProfileSink(options: StackAggregator.Options(perThread: threads || resolvedFormat.showsThreads,
+                                                                includeKernel: !noKernel && !pythonOnly,
                                                                 includeNative: !pythonOnly,
-                                                                mergeProcesses: mergeProcesses))
+                                                                mergeProcesses: mergeProcesses),
+                               keepsTimeline: resolvedFormat.needsTimeline)
         session.add(sink)
         let report = try session.run()
         let profile = sink.profile(recording: report.recording)
