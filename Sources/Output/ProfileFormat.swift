@@ -6,6 +6,7 @@ public enum ProfileFormat: String, CaseIterable, Sendable {
     case svg
     case folded
     case speedscope
+    case chrome
 
     /// File name endings that select the format, lower case.
     public var fileExtensions: [String] {
@@ -13,13 +14,14 @@ public enum ProfileFormat: String, CaseIterable, Sendable {
         case .svg: return [".svg"]
         case .folded: return [".folded", ".txt", ".collapsed"]
         case .speedscope: return [".speedscope.json"]
+        case .chrome: return [".trace.json"]
         }
     }
 
     /// The format draws samples in time: the recording keeps its timeline.
     public var needsTimeline: Bool {
         switch self {
-        case .speedscope: return true
+        case .speedscope, .chrome: return true
         case .svg, .folded: return false
         }
     }
@@ -44,6 +46,7 @@ public enum ProfileFormat: String, CaseIterable, Sendable {
         case .svg: return FlameGraphWriter(options: .init(title: title))
         case .folded: return FoldedWriter()
         case .speedscope: return SpeedscopeWriter(name: title)
+        case .chrome: return ChromeTraceWriter()
         }
     }
 }
