@@ -7,6 +7,7 @@ public enum ProfileFormat: String, CaseIterable, Sendable {
     case folded
     case speedscope
     case chrome
+    case callgrind
 
     /// File name endings that select the format, lower case.
     public var fileExtensions: [String] {
@@ -15,6 +16,7 @@ public enum ProfileFormat: String, CaseIterable, Sendable {
         case .folded: return [".folded", ".txt", ".collapsed"]
         case .speedscope: return [".speedscope.json"]
         case .chrome: return [".trace.json"]
+        case .callgrind: return [".callgrind"]
         }
     }
 
@@ -22,7 +24,7 @@ public enum ProfileFormat: String, CaseIterable, Sendable {
     public var needsTimeline: Bool {
         switch self {
         case .speedscope, .chrome: return true
-        case .svg, .folded: return false
+        case .svg, .folded, .callgrind: return false
         }
     }
 
@@ -33,6 +35,8 @@ public enum ProfileFormat: String, CaseIterable, Sendable {
     /// The format an output path's extension names, if it names one.
     public static func inferred(fromPath path: String) -> ProfileFormat? {
         let lowercased = path.lowercased()
+        // valgrind's own naming, which KCacheGrind's file dialog looks for.
+        if lowercased.split(separator: "/").last?.hasPrefix("callgrind.out.") == true { return .callgrind }
         return allCases.first { format in format.fileExtensions.contains { lowercased.hasSuffix($0) } }
     }
 
@@ -47,6 +51,7 @@ public enum ProfileFormat: String, CaseIterable, Sendable {
         case .folded: return FoldedWriter()
         case .speedscope: return SpeedscopeWriter(name: title)
         case .chrome: return ChromeTraceWriter()
+        case .callgrind: return CallgrindWriter()
         }
     }
 }
