@@ -23,9 +23,11 @@ BINARY := .build/$(CONFIG)/pyrograph
 
 # Build: libbpf, libelf, zlib, bpftool. Tests: gcc for the C fixtures,
 # chromium to check the SVG in a real browser, Debian's static python3.11
-# and its headers (layout checks against the installed headers).
+# and its headers (layout checks against the installed headers); python3-jsonschema
+# validates speedscope output against its schema; valgrind's callgrind_annotate
+# reads the callgrind output.
 DEB_PACKAGES := libbpf-dev libelf-dev zlib1g-dev bpftool linux-libc-dev make gcc libc6-dev chromium \
-	python3.11 libpython3.11-dev util-linux
+	python3.11 libpython3.11-dev util-linux python3-jsonschema valgrind
 DEPS_STAMP := .build/deps.stamp
 
 all: build

@@ -5,18 +5,38 @@ import Aggregation
 public enum ProfileFormat: String, CaseIterable, Sendable {
     case svg
     case folded
+    case speedscope
+    case chrome
+    case callgrind
 
     /// File name endings that select the format, lower case.
     public var fileExtensions: [String] {
         switch self {
         case .svg: return [".svg"]
         case .folded: return [".folded", ".txt", ".collapsed"]
+        case .speedscope: return [".speedscope.json"]
+        case .chrome: return [".trace.json"]
+        case .callgrind: return [".callgrind"]
         }
     }
+
+    /// The format draws samples in time: the recording keeps its timeline.
+    public var needsTimeline: Bool {
+        switch self {
+        case .speedscope, .chrome: return true
+        case .svg, .folded, .callgrind: return false
+        }
+    }
+
+    /// The format shows one profile or timeline per thread: the recording
+    /// adds thread frames.
+    public var showsThreads: Bool { needsTimeline }
 
     /// The format an output path's extension names, if it names one.
     public static func inferred(fromPath path: String) -> ProfileFormat? {
         let lowercased = path.lowercased()
+        // valgrind's own naming, which KCacheGrind's file dialog looks for.
+        if lowercased.split(separator: "/").last?.hasPrefix("callgrind.out.") == true { return .callgrind }
         return allCases.first { format in format.fileExtensions.contains { lowercased.hasSuffix($0) } }
     }
 
@@ -29,6 +49,9 @@ public enum ProfileFormat: String, CaseIterable, Sendable {
         switch self {
         case .svg: return FlameGraphWriter(options: .init(title: title))
         case .folded: return FoldedWriter()
+        case .speedscope: return SpeedscopeWriter(name: title)
+        case .chrome: return ChromeTraceWriter()
+        case .callgrind: return CallgrindWriter()
         }
     }
 }

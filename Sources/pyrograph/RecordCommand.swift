@@ -40,7 +40,7 @@ struct RecordCommand: ParsableCommand {
                 + "(default: from FILE's extension, else svg).", valueName: "FORMAT"))
     var format: ProfileFormat?
 
-    @Flag(help: "Add a THREAD (TID) frame under each process.")
+    @Flag(help: "Add a THREAD (TID) frame under each process (always on for speedscope and chrome).")
     var threads = false
 
     @Flag(name: .customLong("python-only"), help: "Show only Python frames, like py-spy: hide native and kernel frames.")
@@ -101,9 +101,11 @@ struct RecordCommand: ParsableCommand {
             fputs("pyrograph: recording \(scope) at \(frequency) Hz on \(cpus) CPUs; Ctrl-C to stop\n", stderr)
         }
         let session = RecordingSession(options: options)
-        let sink = ProfileSink(options: StackAggregator.Options(perThread: threads, includeKernel: !noKernel && !pythonOnly,
+        let sink = ProfileSink(options: StackAggregator.Options(perThread: threads || resolvedFormat.showsThreads,
+                                                                includeKernel: !noKernel && !pythonOnly,
                                                                 includeNative: !pythonOnly,
                                                                 mergeProcesses: mergeProcesses),
+                               keepsTimeline: resolvedFormat.needsTimeline,
                                wallPeriodNanoseconds: inWallTime ? 1_000_000_000 / UInt64(target.frequency) : nil)
         session.add(sink)
         let report = try session.run()
