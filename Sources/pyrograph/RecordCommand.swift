@@ -67,6 +67,9 @@ struct RecordCommand: ParsableCommand {
     @Flag(name: .customLong("off-cpu"), help: "Record only the intervals threads spend off CPU (an off-CPU flame graph).")
     var offCPUOnly = false
 
+    @Flag(help: "Also print a report of the top functions to stdout (see `pyrograph report`).")
+    var report = false
+
     func validate() throws {
         guard maximumStacks >= 1 else {
             throw ValidationError("--max-stacks \(maximumStacks): at least one stack")
@@ -114,6 +117,11 @@ struct RecordCommand: ParsableCommand {
         try resolvedFormat.writer().write(profile, to: file)
         try file.commit()
         printSummary(report, profile: profile, format: resolvedFormat)
+        if self.report {
+            let stdout = try OutputFile(path: "-")
+            try ReportWriter().write(profile, to: stdout)
+            try stdout.commit()
+        }
         if let status = report.commandExitStatus, status != 0 {
             throw ExitCode(status)
         }
