@@ -1,0 +1,98 @@
+import Foundation
+import XCTest
+
+/// `record --clock wall` against the ground truth of offcpu_waits.py: its
+/// main thread alternates a socket read answered after 30 ms
+/// (wait_for_reply) with 20 ms of computation (compute) and measures each;
+/// a second thread cycles through five kinds of wait.
+final class WallClockTests: XCTestCase {
+    static let seconds = 4.0
+    static let waits: [(function: String, kernel: [String])] = [
+        ("in_sleep", ["nanosleep"]),
+        ("in_lock", ["futex"]),
+        ("in_select", ["select"]),
+        ("in_pipe_read", ["pipe_read"]),
+        ("in_child_wait", ["wait4", "do_wait"]),
+    ]
+
+    func testPython3_12() throws { try checkWallAndCPU("3.12") }
+    func testDebianStaticPython3_11() throws { try checkWallAndCPU("3.11-debian") }
+
+    private struct Truth: Decodable {
+        var pid: Int32
+        var wait: Double
+        var compute: Double
+        var loop: Double
+    }
+
+    /// One folded line: frames root first, and its count.
+    private struct Line {
+        var frames: [String]
+        var count: Int
+        func has(_ function: String) -> Bool { frames.contains { $0.hasPrefix(function + " (") } }
+        var offCPU: Bool { frames.last?.hasPrefix("[off-cpu: ") ?? false }
+    }
+
+    private func record(_ python: PythonInterpreter, clock: String) throws -> (lines: [Line], truth: Truth, stderr: String) {
+        let directory = try TestSupport.temporaryDirectory()
+        let output = directory.appendingPathComponent("\(clock).folded")
+        let report = directory.appendingPathComponent("truth.json")
+        let result = try TestSupport.run(try TestSupport.pyrographBinary(), [
+            "record", "--clock", clock, "--threads", "-F", "99", "-f", "folded", "-o", output.path, "--",
+            python.hostPath, PythonInterpreters.script("offcpu_waits.py").path, "\(Self.seconds)", report.path,
+        ])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        let truth = try JSONDecoder().decode(Truth.self, from: Data(contentsOf: report))
+        let text = try String(contentsOf: output, encoding: .utf8)
+        let lines: [Line] = text.split(separator: "\n").compactMap { line in
+            guard let space = line.lastIndex(of: " "), let count = Int(line[line.index(after: space)...]) else { return nil }
+            return Line(frames: line[..<space].split(separator: ";").map(String.init), count: count)
+        }
+        return (lines, truth, result.stderr)
+    }
+
+    private func checkWallAndCPU(_ label: String) throws {
+        try TestSupport.requireRoot()
+        guard let python = PythonInterpreters.all.first(where: { $0.label == label }) else {
+            return XCTFail("no interpreter labelled \(label)")
+        }
+        let wall = try record(python, clock: "wall")
+        let client = wall.lines.filter { $0.has("client_loop") }
+        let total = Double(client.reduce(0) { $0 + $1.count })
+        XCTAssertGreaterThan(total, 0.8 * 99 * wall.truth.loop, "\(python): the client thread is missing wall time:\n\(wall.stderr)")
+        func share(_ lines: [Line], _ function: String) -> Double {
+            Double(lines.filter { $0.has(function) }.reduce(0) { $0 + $1.count }) / max(total, 1)
+        }
+        let waitShare = share(client, "wait_for_reply"), computeShare = share(client, "compute")
+        let waitTruth = wall.truth.wait / wall.truth.loop, computeTruth = wall.truth.compute / wall.truth.loop
+        print("\(python) --clock wall: wait_for_reply \(waitShare) (truth \(waitTruth)), compute \(computeShare) (truth \(computeTruth))")
+        XCTAssertEqual(waitShare, waitTruth, accuracy: 0.05, "\(python): wait_for_reply's wall share\n\(wall.stderr)")
+        XCTAssertEqual(computeShare, computeTruth, accuracy: 0.05, "\(python): compute's wall share\n\(wall.stderr)")
+
+        // Each wait shows off CPU, under its Python caller, with the kernel
+        // path that waits.
+        for (function, kernel) in Self.waits {
+            let stacks = wall.lines.filter { $0.offCPU && $0.has(function) }
+            let waited = stacks.reduce(0) { $0 + $1.count }
+            XCTAssertGreaterThan(waited, 0, "\(python): no off-CPU stack under \(function)")
+            let plausible = stacks.filter { line in
+                line.frames.contains { frame in frame.hasSuffix("_[k]") && kernel.contains { frame.contains($0) } }
+            }
+            XCTAssertGreaterThan(plausible.reduce(0) { $0 + $1.count }, waited / 2, """
+                \(python): \(function)'s off-CPU stacks lack a kernel frame naming \(kernel):
+                \(stacks.prefix(3).map { $0.frames.suffix(12).joined(separator: ";") }.joined(separator: "\n"))
+                """)
+        }
+        XCTAssertTrue(wall.lines.contains { $0.frames.last == "[off-cpu: sleeping]" }, "\(python): no [off-cpu: sleeping] frame")
+
+        // With the CPU clock the blocking function nearly vanishes.
+        let cpu = try record(python, clock: "cpu")
+        XCTAssertFalse(cpu.lines.contains { $0.offCPU }, "\(python): off-CPU stacks in a CPU profile")
+        let cpuClient = cpu.lines.filter { $0.has("client_loop") }
+        let cpuTotal = Double(cpuClient.reduce(0) { $0 + $1.count })
+        let cpuWait = Double(cpuClient.filter { $0.has("wait_for_reply") }.reduce(0) { $0 + $1.count })
+        print("\(python) --clock cpu: wait_for_reply \(cpuWait / max(cpuTotal, 1)) of \(cpuTotal) client samples")
+        XCTAssertGreaterThan(cpuTotal, 0, "\(python): no client samples in --clock cpu\n\(cpu.stderr)")
+        XCTAssertLessThan(cpuWait / max(cpuTotal, 1), 0.1, "\(python): wait_for_reply in --clock cpu")
+    }
+}
