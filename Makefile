@@ -2,7 +2,7 @@
 # Every target installs what it needs first (`make deps`), so each works on a
 # fresh Debian machine by itself. V=1 shows the commands.
 .DELETE_ON_ERROR:
-.PHONY: all deps build bpf test unit-test profile install clean bench bench-smoke interpreters
+.PHONY: all deps build bpf test unit-test profile install clean bench bench-smoke interpreters fuzz fuzz-smoke
 
 SHELL := /bin/bash
 PREFIX ?= /usr/local
@@ -107,3 +107,16 @@ bench: build
 # writes bench/results/smoke.md and smoke.json.
 bench-smoke: build
 	$(Q)PYROGRAPH_BIN=$(abspath $(BINARY)) bench/run --smoke
+
+# Fuzzing (Tests/Fuzz/README.md): pyrograph-fuzz, built with libFuzzer and
+# AddressSanitizer into .build/fuzz, runs each target (ELF reader, CFI,
+# line tables, ring-buffer records, the Python walker on memory images)
+# for FUZZ_SECONDS (default 60) on seed corpora from real files, kept in
+# FUZZ_DIR (default /tmp/pyrograph-fuzz). Fails if any target crashed.
+FUZZ_SECONDS ?= 60
+fuzz: $(SKELETON)
+	$(Q)FUZZ_SECONDS=$(FUZZ_SECONDS) flock /tmp/pyrograph-tests.lock Tests/Fuzz/run
+
+# CI: 5 seconds a target (about a minute with the sanitized build).
+fuzz-smoke: $(SKELETON)
+	$(Q)FUZZ_SECONDS=5 flock /tmp/pyrograph-tests.lock Tests/Fuzz/run
