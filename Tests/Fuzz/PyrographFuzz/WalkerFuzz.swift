@@ -4,13 +4,15 @@ import ProcessInspection
 import PythonRuntime
 
 /// Input: a memory image of a Python process. Byte 0 picks the version
-/// (an index into `versions`), then the interpreter head's address (u64)
-/// and the sampled thread's id (u64), then segments: address (u64), length
-/// (u32), bytes; a short last segment keeps what it has. The host-built BPF
-/// walker walks it with that version's layout (3.13: the layout the
+/// (an index into `versions`), then the interpreter head's address (u64),
+/// _PyRuntime's (u64; 0: 632 bytes below the head, as on 3.13) and the
+/// sampled thread's id (u64), then segments: address (u64), length (u32),
+/// bytes; a short last segment keeps what it has. The host-built BPF walker
+/// walks it with that version's layout (3.13 and later: the layout the
 /// image's own _Py_DebugOffsets give), then PythonSymbolizer names the frames.
 enum WalkerFuzz {
-    static let versions = ["2.7.18", "3.6.15", "3.7.17", "3.8.18", "3.9.18", "3.10.13", "3.11.7", "3.12.1", "3.13.0"]
+    static let versions = ["2.7.18", "3.6.15", "3.7.17", "3.8.18", "3.9.18", "3.10.13", "3.11.7", "3.12.1", "3.13.0",
+                           "3.14.0", "3.15.0"]
     /// Where _PyRuntime's debug offsets lie below the interpreter head on 3.13.
     static let runtimeOffset313: UInt64 = 632
     static let sample: UnsafeMutablePointer<pyro_sample> = .allocate(capacity: 1)
@@ -19,6 +21,8 @@ enum WalkerFuzz {
         var cursor = InputCursor(input)
         let versionIndex = Int(cursor.integer(UInt8.self)) % versions.count
         let head = cursor.integer(UInt64.self)
+        let runtimeField = cursor.integer(UInt64.self)
+        let runtime = runtimeField != 0 ? runtimeField : head &- runtimeOffset313
         let threadID = cursor.integer(UInt64.self)
         var segments: [(start: UInt64, bytes: [UInt8])] = []
         while cursor.offset < input.count, segments.count < 4096 {
@@ -30,11 +34,12 @@ enum WalkerFuzz {
         guard let version = PythonVersion(string: versions[versionIndex]) else { return }
         var layout = PythonLayoutTable.layout(for: version)
         if layout == nil {
-            let facts = PythonInterpreterFacts(memory: memory, runtimeAddress: head &- runtimeOffset313,
+            let facts = PythonInterpreterFacts(memory: memory, runtimeAddress: runtime,
                                                interpreterHeadSymbol: nil, interpreterPath: "fuzz", version: { nil })
             if case let .layout(read, _)? = DebugOffsetsFamily().resolve(facts) { layout = read }
         }
-        guard let layout else { return }
+        // As PythonProcessDetector: a layout the walker cannot read is refused.
+        guard let layout, PythonWalkerSupport.refusal(for: layout, version: version) == nil else { return }
         let process = PythonProcess(pid: 0, version: version, buildKind: .shared, interpreterPath: "",
                                     layout: layout, interpreterHeadAddress: head)
         var encoded = pyro_python_layout(process, layout)
