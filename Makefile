@@ -2,7 +2,7 @@
 # Every target installs what it needs first (`make deps`), so each works on a
 # fresh Debian machine by itself. V=1 shows the commands.
 .DELETE_ON_ERROR:
-.PHONY: all deps build bpf test unit-test profile install clean bench bench-smoke interpreters
+.PHONY: all deps build bpf test unit-test profile install clean bench bench-smoke interpreters fuzz fuzz-smoke soak
 
 SHELL := /bin/bash
 PREFIX ?= /usr/local
@@ -109,3 +109,24 @@ bench: build
 # writes bench/results/smoke.md and smoke.json.
 bench-smoke: build
 	$(Q)PYROGRAPH_BIN=$(abspath $(BINARY)) bench/run --smoke
+
+# Fuzzing (Tests/Fuzz/README.md): pyrograph-fuzz, built with libFuzzer and
+# AddressSanitizer into .build/fuzz, runs each target (ELF reader, CFI,
+# line tables, ring-buffer records, the Python walker on memory images)
+# for FUZZ_SECONDS (default 60) on seed corpora from real files, kept in
+# FUZZ_DIR (default /tmp/pyrograph-fuzz). Fails if any target crashed.
+FUZZ_SECONDS ?= 60
+fuzz: $(SKELETON)
+	$(Q)FUZZ_SECONDS=$(FUZZ_SECONDS) Tests/Fuzz/run
+
+# CI: 5 seconds a target; 1 min 40 s on 2 cores with the sanitized build from clean.
+fuzz-smoke: $(SKELETON)
+	$(Q)FUZZ_SECONDS=5 Tests/Fuzz/run
+
+# The long-run workload (bench/soak.py) for SOAK_SECONDS (default 1800):
+# pyrograph's RSS curve, CPU, stop time and lost samples. Not in CI (its
+# two-minute version is SoakSmokeTests). On a shared host, wrap it (and
+# make fuzz) in the tests' lock: flock /tmp/pyrograph-tests.lock make soak.
+SOAK_SECONDS ?= 1800
+soak: build
+	$(Q)bench/soak.py --seconds $(SOAK_SECONDS) --pyrograph $(abspath $(BINARY))

@@ -1,6 +1,10 @@
 // swift-tools-version:5.10
 import PackageDescription
 
+// `make fuzz` builds with PYROGRAPH_LIBFUZZER=1 and --sanitize=fuzzer: the
+// fuzz target then leaves main to libFuzzer (otherwise it replays files).
+let libFuzzer = Context.environment["PYROGRAPH_LIBFUZZER"] == "1"
+
 let package = Package(
     name: "pyrograph",
     platforms: [.macOS(.v13)],
@@ -64,6 +68,15 @@ let package = Package(
         ),
         // The BPF native unwinder compiled for the host, for tests only.
         .target(name: "CWalkerHarness", dependencies: ["CPyrograph"], path: "Tests/CWalkerHarness"),
+        // Fuzz targets for the parsers of untrusted input (Tests/Fuzz/README.md);
+        // not part of the product.
+        .executableTarget(
+            name: "pyrograph-fuzz",
+            dependencies: ["Symbolization", "NativeUnwinding", "PythonRuntime", "Recording", "ProcessInspection",
+                           "CPyrograph", "CPythonWalker"],
+            path: "Tests/Fuzz/PyrographFuzz",
+            swiftSettings: [.unsafeFlags(["-parse-as-library"])] + (libFuzzer ? [.define("PYROGRAPH_LIBFUZZER")] : [])
+        ),
         .testTarget(
             name: "PyrographTests",
             dependencies: [

@@ -59,7 +59,8 @@ struct ELFUnwindSource {
         for index in 0..<count {
             var header = GElf_Phdr()
             guard gelf_getphdr(elf, Int32(index), &header) != nil, header.p_type == UInt32(PT_LOAD),
-                  header.p_flags & UInt32(PF_X) != 0, header.p_memsz > 0 else { continue }
+                  header.p_flags & UInt32(PF_X) != 0, header.p_memsz > 0,
+                  header.p_memsz <= UInt64.max - header.p_vaddr else { continue } // a segment past the address space
             ranges.append(header.p_vaddr..<header.p_vaddr &+ header.p_memsz)
         }
         return ranges.sorted { $0.lowerBound < $1.lowerBound }

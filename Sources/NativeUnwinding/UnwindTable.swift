@@ -116,7 +116,7 @@ public struct UnwindTable: Sendable {
         statistics.byteCount = rows.count * MemoryLayout<pyro_unwind_row>.stride
         for row in rows { statistics.rowsByRule[row.cfa_rule, default: 0] += 1 }
         for range in executableRanges {
-            statistics.executableBytes += UInt64(range.count)
+            statistics.executableBytes &+= range.upperBound - range.lowerBound // Range<UInt64>.count traps past Int.max
             statistics.coveredBytes += covered(range, by: kept.map(\.fde))
         }
         return UnwindTable(rows: rows, statistics: statistics)

@@ -36,14 +36,14 @@ struct LocationTableDecoder {
             case Self.noLocation:
                 break
             case Self.longForm:
-                guard let delta = readSignedVarint(&cursor) else { return nil }
-                line += delta
+                guard let delta = readSignedVarint(&cursor), let moved = Self.add(delta, to: line) else { return nil }
+                line = moved
                 for _ in 0..<3 {
                     guard readVarint(&cursor) != nil else { return nil }
                 }
             case Self.noColumns:
-                guard let delta = readSignedVarint(&cursor) else { return nil }
-                line += delta
+                guard let delta = readSignedVarint(&cursor), let moved = Self.add(delta, to: line) else { return nil }
+                line = moved
             case Self.oneLineFirst...:
                 line += code - Self.oneLineFirst
                 cursor += 2
@@ -55,6 +55,13 @@ struct LocationTableDecoder {
             start = end
         }
         return nil
+    }
+
+    /// A varint delta can be up to 2^59: a table from another process's
+    /// memory that overflows the running line is malformed, not a crash.
+    private static func add(_ delta: Int, to line: Int) -> Int? {
+        let (sum, overflow) = line.addingReportingOverflow(delta)
+        return overflow ? nil : sum
     }
 
     private func readVarint(_ cursor: inout Int) -> Int? {

@@ -49,8 +49,9 @@ public struct ELFFile: Sendable {
     /// address the file's symbols use; this is where PIE and shared-library
     /// load bias cancel out.
     public func virtualAddress(forFileOffset offset: UInt64) -> UInt64 {
-        for segment in segments where offset >= segment.fileOffset && offset < segment.fileOffset + max(segment.fileSize, 1) {
-            return offset - segment.fileOffset + segment.virtualAddress
+        // The file's fields are untrusted: nothing here may overflow.
+        for segment in segments where offset >= segment.fileOffset && offset - segment.fileOffset < max(segment.fileSize, 1) {
+            return (offset - segment.fileOffset) &+ segment.virtualAddress
         }
         return offset
     }
