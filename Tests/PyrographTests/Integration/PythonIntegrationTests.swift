@@ -46,6 +46,8 @@ final class PythonIntegrationTests: XCTestCase {
     func testDebianUnstablePython3_15() throws { try checkAgainstGroundTruth("3.15-debian-unstable") }
     func testDebianUnstablePython3_14Debug() throws { try checkAgainstGroundTruth("3.14-debian-dbg") }
     func testDebianUnstablePython3_15Debug() throws { try checkAgainstGroundTruth("3.15-debian-dbg") }
+    func testDebianUnstablePython3_14WithTheJIT() throws { try checkAgainstGroundTruth("3.14-debian-jit") }
+    func testDebianUnstablePython3_15WithTheJIT() throws { try checkAgainstGroundTruth("3.15-debian-jit") }
 
     /// An interpreter made unreadable on purpose (Debian's python3.14 with
     /// its _Py_DebugOffsets cookie corrupted in a copy) is still profiled in
@@ -124,6 +126,7 @@ final class PythonIntegrationTests: XCTestCase {
         checkStacksMatchSnapshots(report, process, python)
         checkWorkerThread(report, process, python, pyrograph: recording.stderr)
         if python.root != nil { checkPythonFramesSitInTheNativeStack(main, python) }
+        if python.environment["PYTHON_JIT"] == "1" { checkTheJITRan(report, main, python) }
     }
 
     /// Debian's stripped builds run most of their eval loop in a part no
@@ -134,7 +137,12 @@ final class PythonIntegrationTests: XCTestCase {
     private func checkPythonFramesSitInTheNativeStack(_ main: FoldedProcess, _ python: PythonInterpreter) {
         let withPython = main.filter { !$0.python.isEmpty }
         // Root first: process, thread, then the stack.
+        let jit = python.environment["PYTHON_JIT"] == "1"
         let placed = withPython.filter { sample in
+            // In JIT code the native walk stops (no CFI there), with a
+            // marker: nothing above it is known, so the Python frames are
+            // the root, as they should be.
+            if jit && sample.frames.contains(where: { $0.hasPrefix("[native unwind stopped") }) { return true }
             guard let first = sample.frames.firstIndex(where: { FoldedPythonFrame(folded: $0) != nil }) else { return false }
             return first > 2 && sample.frames[2..<first].contains { $0.hasPrefix("PyEval_EvalCode ") }
         }
@@ -142,6 +150,21 @@ final class PythonIntegrationTests: XCTestCase {
             \(python): only \(placed.total) of \(withPython.total) main-thread samples have their Python frames under \
             PyEval_EvalCode; most common roots:
             \(withPython.histogram(top: 3) { $0.frames.dropFirst(2).prefix(3).joined(separator: ";") })
+            """)
+    }
+
+    /// With PYTHON_JIT=1 the hot loops run as machine code in anonymous
+    /// memory without CFI: the interpreter must say the JIT is on, and some
+    /// main-thread samples must show the native walk stopping there, under
+    /// the Python frames the other checks found right.
+    private func checkTheJITRan(_ report: WorkloadReport, _ main: FoldedProcess, _ python: PythonInterpreter) {
+        XCTAssertTrue(report.jit, "\(python): sys._jit says the JIT is off")
+        let stopped = main.filter { sample in
+            sample.frames.contains { $0.hasPrefix("[native unwind stopped") } && !sample.python.isEmpty
+        }
+        XCTAssertGreaterThan(stopped.total, 0, """
+            \(python): no main-thread sample ran in JIT code; most common leaves:
+            \(main.histogram(top: 5) { $0.frames.suffix(2).joined(separator: ";") })
             """)
     }
 
@@ -727,6 +750,7 @@ struct WorkloadReport: Decodable, PythonSelfReport {
 
     let pid: Int32
     let version: String
+    let jit: Bool
     let script: String
     let stdlibDir: String
     let recursionDepth: Int

@@ -11,8 +11,13 @@ struct PythonInterpreter: CustomStringConvertible {
     /// The root it runs in with chroot (Tests/Interpreters/debian-unstable.sh);
     /// `path` is then inside it. nil for the host's own interpreters.
     var root: String? = nil
+    /// Variables set for it on top of the caller's (minus their PYTHON*
+    /// ones), e.g. PYTHON_JIT=1.
+    var environment: [String: String] = [:]
 
-    var description: String { "Python \(label) (\(root ?? "")\(path))" }
+    var description: String {
+        "Python \(label) (\(root ?? "")\(path)\(environment.isEmpty ? "" : ", " + environment.map { "\($0.key)=\($0.value)" }.sorted().joined(separator: " ")))"
+    }
 
     /// Where the file `path` names lies on the host.
     var hostPath: String { (root ?? "") + path }
@@ -56,6 +61,7 @@ struct PythonInterpreter: CustomStringConvertible {
             process.arguments = ["-B", script.path] + arguments
         }
         process.environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("PYTHON") }
+            .merging(environment) { $1 }
         process.standardOutput = handle
         process.standardError = handle
         let startedAt = Date()
@@ -88,11 +94,18 @@ enum PythonInterpreters {
         ("3.15-debian-dbg", "/usr/bin/python3.15-dbg", "3.15."),
     ].map { PythonInterpreter(label: $0.0, path: $0.1, versionPrefix: $0.2, root: debianRoot) }
 
+    /// Debian's 3.14 and 3.15 are built with the experimental JIT, which
+    /// PYTHON_JIT=1 turns on: hot loops then run as machine code in
+    /// anonymous memory that no CFI describes.
+    static let debianJIT: [PythonInterpreter] = debian.filter { $0.label.hasSuffix("-debian-unstable") && !$0.label.hasPrefix("3.13") }
+        .map { PythonInterpreter(label: $0.label.replacingOccurrences(of: "-unstable", with: "-jit"), path: $0.path,
+                                 versionPrefix: $0.versionPrefix, root: $0.root, environment: ["PYTHON_JIT": "1"]) }
+
     /// A Debian unstable interpreter; the test is skipped, saying so, when
     /// its root has not been built.
     static func requireDebian(_ label: String) throws -> PythonInterpreter {
-        guard let interpreter = debian.first(where: { $0.label == label }) else {
-            XCTFail("no interpreter labelled \(label); known: \(debian.map(\.label))")
+        guard let interpreter = (debian + debianJIT).first(where: { $0.label == label }) else {
+            XCTFail("no interpreter labelled \(label); known: \((debian + debianJIT).map(\.label))")
             throw CancellationError()
         }
         guard FileManager.default.fileExists(atPath: debianRoot + "/.pyrograph-complete") else {

@@ -307,6 +307,8 @@ def build_report(started, finished, main_tid, worker, sampler):
         "pid": os.getpid(),
         "version": sys.version,
         "version_info": list(sys.version_info[:3]),
+        # 3.14+ builds with the experimental JIT say whether it is on.
+        "jit": bool(getattr(getattr(sys, "_jit", None), "is_enabled", lambda: False)()),
         "executable": sys.executable,
         "script": MODULE_CODE.co_filename,
         "stdlib_dir": os.path.dirname(threading.__file__),
