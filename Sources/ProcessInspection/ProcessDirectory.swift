@@ -28,6 +28,16 @@ public struct ProcessDirectory: Sendable {
         return String(decoding: Array(raw.split(separator: 0).joined(separator: [0x20])), as: UTF8.self)
     }
 
+    /// The process's pid in each pid namespace it is in, from the host's
+    /// (this one's) to its own innermost (the `NSpid` line of status); one
+    /// element when it shares ours.
+    public func namespacePIDs() throws -> [Int32] {
+        let status = try FileReader.string("\(path)/status")
+        guard let line = status.split(separator: "\n").first(where: { $0.hasPrefix("NSpid:") }) else { return [pid] }
+        let pids = line.dropFirst("NSpid:".count).split(whereSeparator: { $0 == " " || $0 == "\t" }).compactMap { Int32($0) }
+        return pids.isEmpty ? [pid] : pids
+    }
+
     public func executablePath() throws -> String {
         var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
         let n = readlink("\(path)/exe", &buffer, buffer.count - 1)

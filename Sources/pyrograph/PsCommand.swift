@@ -7,7 +7,11 @@ import PythonRuntime
 struct PsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ps",
-        abstract: "List the Python processes pyrograph sees, and whether it can read their stacks."
+        abstract: "List the Python processes pyrograph sees, and whether it can read their stacks.",
+        discussion: """
+            PID is the host's pid, which profiles name; NSPID is the pid the process sees inside its \
+            own pid namespace (a container), or - when that is the same.
+            """
     )
 
     func run() throws {
@@ -15,12 +19,15 @@ struct PsCommand: ParsableCommand {
             throw CLIError("pyrograph needs root to read other processes' memory: run it with sudo")
         }
         let processes = PythonProcessScanner.scan(detector: PythonProcessDetector(), excluding: [getpid()])
-        var rows = [["PID", "VERSION", "BUILD", "THREADS", "SUPPORTED", "COMMAND"]]
+        var rows = [["PID", "NSPID", "VERSION", "BUILD", "THREADS", "SUPPORTED", "COMMAND"]]
         for process in processes {
             let directory = ProcessDirectory(pid: process.pid)
             let threads = (try? directory.threadIDs().count).map(String.init) ?? "?"
             let supported = process.unsupportedReason.map { "no: \($0)" } ?? "yes"
-            rows.append([String(process.pid), process.version?.description ?? "?", process.buildKind.rawValue,
+            // Its pid inside its own pid namespace (a container's), where
+            // that differs from the host's.
+            let inner = (try? directory.namespacePIDs().last).flatMap { $0 } ?? process.pid
+            rows.append([String(process.pid), inner == process.pid ? "-" : String(inner), process.version?.description ?? "?", process.buildKind.rawValue,
                          threads, supported, (try? directory.commandLine()) ?? "?"])
         }
         print(Table.render(rows), terminator: "")
