@@ -10,6 +10,10 @@ public struct PythonProcess: Sendable {
     public var pid: Int32
     public var version: PythonVersion?
     public var buildKind: BuildKind
+    /// Built with Py_DEBUG (Debian's pythonX.Y-dbg): its objects and
+    /// frames may be laid out differently from the release build of the
+    /// same version, so it is told apart wherever builds are counted.
+    public var isDebugBuild = false
     /// The file holding the interpreter, as the process sees it.
     public var interpreterPath: String
     public var layout: PythonLayout?
@@ -46,6 +50,15 @@ public struct PythonProcess: Sendable {
     }
 
     public var unsupportedReason: String? { refusal?.description }
+
+    /// "static", "shared", then "debug" and "free-threaded" where they
+    /// apply (the last from its layout, so only once it is read).
+    public var buildDescription: String {
+        var words = [buildKind.rawValue]
+        if isDebugBuild { words.append("debug") }
+        if layout?.frameTLBCIndex != nil || refusal == .freeThreaded { words.append("free-threaded") }
+        return words.joined(separator: " ")
+    }
 
     public var isSupported: Bool { refusal == nil && layout != nil }
 }

@@ -94,6 +94,7 @@ public final class PythonProcessDetector {
         // A debug build's objects may have a longer header: only a layout
         // read from its own _Py_DebugOffsets says where their fields are.
         let isDebugBuild = file.symbols["_Py_RefTotal"] != nil || file.symbols["_Py_NegativeRefcount"] != nil
+        process.isDebugBuild = isDebugBuild
         for family in PythonRuntimeFamilies.all {
             guard let resolution = family.resolve(interpreter) else { continue }
             process.family = family

@@ -17,7 +17,7 @@ public struct PythonReport {
     public var unsupported: [Int32: PythonProcess] = [:]
 
     mutating func record(_ sample: RawSample, process: PythonProcess, complete: Bool) {
-        let key = "\(process.version?.description ?? "?") \(process.buildKind.rawValue)"
+        let key = "\(process.version?.description ?? "?") \(process.buildDescription)"
         byInterpreter[key, default: VersionCounts()].samples += 1
         byInterpreter[key]!.pids.insert(sample.pid)
         if complete && sample.pythonStatus == PYRO_PYTHON_OK { byInterpreter[key]!.complete += 1 }

@@ -27,7 +27,7 @@ struct PsCommand: ParsableCommand {
             // Its pid inside its own pid namespace (a container's), where
             // that differs from the host's.
             let inner = (try? directory.namespacePIDs().last).flatMap { $0 } ?? process.pid
-            rows.append([String(process.pid), inner == process.pid ? "-" : String(inner), process.version?.description ?? "?", process.buildKind.rawValue,
+            rows.append([String(process.pid), inner == process.pid ? "-" : String(inner), process.version?.description ?? "?", process.buildDescription,
                          threads, supported, (try? directory.commandLine()) ?? "?"])
         }
         print(Table.render(rows), terminator: "")

@@ -127,6 +127,11 @@ final class PythonIntegrationTests: XCTestCase {
         checkWorkerThread(report, process, python, pyrograph: recording.stderr)
         if python.root != nil { checkPythonFramesSitInTheNativeStack(main, python) }
         if python.environment["PYTHON_JIT"] == "1" { checkTheJITRan(report, main, python) }
+        if python.label.hasSuffix("-dbg") {
+            // A debug build is counted apart from the release build of its version.
+            let version = report.version.split(separator: " ").first.map(String.init) ?? report.version
+            XCTAssertTrue(recording.stderr.contains("python \(version) static debug: "), "\(python): \(recording.stderr)")
+        }
     }
 
     /// Debian's stripped builds run most of their eval loop in a part no
