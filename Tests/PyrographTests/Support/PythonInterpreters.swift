@@ -135,6 +135,20 @@ enum PythonInterpreters {
         return interpreter
     }
 
+    /// Every build the tests run: `all`, Debian unstable's (release, debug
+    /// and JIT) when its root has been built, and a directory all of them
+    /// reach: inside that root (the chroot ones see it as /tmp/...), or
+    /// the host's temporary directory without it.
+    static func requireEveryBuild() throws -> (interpreters: [PythonInterpreter], directory: URL) {
+        let host = try requireAll()
+        guard FileManager.default.fileExists(atPath: debianRoot + "/.pyrograph-complete") else {
+            print("only the host's interpreters: \(debianRoot) is missing (make test builds it)")
+            return (host, try TestSupport.temporaryDirectory())
+        }
+        let debian = try (debian + debianJIT).map { try requireDebian($0.label) }
+        return (host + debian, try debian[0].temporaryDirectory())
+    }
+
     static func requireAll() throws -> [PythonInterpreter] {
         let missing = all.filter { !FileManager.default.isExecutableFile(atPath: $0.path) }
         guard missing.isEmpty else {
