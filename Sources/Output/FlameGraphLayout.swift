@@ -33,25 +33,36 @@ struct FlameGraphLayout {
         self.init(tree: FlameGraphTree(profile: profile), minimumSamples: minimumSamples)
     }
 
-    /// Frames without samples, or spanning fewer than `minimumSamples`, are
-    /// left out, and so is everything they called, which can only be
-    /// narrower.
-    init(tree: FlameGraphTree, minimumSamples: Double) {
+    /// Frames spanning fewer than `minimumSamples` are left out, and so is
+    /// everything they called, which can only be narrower.
+    ///
+    /// - Parameter baselineScale: for a differential graph, what turns a
+    ///   baseline value into samples. A frame is then kept when either value
+    ///   reaches the minimum, so one that vanished or nearly did is still
+    ///   there, without width, for the search to count what it had.
+    init(tree: FlameGraphTree, minimumSamples: Double, baselineScale: Double? = nil) {
         totalSamples = tree.root.samples
         totalBaseline = tree.root.baseline
         guard totalSamples > 0 else { return }
-        place(tree.root, depth: 0, offset: 0, minimumSamples: minimumSamples)
+        let keep: (FlameGraphTree.Node) -> Bool
+        if let baselineScale {
+            keep = { node in
+                max(Double(node.samples), Double(node.baseline) * baselineScale) >= max(minimumSamples, .leastNonzeroMagnitude)
+            }
+        } else {
+            keep = { node in node.samples > 0 && Double(node.samples) >= minimumSamples }
+        }
+        place(tree.root, depth: 0, offset: 0, keep: keep)
     }
 
-    private mutating func place(_ node: FlameGraphTree.Node, depth: Int, offset: UInt64, minimumSamples: Double) {
+    private mutating func place(_ node: FlameGraphTree.Node, depth: Int, offset: UInt64,
+                                keep: (FlameGraphTree.Node) -> Bool) {
         boxes.append(Box(frame: node.frame, name: node.name, depth: depth, offset: offset,
                          samples: node.samples, baseline: node.baseline))
         maxDepth = max(maxDepth, depth)
         var childOffset = offset
         for child in node.sortedChildren {
-            if child.samples > 0, Double(child.samples) >= minimumSamples {
-                place(child, depth: depth + 1, offset: childOffset, minimumSamples: minimumSamples)
-            }
+            if keep(child) { place(child, depth: depth + 1, offset: childOffset, keep: keep) }
             childOffset += child.samples
         }
     }

@@ -26,12 +26,14 @@ struct FlameGraphSVG {
     let window: FlameGraphWindow
     let height: Int
 
-    init(tree: FlameGraphTree, options: FlameGraphWriter.Options) {
+    /// - Parameter baselineScale: for a differential graph, see `FlameGraphLayout`.
+    init(tree: FlameGraphTree, options: FlameGraphWriter.Options, baselineScale: Double? = nil) {
         self.options = options
         canvas = FlameGraphCanvas(options: options)
         layout = FlameGraphLayout(
             tree: tree,
-            minimumSamples: options.minimumFrameWidth / canvas.pixelsPerSample(total: tree.root.samples)
+            minimumSamples: options.minimumFrameWidth / canvas.pixelsPerSample(total: tree.root.samples),
+            baselineScale: baselineScale
         )
         let levels = layout.totalSamples == 0 ? 3 : layout.maxDepth + 1
         let unwindowed = canvas
@@ -162,7 +164,8 @@ struct FlameGraphSVG {
         let label = FlameGraphLabel.fitted(labels, width: width, padding: FlameGraphCanvas.labelPadding,
                                            charWidth: FlameGraphCanvas.labelCharWidth)
         let n = SVGNumber.coordinate
-        var element = "<g class=\"frame\" data-kind=\"\(kind)\" data-samples=\"\(box.samples)\""
+        // A frame that vanished since the baseline has no width to show.
+        var element = "<g class=\"frame\(box.samples == 0 ? " hidden" : "")\" data-kind=\"\(kind)\" data-samples=\"\(box.samples)\""
             + " data-offset=\"\(box.offset)\" data-depth=\"\(box.depth)\""
         // The display name is the title's; the shorter labels follow it.
         for (index, shorter) in labels.dropFirst().enumerated() {

@@ -235,6 +235,8 @@ final class ParsedSVG: NSObject, XMLParserDelegate {
         var y = 0.0
         var width = 0.0
         var classes: Set<String> = []
+        /// Every attribute of the frame's `<g>`.
+        var attributes: [String: String] = [:]
 
         /// As the script reads it: the title without its "(N samples, P%)".
         var name: String {
@@ -279,7 +281,8 @@ final class ParsedSVG: NSObject, XMLParserDelegate {
             currentFrame = FrameElement(
                 kind: attributes["data-kind"] ?? "",
                 samples: Int(attributes["data-samples"] ?? "") ?? -1,
-                classes: Set((attributes["class"] ?? "").split(separator: " ").map(String.init))
+                classes: Set((attributes["class"] ?? "").split(separator: " ").map(String.init)),
+                attributes: attributes
             )
         case "rect" where currentFrame != nil:
             currentFrame?.fill = attributes["fill"] ?? ""
