@@ -99,6 +99,50 @@ final class BrowserFlameGraphTests: XCTestCase {
         print("coloured share of the first screen: rare \(windowed), tower \(towerShare), icicle \(icicle), full \(full)")
     }
 
+    /// The wheel and the page keys pan a deep graph's window of levels. A
+    /// test page frames the SVG, sends it the events, and copies what the
+    /// graph then says into its own DOM, which Chromium dumps.
+    func testWheelAndPageKeysPanOverTheLevels() throws {
+        var rare = Profile()
+        let process = Frame.process(comm: "service", pid: 42)
+        rare.add([process, .python(function: "handler")], count: 1000)
+        rare.add([process] + (0..<1000).map { Frame.python(function: "garbage\($0)") }, count: 1)
+        let svg = FlameGraphWriter.render(rare, options: .init())
+        try Data(svg.utf8).write(to: workDirectory.appendingPathComponent("deep.svg"))
+        let page = workDirectory.appendingPathComponent("pan.html")
+        try Data("""
+            <!DOCTYPE html><html><body><iframe id="graph" src="deep.svg" width="1200" height="800"></iframe>
+            <pre id="out"></pre><script>
+            document.getElementById("graph").addEventListener("load", function () {
+                var graph = this.contentWindow, document_ = this.contentDocument, seen = [];
+                function levels() { seen.push(document_.getElementById("levels").textContent); }
+                levels();
+                graph.dispatchEvent(new graph.WheelEvent("wheel", { deltaY: -160, cancelable: true }));
+                levels();
+                graph.dispatchEvent(new graph.KeyboardEvent("keydown", { key: "PageUp", cancelable: true }));
+                levels();
+                graph.dispatchEvent(new graph.WheelEvent("wheel", { deltaY: 100000, cancelable: true }));
+                levels();
+                graph.dispatchEvent(new graph.KeyboardEvent("keydown", { key: "PageUp", cancelable: true }));
+                graph.dispatchEvent(new graph.WheelEvent("wheel", { deltaY: -100000, cancelable: true }));
+                levels();
+                document.getElementById("out").textContent = seen.join("\\n");
+            });
+            </script></body></html>
+            """.utf8).write(to: page)
+
+        let dom = try HeadlessChromium(workDirectory: workDirectory).dumpDOM(page, framedFiles: true)
+        let output = try XCTUnwrap(dom.range(of: "<pre id=\"out\">").map { dom[$0.upperBound...] })
+        let seen = output.prefix { $0 != "<" }.split(separator: "\n").map(String.init)
+        XCTAssertEqual(seen, [
+            "levels 0\u{2013}43 of 0\u{2013}1001: scroll for the rest",
+            "levels 10\u{2013}53 of 0\u{2013}1001: scroll for the rest",
+            "levels 53\u{2013}96 of 0\u{2013}1001: scroll for the rest",
+            "levels 0\u{2013}43 of 0\u{2013}1001: scroll for the rest",
+            "levels 958\u{2013}1001 of 0\u{2013}1001: scroll for the rest",
+        ], "opens on the root, moves ten levels for 160 px, a page less one level, stops at either end")
+    }
+
     // MARK: - Helpers
 
     /// The share of strongly coloured pixels in the first screen (1200 by

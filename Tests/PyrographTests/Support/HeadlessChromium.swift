@@ -14,9 +14,12 @@ struct HeadlessChromium {
         self.workDirectory = workDirectory
     }
 
-    /// The DOM once the page's script has run.
-    func dumpDOM(_ url: URL, query: String = "") throws -> String {
-        try run(["--virtual-time-budget=3000", "--dump-dom", url.absoluteString + query])
+    /// The DOM once the page's script has run. `framedFiles` lets a page's
+    /// script reach into a file it frames, as a test page driving the SVG
+    /// in an iframe must.
+    func dumpDOM(_ url: URL, query: String = "", framedFiles: Bool = false) throws -> String {
+        try run((framedFiles ? ["--allow-file-access-from-files"] : [])
+            + ["--virtual-time-budget=3000", "--dump-dom", url.absoluteString + query])
     }
 
     func screenshot(_ url: URL, to png: URL, width: Int = 1200, height: Int = 800) throws {
