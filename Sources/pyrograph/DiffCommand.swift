@@ -81,6 +81,7 @@ struct DiffCommand: ParsableCommand {
         } catch let error as ProfileDiff.IncomparableSampleTypes {
             throw CLIError("cannot compare \(before) with \(after): \(error)")
         }
+        guard diff.beforeTotal > 0 else { throw CLIError("\(before): no samples, nothing to compare against") }
         guard diff.afterTotal > 0 else { throw CLIError("\(after): no samples, nothing to draw") }
         let file = try OutputFile(path: output)
         switch resolvedFormat {
