@@ -21,6 +21,7 @@ final class DiffIntegrationTests: XCTestCase {
         let afterShare = Self.share(ofFunction: "scaled", in: after)
         // The workload doubles it; the recordings measure it, give or take sampling noise.
         XCTAssertEqual(afterShare / beforeShare, 2, accuracy: 0.6, "measured \(beforeShare) then \(afterShare)")
+        print("scaled() took \(before.total) samples' \(beforeShare), then \(after.total) samples' \(afterShare)")
 
         // The folded difference: BEFORE scaled to AFTER's total, AFTER as recorded.
         let folded = try diff(before, after, to: "diff.folded")
