@@ -19,8 +19,11 @@ final class DiffIntegrationTests: XCTestCase {
         let after = try record(share: 0.5, name: "after")
         let beforeShare = Self.share(ofFunction: "scaled", in: before)
         let afterShare = Self.share(ofFunction: "scaled", in: after)
-        // The workload doubles it; the recordings measure it, give or take sampling noise.
-        XCTAssertEqual(afterShare / beforeShare, 2, accuracy: 0.6, "measured \(beforeShare) then \(afterShare)")
+        // The workload doubles it; the recordings measure it, give or take
+        // sampling noise and the other work on the machine (1.57 to 1.87 seen
+        // on a busy 2-core VM). What follows checks that diff reports exactly
+        // what they measured.
+        XCTAssertGreaterThan(afterShare / beforeShare, 1.3, "measured \(beforeShare) then \(afterShare)")
         print("scaled() took \(before.total) samples' \(beforeShare), then \(after.total) samples' \(afterShare)")
 
         // The folded difference: BEFORE scaled to AFTER's total, AFTER as recorded.
