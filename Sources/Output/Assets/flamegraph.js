@@ -1,5 +1,7 @@
 // Interactivity for pyrograph flame graphs: hover details, click to zoom,
-// regular-expression search. FlameGraphWriter embeds this file in every SVG.
+// regular-expression search, and panning over a graph deeper than its
+// height. FlameGraphWriter and
+// DiffFlameGraphWriter embed this file in every SVG.
 //
 // The layout comes from data attributes the writer puts on <g id="frames">
 // and on each frame, in sample units, so zooming recomputes positions
@@ -14,7 +16,7 @@
     var rootFrame = null;
     var zoomedFrame = null;
     var searchPattern = null;
-    var details, matched, resetZoomButton, resetSearchButton;
+    var details, matched, levels, resetZoomButton, resetSearchButton;
 
     function numberAttribute(element, name) {
         return Number(element.getAttribute(name));
@@ -27,24 +29,39 @@
             graphWidth: numberAttribute(group, "data-graph-width"),
             charWidth: numberAttribute(group, "data-char-width"),
             labelPadding: numberAttribute(group, "data-label-padding"),
-            minimumWidth: numberAttribute(group, "data-minimum-width")
+            minimumWidth: numberAttribute(group, "data-minimum-width"),
+            frameHeight: numberAttribute(group, "data-frame-height"),
+            icicle: group.getAttribute("data-layout") === "icicle",
+            maxDepth: numberAttribute(group, "data-max-depth"),
+            firstLevel: numberAttribute(group, "data-first-level"),
+            levelsShown: numberAttribute(group, "data-levels-shown"),
+            // Only in a differential graph: the compared profile's total.
+            baselineTotal: group.hasAttribute("data-baseline-total")
+                ? numberAttribute(group, "data-baseline-total") : null
         };
     }
 
     function readFrame(element) {
         var title = element.querySelector("title").textContent;
         var rect = element.querySelector("rect");
+        // The title is "NAME (...)"; the part in parentheses holds no " (".
+        var name = title.slice(0, title.lastIndexOf(" ("));
+        var labels = [name];
+        for (var i = 1; element.hasAttribute("data-label-" + i); i++) {
+            labels.push(element.getAttribute("data-label-" + i));
+        }
         return {
             element: element,
             rect: rect,
             label: element.querySelector("text"),
             title: title,
-            // The title is "NAME (N samples, P%)"; the suffix holds no " (".
-            name: title.slice(0, title.lastIndexOf(" (")),
+            name: name,
+            labels: labels,
             kind: element.getAttribute("data-kind"),
             samples: numberAttribute(element, "data-samples"),
             offset: numberAttribute(element, "data-offset"),
             depth: numberAttribute(element, "data-depth"),
+            baseline: numberAttribute(element, "data-baseline"),
             fill: rect.getAttribute("fill")
         };
     }
@@ -53,21 +70,23 @@
         return String(Math.round(value * 100) / 100);
     }
 
-    // Same rule as FlameGraphWriter.fittedLabel, counting code points.
-    function fittedLabel(name, width) {
+    // Same rule as FlameGraphLabel.fitted, counting code points: the first
+    // label that fits whole, else the shortest one cut.
+    function fittedLabel(labels, width) {
         var room = (width - 2 * geometry.labelPadding) / geometry.charWidth;
         if (room < 3) return "";
         var maxChars = Math.floor(room);
-        var chars = Array.from(name);
-        if (chars.length <= maxChars) return name;
-        return chars.slice(0, maxChars - 2).join("") + "..";
+        for (var i = 0; i < labels.length; i++) {
+            if (Array.from(labels[i]).length <= maxChars) return labels[i];
+        }
+        return Array.from(labels[labels.length - 1]).slice(0, maxChars - 2).join("") + "..";
     }
 
     function place(frame, x, width) {
         frame.rect.setAttribute("x", rounded(x));
         frame.rect.setAttribute("width", rounded(width));
         frame.label.setAttribute("x", rounded(x + geometry.labelPadding));
-        frame.label.textContent = fittedLabel(frame.name, width);
+        frame.label.textContent = fittedLabel(frame.labels, width);
     }
 
     function spans(outer, inner) {
@@ -136,7 +155,26 @@
         });
         var share = 100 * uniqueSamples(ranges) / geometry.totalSamples;
         matched.textContent = "Matched: " + share.toFixed(1) + "%";
+        if (geometry.baselineTotal !== null) {
+            var before = 100 * matchedBaseline(regex) / Math.max(geometry.baselineTotal, 1);
+            var change = share - before;
+            matched.textContent = "Matched: before " + before.toFixed(1) + "%, after " + share.toFixed(1) +
+                "%, " + (change >= 0 ? "+" : "") + change.toFixed(1) + " points";
+        }
         resetSearchButton.classList.remove("hidden");
+    }
+
+    // The compared profile's samples under the matches, counting a match
+    // nested in another match once: its samples are already in the outer one.
+    function matchedBaseline(regex) {
+        var counted = [];
+        frames
+            .filter(function (frame) { return frame !== rootFrame && regex.test(frame.name); })
+            .sort(function (a, b) { return a.depth - b.depth; })
+            .forEach(function (frame) {
+                if (!counted.some(function (outer) { return spans(outer, frame); })) counted.push(frame);
+            });
+        return counted.reduce(function (sum, frame) { return sum + frame.baseline; }, 0);
     }
 
     function resetSearch() {
@@ -171,6 +209,47 @@
             }
         }
         return null;
+    }
+
+    // A graph deeper than its height opens on a window of levels, chosen
+    // by the writer; the wheel and the arrow and page keys move the frames
+    // by `pan` pixels from there, between the root and the deepest level.
+    var pan = 0;
+
+    function panLimits() {
+        var hidden = geometry.maxDepth + 1 - geometry.levelsShown;
+        var first = geometry.firstLevel * geometry.frameHeight;
+        var rest = (hidden - geometry.firstLevel) * geometry.frameHeight;
+        return geometry.icicle ? [-rest, first] : [-first, rest];
+    }
+
+    function panBy(pixels) {
+        var limits = panLimits();
+        pan = Math.max(limits[0], Math.min(limits[1], pan + pixels));
+        document.getElementById("frames").setAttribute("transform", "translate(0," + rounded(pan) + ")");
+        var shift = Math.round(pan / geometry.frameHeight);
+        var first = geometry.firstLevel + (geometry.icicle ? -shift : shift);
+        // The same words as FlameGraphSVG.levelsText.
+        levels.textContent = "levels " + first + "\u2013" + (first + geometry.levelsShown - 1) +
+            " of 0\u2013" + geometry.maxDepth + ": scroll for the rest";
+    }
+
+    function startPanning() {
+        levels = document.getElementById("levels");
+        if (!levels) return;
+        window.addEventListener("wheel", function (event) {
+            event.preventDefault();
+            var lines = event.deltaMode === 0 ? event.deltaY : event.deltaY * geometry.frameHeight;
+            panBy(-lines);
+        }, { passive: false });
+        window.addEventListener("keydown", function (event) {
+            var page = (geometry.levelsShown - 1) * geometry.frameHeight;
+            var step = { ArrowUp: geometry.frameHeight, ArrowDown: -geometry.frameHeight,
+                         PageUp: page, PageDown: -page }[event.key];
+            if (step === undefined) return;
+            event.preventDefault();
+            panBy(step);
+        });
     }
 
     function frameFromEvent(event) {
@@ -221,6 +300,7 @@
         var pattern = parameter(window.location.search, "s");
         if (pattern === null) pattern = parameter(window.location.hash, "s");
         if (pattern) search(pattern);
+        startPanning();
     }
 
     // The script sits before the frames in the document, so it waits for them.

@@ -111,6 +111,81 @@ final class FlameGraphWriterTests: XCTestCase {
         XCTAssertGreaterThan(process.blue, process.red, "process frames are grey-blue")
     }
 
+    func testCutLabelsKeepTheFunctionThenAShortLocation() {
+        let frame = Frame.python(function: "_find_and_load", file: "/usr/lib/python3.11/importlib/_bootstrap.py", line: 1176)
+        let labels = FlameGraphLabel.candidates(name: FrameNaming.displayName(frame), frame: frame)
+        XCTAssertEqual(labels, [
+            "_find_and_load (/usr/lib/python3.11/importlib/_bootstrap.py:1176)",
+            "_find_and_load (_bootstrap.py:1176)",
+            "_find_and_load",
+        ])
+        func fitted(_ characters: Double) -> String {
+            FlameGraphLabel.fitted(labels, width: characters * 7.2 + 6, padding: 3, charWidth: 7.2)
+        }
+        XCTAssertEqual(fitted(80), labels[0])
+        XCTAssertEqual(fitted(40), "_find_and_load (_bootstrap.py:1176)")
+        XCTAssertEqual(fitted(20), "_find_and_load")
+        XCTAssertEqual(fitted(10), "_find_an..", "only then is the function cut")
+        XCTAssertEqual(fitted(2), "")
+
+        let native = Frame.native(symbol: "PyObject_Vectorcall", module: "libpython3.11.so.1.0")
+        XCTAssertEqual(FlameGraphLabel.candidates(name: FrameNaming.displayName(native), frame: native),
+                       ["PyObject_Vectorcall [libpython3.11.so.1.0]", "PyObject_Vectorcall"])
+        let annotation = Frame.annotation(.stackTableFull)
+        XCTAssertEqual(FlameGraphLabel.candidates(name: FrameNaming.displayName(annotation), frame: annotation),
+                       ["[stack table full]"])
+    }
+
+    func testNarrowFramesShowTheirFunctionNotTheirDirectory() throws {
+        var profile = Profile()
+        let process = Frame.process(comm: "app", pid: 1)
+        let deepFile = "/srv/app/.venv/lib/python3.12/site-packages/requests/sessions.py"
+        profile.add([process, .python(function: "Session.request", file: deepFile, line: 589)], count: 1)
+        profile.add([process, .python(function: "idle")], count: 3)
+        // A quarter of 1180 px holds 40 characters: not the path, but the file.
+        let frames = try ParsedSVG(FlameGraphWriter.render(profile, options: .init())).frames
+        let request = try XCTUnwrap(frames.first { $0.name.hasPrefix("Session.request") })
+        XCTAssertEqual(request.label, "Session.request (sessions.py:589)")
+        XCTAssertEqual(request.name, "Session.request (\(deepFile):589)", "the title keeps the whole name")
+    }
+
+    func testWindowOpensWhereTheMostSamplesEnd() {
+        // Coverage per level, root first: samples end at the levels where it drops.
+        XCTAssertEqual(FlameGraphWindow(coverage: [10, 10, 10, 10], levels: 4).firstLevel, 0, "all fits")
+        XCTAssertEqual(FlameGraphWindow(coverage: [10, 10, 10, 10, 10, 10], levels: 2).firstLevel, 4,
+                       "a tower whose samples all end on top")
+        XCTAssertEqual(FlameGraphWindow(coverage: [10, 9, 1, 1, 1, 1], levels: 2).firstLevel, 0,
+                       "a rare deep stack: most end near the root")
+        XCTAssertEqual(FlameGraphWindow(coverage: [10, 5, 5, 5, 5, 0], levels: 2).firstLevel, 0,
+                       "a tie goes to the window nearest the root")
+    }
+
+    func testDeepGraphIsCutToTheMaximumHeightAroundItsBusiestLevels() throws {
+        var profile = Profile()
+        let process = Frame.process(comm: "app", pid: 1)
+        let tower = (0..<300).map { Frame.python(function: "level\($0)", file: "tower.py", line: $0) }
+        profile.add([process] + tower + [.python(function: "leaf", file: "tower.py", line: 999)], count: 50)
+        profile.add([process, .python(function: "shallow")], count: 10)
+        let svg = FlameGraphWriter.render(profile, options: .init(subtitle: "s", maximumHeight: 800))
+        let parsed = try ParsedSVG(svg)
+        let height = try XCTUnwrap(Self.documentHeight(svg))
+        XCTAssertLessThanOrEqual(height, 800)
+        let bottom = height - Double(2 * 16 + 4)
+        func visible(_ name: String) throws -> Bool {
+            let frame = try XCTUnwrap(parsed.frames.first { $0.name.hasPrefix(name + " ") || $0.name == name })
+            return frame.y >= 54 && frame.y + 16 <= bottom + 0.01
+        }
+        XCTAssertTrue(try visible("leaf"), "the tower's top, where its samples end, shows")
+        XCTAssertFalse(try visible("all"), "the root is below the window")
+        XCTAssertEqual(parsed.frames.count, 304, "every frame is drawn, for the script to pan to")
+        XCTAssertTrue(parsed.textByID["levels"]?.hasPrefix("levels 259\u{2013}302 of 0\u{2013}302") == true,
+                      parsed.textByID["levels"] ?? "no levels line")
+
+        let full = FlameGraphWriter.render(profile, options: .init(subtitle: "s", maximumHeight: nil))
+        XCTAssertTrue(full.contains(#"height="4938""#), "without a maximum, every level is drawn")
+        XCTAssertNil(try ParsedSVG(full).textByID["levels"])
+    }
+
     // MARK: - Fixtures
 
     /// Names chosen to break naive SVG output.
@@ -128,6 +203,14 @@ final class FlameGraphWriterTests: XCTestCase {
         profile.add([process, thread, .kernel(symbol: "do_syscall_64")], count: 2)
         profile.add([process, .annotation(.pythonStackTruncated(frames: 1024))])
         return profile
+    }
+
+    /// The `height` of the `<svg>` element.
+    static func documentHeight(_ svg: String) -> Double? {
+        guard let svgStart = svg.range(of: "<svg "),
+              let attribute = svg.range(of: " height=\"", range: svgStart.upperBound..<svg.endIndex),
+              let end = svg[attribute.upperBound...].firstIndex(of: "\"") else { return nil }
+        return Double(svg[attribute.upperBound..<end])
     }
 
     static func rgb(_ fill: String) -> (red: Int, green: Int, blue: Int) {
@@ -152,6 +235,8 @@ final class ParsedSVG: NSObject, XMLParserDelegate {
         var y = 0.0
         var width = 0.0
         var classes: Set<String> = []
+        /// Every attribute of the frame's `<g>`.
+        var attributes: [String: String] = [:]
 
         /// As the script reads it: the title without its "(N samples, P%)".
         var name: String {
@@ -196,7 +281,8 @@ final class ParsedSVG: NSObject, XMLParserDelegate {
             currentFrame = FrameElement(
                 kind: attributes["data-kind"] ?? "",
                 samples: Int(attributes["data-samples"] ?? "") ?? -1,
-                classes: Set((attributes["class"] ?? "").split(separator: " ").map(String.init))
+                classes: Set((attributes["class"] ?? "").split(separator: " ").map(String.init)),
+                attributes: attributes
             )
         case "rect" where currentFrame != nil:
             currentFrame?.fill = attributes["fill"] ?? ""
