@@ -17,6 +17,8 @@ struct ReportCommand: ParsableCommand {
     @Argument(help: ArgumentHelp("A folded profile (record -o x.folded), or - for stdin.", valueName: "IN"))
     var input: String
 
+    @OptionGroup(title: "Names") var naming: NamingOptions
+
     @Flag(name: .customLong("per-process"), help: "One section per process instead of all merged.")
     var perProcess = false
 
@@ -44,7 +46,7 @@ struct ReportCommand: ParsableCommand {
             throw CLIError("\(input): \(error)")
         }
         let stdout = try OutputFile(path: "-")
-        try ReportWriter(perProcess: perProcess, limit: top).write(profile, to: stdout)
+        try ReportWriter(perProcess: perProcess, limit: top).write(naming.view.apply(to: profile), to: stdout)
         try stdout.commit()
     }
 }
