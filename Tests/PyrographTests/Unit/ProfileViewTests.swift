@@ -67,7 +67,7 @@ final class ProfileViewTests: XCTestCase {
 
     func testInterpreterModulesAreRecognizedByName() {
         for name in ["python3.11", "python3.13d", "python2.7", "python3", "libpython3.12.so.1.0", "libpython3.13t.so",
-                     "libpython3.6m.so.1.0", "python3.14-dbg"] {
+                     "libpython3.6m.so.1.0", "python3.14d", "libpython3.15d.so.1.0"] {
             XCTAssertTrue(InterpreterGlue.isInterpreterModule(name), name)
         }
         for name in ["libc.so.6", "zlib.cpython-312-x86_64-linux-gnu.so", "_ctypes.cpython-311-x86_64-linux-gnu.so",
