@@ -11,6 +11,9 @@ struct ReportCommand: ParsableCommand {
         For each function: its self share (its own code), its total share (with what it \
         calls) and the ceiling: if it took no time at all, the run would be at most \
         1/(1 - share) times faster. Processes are merged unless --per-process.
+
+        The names options apply to what IN holds: names it was written with \
+        shortened, or interpreter frames it was written without, do not come back.
         """
     )
 
