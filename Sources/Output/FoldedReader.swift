@@ -5,7 +5,7 @@ import Aggregation
 /// - the first frame is the process, `COMM (PID)` (or `COMM` when merged);
 /// - a second frame `NAME (TID)` is a thread;
 /// - `symbol_[k]` kernel, `[text]` an annotation, `qualname (file:line)`
-///   Python, `symbol [module]` or `module+0xOFFSET` native, anything else a
+///   Python (`qualname (file.py)` with its lines merged), `symbol [module]` or `module+0xOFFSET` native, anything else a
 ///   native symbol without a module.
 /// Lines that are not a stack and a count are reported, not guessed at.
 public enum FoldedReader {
@@ -55,6 +55,10 @@ public enum FoldedReader {
             let inside = name[open.upperBound..<name.index(before: name.endIndex)]
             if let colon = inside.lastIndex(of: ":"), let line = Int(inside[inside.index(after: colon)...]) {
                 return .python(function: String(name[..<open.lowerBound]), file: String(inside[..<colon]), line: line)
+            }
+            // `qualname (file.py)`: a function's lines merged (--no-lines).
+            if inside.hasSuffix(".py") || inside.hasSuffix(".pyw") || (inside.hasPrefix("<") && inside.hasSuffix(">")) {
+                return .python(function: String(name[..<open.lowerBound]), file: String(inside))
             }
         }
         if name.hasSuffix("]"), let open = lastRange(of: " [", in: name) {

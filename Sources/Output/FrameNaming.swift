@@ -6,7 +6,8 @@ import Aggregation
 /// - thread: `THREADNAME (TID)`
 /// - kernel: `symbol_[k]`, as flamegraph.pl marks kernel frames
 /// - native: `symbol [module]`, or `module+0xOFFSET` when no symbol covers it
-/// - python: `qualname (file:line)`
+/// - python: `qualname (file:line)`, or `qualname (file)` for a frame that
+///   stands for all of a function's lines (`--no-lines`)
 /// - annotation: `[what it says]`, such as `[python frame unreadable]`
 public enum FrameNaming {
     public static func displayName(_ frame: Frame) -> String {
@@ -24,7 +25,8 @@ public enum FrameNaming {
             return "\(frame.function) [\(module)]"
         case .python:
             guard let file = frame.file else { return frame.function }
-            return "\(frame.function) (\(file):\(frame.line ?? 0))"
+            guard let line = frame.line else { return "\(frame.function) (\(file))" }
+            return "\(frame.function) (\(file):\(line))"
         case .annotation:
             return "[" + (frame.annotation.map(text) ?? frame.function) + "]"
         }

@@ -26,6 +26,8 @@ struct RecordCommand: ParsableCommand {
 
     @OptionGroup var target: TargetOptions
 
+    @OptionGroup(title: "Names") var naming: NamingOptions
+
     @Option(name: [.customShort("d"), .long],
             help: ArgumentHelp("Stop after this many seconds (default: until Ctrl-C or COMMAND exits).", valueName: "SECONDS"))
     var duration: Double?
@@ -112,7 +114,7 @@ struct RecordCommand: ParsableCommand {
                                wallPeriodNanoseconds: inWallTime ? 1_000_000_000 / UInt64(target.frequency) : nil)
         session.add(sink)
         let report = try session.run()
-        let profile = sink.profile(recording: report.recording)
+        let profile = naming.view.apply(to: sink.profile(recording: report.recording))
 
         try resolvedFormat.writer().write(profile, to: file)
         try file.commit()

@@ -11,11 +11,16 @@ struct ReportCommand: ParsableCommand {
         For each function: its self share (its own code), its total share (with what it \
         calls) and the ceiling: if it took no time at all, the run would be at most \
         1/(1 - share) times faster. Processes are merged unless --per-process.
+
+        The names options apply to what IN holds: names it was written with \
+        shortened, or interpreter frames it was written without, do not come back.
         """
     )
 
     @Argument(help: ArgumentHelp("A folded profile (record -o x.folded), or - for stdin.", valueName: "IN"))
     var input: String
+
+    @OptionGroup(title: "Names") var naming: NamingOptions
 
     @Flag(name: .customLong("per-process"), help: "One section per process instead of all merged.")
     var perProcess = false
@@ -44,7 +49,7 @@ struct ReportCommand: ParsableCommand {
             throw CLIError("\(input): \(error)")
         }
         let stdout = try OutputFile(path: "-")
-        try ReportWriter(perProcess: perProcess, limit: top).write(profile, to: stdout)
+        try ReportWriter(perProcess: perProcess, limit: top).write(naming.view.apply(to: profile), to: stdout)
         try stdout.commit()
     }
 }

@@ -77,7 +77,7 @@ final class PythonIntegrationTests: XCTestCase {
         try busy.run()
         defer { busy.terminate(); busy.waitUntilExit() }
         usleep(300_000)
-        let recording = try RunningRecording(arguments: ["record", "-f", "folded", "-o", output.path, "-d", "2"])
+        let recording = try RunningRecording(arguments: ["record", "--full-filenames", "--interpreter-frames", "-f", "folded", "-o", output.path, "-d", "2"])
         XCTAssertEqual(recording.wait(), 0, recording.stderr)
         let profile = try readProfile(output, recording)
         let stacks = profile.stacks.filter { $0.frames.first?.hasSuffix(" (\(busy.processIdentifier))") == true }
@@ -108,7 +108,7 @@ final class PythonIntegrationTests: XCTestCase {
 
         let run = try python.start(PythonInterpreters.script("workload.py"), ["\(workloadSeconds)", reportURL.path, go.path],
                                    in: directory)
-        let recording = try RunningRecording(arguments: ["record", "-f", "folded", "-o", output.path,
+        let recording = try RunningRecording(arguments: ["record", "--full-filenames", "--interpreter-frames", "-f", "folded", "-o", output.path,
                                                          "-d", "\(workloadSeconds + 1.5)", "-F", "\(frequency)", "--threads"])
         try release([run], with: go, when: recording)
         let report = try run.finish(WorkloadReport.self, report: reportURL)
@@ -344,7 +344,7 @@ final class PythonIntegrationTests: XCTestCase {
             try python.start(script, ["\(seconds)", directory.appendingPathComponent("report-\(python.label).json").path, go.path],
                              in: directory)
         }
-        let recording = try RunningRecording(arguments: ["record", "-f", "folded", "-o", output.path,
+        let recording = try RunningRecording(arguments: ["record", "--full-filenames", "--interpreter-frames", "-f", "folded", "-o", output.path,
                                                          "-d", "\(seconds + 1.5)", "-F", "\(frequency)"])
         let sampling = try release(runs, with: go, when: recording)
         let reports: [WorkloadReport?] = runs.map { run in
@@ -429,7 +429,7 @@ final class PythonIntegrationTests: XCTestCase {
                              ["\(seconds)", directory.appendingPathComponent("zlib-\(python.label).json").path, go.path],
                              in: directory)
         }
-        let recording = try RunningRecording(arguments: ["record", "-f", "folded", "-o", output.path,
+        let recording = try RunningRecording(arguments: ["record", "--full-filenames", "--interpreter-frames", "-f", "folded", "-o", output.path,
                                                          "-d", "\(seconds + 1.5)", "-F", "\(frequency)", "--threads"])
         let sampling = try release(runs, with: go, when: recording)
         let reports: [ZlibThreadsReport?] = runs.map { run in
@@ -503,7 +503,7 @@ final class PythonIntegrationTests: XCTestCase {
         let directory = try python.temporaryDirectory()
         let output = directory.appendingPathComponent("late.folded")
         let seconds = 2.5, duration = seconds + 2.0
-        let recording = try RunningRecording(arguments: ["record", "-f", "folded", "-o", output.path,
+        let recording = try RunningRecording(arguments: ["record", "--full-filenames", "--interpreter-frames", "-f", "folded", "-o", output.path,
                                                          "-d", "\(duration)", "-F", "\(frequency)"])
         try recording.waitUntilSampling()
         let end = Date().timeIntervalSince1970 + duration

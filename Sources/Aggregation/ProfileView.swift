@@ -1,0 +1,54 @@
+/// How the user wants frames shown, as one transform every command applies
+/// to a profile before writing it in any format: `record`, `report`,
+/// `convert`, `diff`. What it changes merges: frames that become equal
+/// (one function's lines without `lines`) become one frame, and stacks
+/// that become equal one stack, their values added.
+public struct ProfileView: Sendable, Equatable {
+    /// Python file names whole, as the code object has them, instead of
+    /// relative to their `sys.path` root (`PythonFileNames`).
+    public var fullFileNames = false
+    /// Python frames per line; without, one frame per function.
+    public var lines = true
+    /// Keep CPython's own frames between Python frames (`InterpreterGlue`).
+    public var interpreterFrames = false
+
+    public init(fullFileNames: Bool = false, lines: Bool = true, interpreterFrames: Bool = false) {
+        self.fullFileNames = fullFileNames
+        self.lines = lines
+        self.interpreterFrames = interpreterFrames
+    }
+
+    /// The profile as the raw model has it: nothing changed.
+    public static let unchanged = ProfileView(fullFileNames: true, lines: true, interpreterFrames: true)
+
+    /// The profile seen through this view: same sample types, totals,
+    /// recording and timeline (its stacks renumbered).
+    public func apply(to profile: Profile) -> Profile {
+        if self == .unchanged { return profile }
+        let names = fullFileNames ? nil : PythonFileNames(learningFrom: profile)
+        let frames = profile.frames.map { frame in shown(frame, names: names) }
+        var result = Profile(sampleTypes: profile.sampleTypes, defaultSampleType: profile.defaultSampleType)
+        result.recording = profile.recording
+        var newIndex: [Int?] = []
+        newIndex.reserveCapacity(profile.stacks.count)
+        for stack in profile.stacks {
+            var shownStack = stack.frames.map { frames[Int($0)] }
+            if !interpreterFrames { shownStack = InterpreterGlue.removed(from: shownStack) }
+            newIndex.append(result.add(shownStack, values: stack.values))
+        }
+        for sample in profile.timeline ?? [] {
+            guard let stack = newIndex[sample.stack] else { continue }
+            result.appendTimeline(Profile.TimedSample(stack: stack, timestampNanoseconds: sample.timestampNanoseconds,
+                                                      cpu: sample.cpu, values: sample.values))
+        }
+        return result
+    }
+
+    func shown(_ frame: Frame, names: PythonFileNames?) -> Frame {
+        guard frame.kind == .python else { return frame }
+        var frame = frame
+        if let names, let file = frame.file { frame.file = names.shortened(file) }
+        if !lines { frame.line = nil }
+        return frame
+    }
+}
