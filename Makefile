@@ -25,9 +25,9 @@ BINARY := .build/$(CONFIG)/pyrograph
 # chromium to check the SVG in a real browser, Debian's static python3.11
 # and its headers (layout checks against the installed headers); python3-jsonschema
 # validates speedscope output against its schema; valgrind's callgrind_annotate
-# reads the callgrind output.
+# reads the callgrind output; tmux is the terminal the `top` tests drive.
 DEB_PACKAGES := libbpf-dev libelf-dev zlib1g-dev bpftool linux-libc-dev make gcc libc6-dev chromium \
-	python3.11 libpython3.11-dev util-linux python3-jsonschema valgrind
+	python3.11 libpython3.11-dev util-linux python3-jsonschema valgrind tmux
 DEPS_STAMP := .build/deps.stamp
 
 all: build

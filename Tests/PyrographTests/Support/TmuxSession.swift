@@ -1,0 +1,74 @@
+import Foundation
+import XCTest
+
+/// A real terminal for full-screen tests: a detached tmux session on its
+/// own server socket, driven with send-keys and read with capture-pane.
+final class TmuxSession {
+    static let tmux = "/usr/bin/tmux"
+    private let socket = "pyrograph-test-\(UUID().uuidString.prefix(8))"
+    private let name = "top"
+
+    /// Runs `command` with bash in a `width`x`height` terminal.
+    init(width: Int, height: Int, command: String) throws {
+        guard FileManager.default.isExecutableFile(atPath: Self.tmux) else {
+            XCTFail("tmux is missing: `make deps` installs it")
+            throw CancellationError()
+        }
+        // The server it starts keeps the files it was given open: a pipe
+        // here would never reach its end.
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Self.tmux)
+        process.arguments = ["-L", socket, "-f", "/dev/null", "new-session", "-d", "-s", name, "-x", "\(width)",
+                             "-y", "\(height)", "bash --norc --noprofile -c \(Self.quoted(command))"]
+        process.standardInput = FileHandle.nullDevice
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        process.waitUntilExit()
+        XCTAssertEqual(process.terminationStatus, 0, "tmux new-session failed")
+    }
+
+    deinit { _ = try? tmux(["kill-server"]) }
+
+    /// Key names as tmux knows them: "q", "Space", "C-c".
+    func send(_ keys: String...) throws {
+        _ = try tmux(["send-keys", "-t", name] + keys)
+    }
+
+    func resize(width: Int, height: Int) throws {
+        _ = try tmux(["resize-window", "-t", name, "-x", "\(width)", "-y", "\(height)"])
+    }
+
+    /// The screen's lines, trailing blanks dropped.
+    func screen() throws -> [String] {
+        try tmux(["capture-pane", "-p", "-t", name]).stdout.split(separator: "\n", omittingEmptySubsequences: false)
+            .map(String.init)
+    }
+
+    /// The screen as one text, for failure messages.
+    var text: String { (try? screen())?.joined(separator: "\n") ?? "" }
+
+    /// A tmux format of the pane, such as `#{alternate_on}` or `#{cursor_flag}`.
+    func display(_ format: String) throws -> String {
+        try tmux(["display-message", "-p", "-t", name, format]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    /// Polls the screen until `done` holds; nil after `timeout` seconds.
+    func waitForScreen(timeout: Double, _ done: ([String]) -> Bool) throws -> [String]? {
+        let deadline = Date().addingTimeInterval(timeout)
+        repeat {
+            let lines = try screen()
+            if done(lines) { return lines }
+            usleep(50_000)
+        } while Date() < deadline
+        return nil
+    }
+
+    private func tmux(_ arguments: [String]) throws -> TestSupport.Finished {
+        try TestSupport.run(Self.tmux, ["-L", socket, "-f", "/dev/null"] + arguments)
+    }
+
+    static func quoted(_ text: String) -> String {
+        "'" + text.replacingOccurrences(of: "'", with: "'\\''") + "'"
+    }
+}
