@@ -52,19 +52,21 @@ struct TopCommand: ParsableCommand {
         options.allProcesses = target.all
         options.clock = clock
         let setup = TopContent.Setup(scope: target.scopeDescription, frequency: target.frequency, clock: clock)
+        let interactive = Terminal.isTerminal(STDOUT_FILENO)
+        if !interactive {
+            // On a terminal the screen itself says so.
+            options.onStart = { _ in
+                fputs("pyrograph: top of \(setup.scope) at \(setup.frequency) Hz; a snapshot every second; Ctrl-C to stop\n",
+                      stderr)
+            }
+        }
         let session = RecordingSession(options: options)
 
-        let interactive = Terminal.isTerminal(STDOUT_FILENO)
         let terminal = interactive ? Terminal() : nil
         // Restored on every way out: q, Ctrl-C or another stop signal (the
         // session returns), and an error thrown from the session.
         defer { terminal?.restore() }
         let display: TopDisplay = terminal.map { TerminalTopDisplay(terminal: $0) } ?? PlainTopDisplay()
-        if !interactive {
-            let scope = setup.scope, frequency = target.frequency
-            options.onStart = nil
-            fputs("pyrograph: top of \(scope) at \(frequency) Hz; a snapshot every second; Ctrl-C to stop\n", stderr)
-        }
         session.add(TopSink(setup: setup, display: display, onQuit: { pyro_request_stop() }))
         terminal?.enter()
         let report = try session.run()

@@ -14,18 +14,15 @@ final class TmuxSession {
             XCTFail("tmux is missing: `make deps` installs it")
             throw CancellationError()
         }
-        // The server it starts keeps the files it was given open: a pipe
-        // here would never reach its end.
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: Self.tmux)
-        process.arguments = ["-L", socket, "-f", "/dev/null", "new-session", "-d", "-s", name, "-x", "\(width)",
-                             "-y", "\(height)", "bash --norc --noprofile -c \(Self.quoted(command))"]
-        process.standardInput = FileHandle.nullDevice
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        process.waitUntilExit()
-        XCTAssertEqual(process.terminationStatus, 0, "tmux new-session failed")
+        // The server it starts keeps every descriptor it inherits open, and
+        // Foundation's Process sees its child end only when they close: the
+        // shell closes all but 0-2 first, then gives tmux /dev/null.
+        let closeInherited = "for fd in $(ls /proc/$$/fd); do [ $fd -gt 2 ] && eval \"exec $fd>&-\"; done; "
+        let newSession = [Self.tmux, "-L", socket, "-f", "/dev/null", "new-session", "-d", "-s", name,
+                          "-x", "\(width)", "-y", "\(height)", "bash --norc --noprofile -c \(Self.quoted(command))"]
+        let started = try TestSupport.run("/bin/bash", ["-c", closeInherited + "exec "
+            + newSession.map(Self.quoted).joined(separator: " ") + " </dev/null >/dev/null 2>&1"])
+        XCTAssertEqual(started.status, 0, "tmux new-session failed")
     }
 
     deinit { _ = try? tmux(["kill-server"]) }
@@ -39,10 +36,12 @@ final class TmuxSession {
         _ = try tmux(["resize-window", "-t", name, "-x", "\(width)", "-y", "\(height)"])
     }
 
-    /// The screen's lines, trailing blanks dropped.
+    /// The screen's lines, one per row.
     func screen() throws -> [String] {
-        try tmux(["capture-pane", "-p", "-t", name]).stdout.split(separator: "\n", omittingEmptySubsequences: false)
-            .map(String.init)
+        var lines = try tmux(["capture-pane", "-p", "-t", name]).stdout
+            .split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        if lines.last == "" { lines.removeLast() }  // after the last row's newline
+        return lines
     }
 
     /// The screen as one text, for failure messages.
