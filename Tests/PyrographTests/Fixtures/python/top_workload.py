@@ -2,10 +2,11 @@
 
 usage: python top_workload.py hot|warm
 
-hot:  burns all the CPU it gets; outer() gives 75% of each round to
-      hot_spin() and 25% to side_spin(), so hot_spin is the busiest function,
-      and outer (with <module>) the one with the highest total share.
-warm: burns 30% of each 10 ms round in a function whose name carries an
+hot:  burns all the CPU it gets; outer() gives 90% of each round to
+      hot_spin() and 10% to side_spin(), so hot_spin is the busiest function
+      by far (even on a host whose other work starves it), and outer (with
+      <module>) the one with the highest total share.
+warm: burns 10% of each 10 ms round in a function whose name carries an
       escape sequence (3.11+), as anyone can make one: `top` must show it
       escaped, never send it to the terminal.
 Runs until killed.
@@ -26,15 +27,15 @@ def side_spin(seconds):
 
 def outer():
     while True:
-        hot_spin(0.015)
-        side_spin(0.005)
+        hot_spin(0.018)
+        side_spin(0.002)
 
 
 def warm():
     while True:
-        end = time.perf_counter() + 0.003
+        end = time.perf_counter() + 0.001
         while time.perf_counter() < end: pass
-        time.sleep(0.007)
+        time.sleep(0.009)
 
 
 EVIL_NAME = "warm\x1b]0;pwned\x07"
