@@ -34,8 +34,8 @@ struct TopCommand: ParsableCommand {
 
     @OptionGroup var target: TargetOptions
 
-    @Option(help: ArgumentHelp("cpu: where threads run. wall: also where they wait, off CPU "
-                               + "(shown as [off-cpu] time under the waiting function's process).",
+    @Option(help: ArgumentHelp("cpu: where threads run. wall: also the time threads wait off CPU, "
+                               + "counted to the function that waits (its own share).",
                                valueName: "cpu|wall"))
     var clock: RecordingSession.Clock = .cpu
 
