@@ -25,12 +25,13 @@ BINARY := .build/$(CONFIG)/pyrograph
 # chromium to check the SVG in a real browser, Debian's static python3.11
 # and its headers (layout checks against the installed headers); python3-jsonschema
 # validates speedscope output against its schema; valgrind's callgrind_annotate
-# reads the callgrind output. KCacheGrind opens a recording under Xvfb
+# reads the callgrind output; tmux is the terminal the `top` tests drive.
+# KCacheGrind opens a recording under Xvfb
 # (it needs a D-Bus session: dbus-daemon; xwininfo from x11-utils and
 # ImageMagick's import take the screenshot): 189 packages with their
 # recommends, 2 min 8 s to install here (measured, on a busy 2-core VM).
 DEB_PACKAGES := libbpf-dev libelf-dev zlib1g-dev bpftool linux-libc-dev make gcc libc6-dev chromium \
-	python3.11 libpython3.11-dev util-linux python3-jsonschema valgrind
+	python3.11 libpython3.11-dev util-linux python3-jsonschema valgrind tmux
 DEB_PACKAGES += kcachegrind xvfb dbus-daemon x11-utils imagemagick
 DEPS_STAMP := .build/deps.stamp
 

@@ -52,10 +52,12 @@ let package = Package(
             dependencies: ["BPFSampler", "ProcessInspection", "Symbolization", "PythonRuntime", "NativeUnwinding",
                            "Aggregation", "CPyrograph", "CPythonWalker"]
         ),
+        // `pyrograph top`: the live ranking (pure) and the terminal it is drawn on.
+        .target(name: "Live", dependencies: ["Recording", "Aggregation", "Output"]),
         .executableTarget(
             name: "pyrograph",
             dependencies: [
-                "Recording", "Output", "Aggregation", "ProcessInspection", "PythonRuntime",
+                "Recording", "Live", "Output", "Aggregation", "ProcessInspection", "PythonRuntime",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -81,7 +83,7 @@ let package = Package(
             name: "PyrographTests",
             dependencies: [
                 "Aggregation", "Output", "Symbolization", "ProcessInspection", "PythonRuntime",
-                "NativeUnwinding", "BPFSampler", "Recording", "CPyrograph", "CWalkerHarness", "CPythonWalker",
+                "NativeUnwinding", "BPFSampler", "Recording", "CPyrograph", "CWalkerHarness", "CPythonWalker", "Live",
             ],
             resources: [.copy("Golden"), .copy("Fixtures")]
         ),

@@ -175,6 +175,9 @@ public final class RecordingSession {
             python.tick(now: clock.elapsed)
             python.evictRetired(now: clock.elapsed)
             symbolizer.evictRetired(now: clock.elapsed)
+            for case let sink as LiveStatusSink in sinks {
+                sink.update(LiveStatus(stats: sampler.stats(), processesSeen: pidsSeen.count))
+            }
             for sink in sinks { sink.tick(elapsedSeconds: clock.elapsed) }
             if let limit = options.duration, clock.elapsed >= limit { break }
             if let exited = child?.exitStatusIfExited() {
