@@ -86,6 +86,7 @@ let package = Package(
             dependencies: [
                 "Aggregation", "Output", "Symbolization", "ProcessInspection", "PythonRuntime",
                 "NativeUnwinding", "BPFSampler", "Recording", "CPyrograph", "CWalkerHarness", "CPythonWalker",
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             ],
             resources: [.copy("Golden"), .copy("Fixtures")]
         ),

@@ -38,7 +38,7 @@ enum GoPprof {
             let columns = line.split(separator: " ", maxSplits: 5, omittingEmptySubsequences: true)
             guard columns.count == 6, let flat = number(columns[0]), let flatShare = percent(columns[1]),
                   let cumulative = number(columns[3]), let cumulativeShare = percent(columns[4]) else { continue }
-            rows[String(columns[5])] = Row(flat: flat, flatShare: flatShare, cumulative: cumulative, cumulativeShare: cumulativeShare)
+            rows[String(columns[5].drop { $0 == " " })] = Row(flat: flat, flatShare: flatShare, cumulative: cumulative, cumulativeShare: cumulativeShare)
         }
         return rows
     }
