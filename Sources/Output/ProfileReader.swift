@@ -54,14 +54,13 @@ public enum ProfileReader {
         }
     }
 
-    /// Folded stacks are text: UTF-8 without control characters but tabs
-    /// and line ends. pprof's protobuf always has some (its field tags,
-    /// 0x0a for the first sample type, 0x08 and 0x10 inside it).
+    /// Folded stacks are text without control characters but tabs and
+    /// line ends (names in invalid UTF-8 included: they read as U+FFFD).
+    /// pprof's protobuf always has some (its field tags: 0x0a for the
+    /// first sample type, 0x08 and 0x10 inside it).
     public static func detect(_ bytes: [UInt8]) -> Format? {
         guard !bytes.isEmpty else { return nil }
-        let isText = bytes.allSatisfy { $0 >= 0x20 || $0 == 0x09 || $0 == 0x0a || $0 == 0x0d }
-            && String(validating: bytes, as: UTF8.self) != nil
-        if isText { return .folded }
+        if bytes.allSatisfy({ $0 >= 0x20 || $0 == 0x09 || $0 == 0x0a || $0 == 0x0d }) { return .folded }
         // A protobuf message starts with a field tag: field 1 to 15 with a
         // valid wire type; pprof's first is a sample type (field 1, bytes).
         let tag = bytes[0]

@@ -11,6 +11,11 @@ final class ProfileReaderTests: XCTestCase {
         XCTAssertEqual(ProfileReader.detect(pprof), .pprof)
         XCTAssertNil(ProfileReader.detect([]))
         XCTAssertNil(ProfileReader.detect([0xff, 0xfe, 0x00]))
+        // Another tool's folded text, a name in Latin-1: still folded.
+        let latin1: [UInt8] = Array("app (1);caf".utf8) + [0xe9] + Array(" 3\n".utf8)
+        XCTAssertEqual(ProfileReader.detect(latin1), .folded)
+        let read = try ProfileReader.read(bytes: latin1, path: "x.folded")
+        XCTAssertEqual(read.frames.last?.function, "caf\u{FFFD}")
         // Gzipped or not, either format reads, whatever the file is called.
         for bytes in [folded, pprof, try Gzip.compress(folded), try Gzip.compress(pprof)] {
             let profile = try ProfileReader.read(bytes: bytes, path: "profile.svg")
