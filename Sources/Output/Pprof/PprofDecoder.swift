@@ -77,7 +77,8 @@ struct PprofDecoder {
             guard sample.value.count == types.count else {
                 throw Malformed(description: "sample \(number) has \(sample.value.count) values for \(types.count) sample types")
             }
-            guard let values = Optional(sample.value.compactMap { UInt64(exactly: $0) }), values.count == types.count else {
+            let values = sample.value.compactMap { UInt64(exactly: $0) }
+            guard values.count == types.count else {
                 throw Malformed(description: "sample \(number) has a negative value")
             }
             var stack = try rootFrames(sample.label)
