@@ -28,8 +28,15 @@ enum GoPprof {
     }
 
     static func top(_ path: String, sampleIndex: String) throws -> [String: Row] {
-        let text = try run(["-top", "-nodecount=100000", "-sample_index=\(sampleIndex)", path])
+        try table(path, sampleIndex: sampleIndex).rows
+    }
+
+    /// Every row of `-top` (no node dropped for being small), by name,
+    /// and the sum of the flat column over all rows, names shared or not.
+    static func table(_ path: String, sampleIndex: String) throws -> (rows: [String: Row], flatSum: Double) {
+        let text = try run(["-top", "-nodecount=1000000", "-nodefraction=0", "-sample_index=\(sampleIndex)", path])
         var rows: [String: Row] = [:]
+        var flatSum = 0.0
         var inTable = false
         for line in text.split(separator: "\n") {
             if line.contains("flat%") && line.contains("cum%") { inTable = true; continue }
@@ -38,9 +45,11 @@ enum GoPprof {
             let columns = line.split(separator: " ", maxSplits: 5, omittingEmptySubsequences: true)
             guard columns.count == 6, let flat = number(columns[0]), let flatShare = percent(columns[1]),
                   let cumulative = number(columns[3]), let cumulativeShare = percent(columns[4]) else { continue }
-            rows[String(columns[5].drop { $0 == " " })] = Row(flat: flat, flatShare: flatShare, cumulative: cumulative, cumulativeShare: cumulativeShare)
+            flatSum += flat
+            rows[String(columns[5].drop { $0 == " " })] = Row(flat: flat, flatShare: flatShare, cumulative: cumulative,
+                                                               cumulativeShare: cumulativeShare)
         }
-        return rows
+        return (rows, flatSum)
     }
 
     /// "11", "0.11s", "110ms": a count, or seconds for time.
