@@ -36,12 +36,7 @@ struct ConvertCommand: ParsableCommand {
 
     func run() throws {
         // All of the input is read and checked before OUT is touched.
-        let profile: Profile
-        do {
-            profile = try ProfileReader.read(path: input)
-        } catch let error as ProfileReadError {
-            throw CLIError(error.description)
-        }
+        let profile = try ProfileInput.read(input)
         let resolvedFormat = ProfileFormat.resolve(named: format, path: output)
         let file = try OutputFile(path: output)
         try resolvedFormat.writer().write(profile, to: file)

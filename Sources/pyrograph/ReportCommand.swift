@@ -27,12 +27,7 @@ struct ReportCommand: ParsableCommand {
     }
 
     func run() throws {
-        let profile: Profile
-        do {
-            profile = try ProfileReader.read(path: input)
-        } catch let error as ProfileReadError {
-            throw CLIError(error.description)
-        }
+        let profile = try ProfileInput.read(input)
         let stdout = try OutputFile(path: "-")
         try ReportWriter(perProcess: perProcess, limit: top).write(profile, to: stdout)
         try stdout.commit()
