@@ -2,7 +2,7 @@
 # Every target installs what it needs first (`make deps`), so each works on a
 # fresh Debian machine by itself. V=1 shows the commands.
 .DELETE_ON_ERROR:
-.PHONY: all deps build bpf test unit-test profile install clean bench bench-smoke interpreters fuzz fuzz-smoke soak
+.PHONY: all deps build bpf test unit-test profile install clean bench bench-smoke interpreters fuzz fuzz-smoke soak pprof-proto
 
 SHELL := /bin/bash
 PREFIX ?= /usr/local
@@ -25,13 +25,15 @@ BINARY := .build/$(CONFIG)/pyrograph
 # chromium to check the SVG in a real browser, Debian's static python3.11
 # and its headers (layout checks against the installed headers); python3-jsonschema
 # validates speedscope output against its schema; valgrind's callgrind_annotate
-# reads the callgrind output; tmux is the terminal the `top` tests drive.
+# reads the callgrind output; tmux is the terminal the `top` tests drive;
+# golang-go's `go tool pprof` reads the pprof output; protobuf-compiler
+# (protoc) is for `make pprof-proto` only.
 # KCacheGrind opens a recording under Xvfb
 # (it needs a D-Bus session: dbus-daemon; xwininfo from x11-utils and
 # ImageMagick's import take the screenshot): 189 packages with their
 # recommends, 2 min 8 s to install here (measured, on a busy 2-core VM).
 DEB_PACKAGES := libbpf-dev libelf-dev zlib1g-dev bpftool linux-libc-dev make gcc libc6-dev chromium \
-	python3.11 libpython3.11-dev util-linux python3-jsonschema valgrind tmux
+	python3.11 libpython3.11-dev util-linux python3-jsonschema valgrind tmux golang-go protobuf-compiler
 DEB_PACKAGES += kcachegrind xvfb dbus-daemon x11-utils imagemagick
 DEPS_STAMP := .build/deps.stamp
 
@@ -138,3 +140,24 @@ fuzz-smoke: $(SKELETON)
 SOAK_SECONDS ?= 1800
 soak: build
 	$(Q)bench/soak.py --seconds $(SOAK_SECONDS) --pyrograph $(abspath $(BINARY))
+
+# pprof: Sources/Output/Pprof/profile.pb.swift is generated from profile.proto
+# and committed, since swift-protobuf's protoc-gen-swift takes about 10
+# minutes to build. This builds the plugin once, outside the clone (at the
+# version Package.swift names), and regenerates the Swift code. Not part of
+# `make test`.
+PROTOC_GEN_SWIFT_VERSION := 1.39.0
+PROTOC_GEN_SWIFT_DIR ?= /var/cache/pyrograph/protoc-gen-swift
+PROTOC_GEN_SWIFT := $(PROTOC_GEN_SWIFT_DIR)/.build/release/protoc-gen-swift
+PPROF_PROTO := Sources/Output/Pprof/profile.proto
+
+$(PROTOC_GEN_SWIFT): | $(DEPS_STAMP)
+	$(Q)[ -d $(PROTOC_GEN_SWIFT_DIR)/.git ] || git clone -q --branch $(PROTOC_GEN_SWIFT_VERSION) \
+		https://github.com/apple/swift-protobuf $(PROTOC_GEN_SWIFT_DIR)
+	$(Q)echo "  BUILD   protoc-gen-swift $(PROTOC_GEN_SWIFT_VERSION) (about 10 minutes)"
+	$(Q)cd $(PROTOC_GEN_SWIFT_DIR) && swift build -c release --product protoc-gen-swift
+
+pprof-proto: $(PROTOC_GEN_SWIFT)
+	$(Q)echo "  PROTOC  $(PPROF_PROTO)"
+	$(Q)protoc --plugin=protoc-gen-swift=$(PROTOC_GEN_SWIFT) --swift_opt=Visibility=Internal \
+		--proto_path=$(dir $(PPROF_PROTO)) --swift_out=$(dir $(PPROF_PROTO)) $(PPROF_PROTO)

@@ -13,6 +13,8 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        // pprof's profile.proto (Sources/Output/Pprof); the generated code is committed.
+        .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
     ],
     targets: [
         // The shared ABI header, the generated BPF skeleton and thin C shims.
@@ -37,11 +39,13 @@ let package = Package(
         .target(name: "Symbolization", dependencies: ["CPyrograph", "ProcessInspection"]),
         // Stacks with counts; pure, no I/O. Every command and writer uses it.
         .target(name: "Aggregation"),
-        // Folded stacks and the interactive SVG flame graph.
+        // zlib, for pprof's gzip.
+        .systemLibrary(name: "CZlib"),
+        // Every format pyrograph writes (flame graph, folded, pprof, ...) and the readers.
         .target(
             name: "Output",
-            dependencies: ["Aggregation"],
-            exclude: ["Assets"],
+            dependencies: ["Aggregation", "CZlib", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
+            exclude: ["Assets", "Pprof/profile.proto"],
             plugins: ["EmbedAssets"]
         ),
         // The BPF Python walker (bpf/python_walker.bpf.h) compiled for the host.
@@ -84,6 +88,7 @@ let package = Package(
             dependencies: [
                 "Aggregation", "Output", "Symbolization", "ProcessInspection", "PythonRuntime",
                 "NativeUnwinding", "BPFSampler", "Recording", "CPyrograph", "CWalkerHarness", "CPythonWalker", "Live",
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             ],
             resources: [.copy("Golden"), .copy("Fixtures")]
         ),

@@ -20,18 +20,22 @@ public struct Frame: Hashable, Sendable {
     public var module: String?
     /// Native: the address's offset in its module, when no symbol covers it.
     public var offset: UInt64?
+    /// Native: the module's GNU build ID in hex, when it has one; pprof's
+    /// mappings carry it so a viewer can find the exact binary.
+    public var buildID: String?
     /// Process: the pid; thread: the tid.
     public var id: Int32?
     public var annotation: Annotation?
 
     public init(kind: Kind, function: String, file: String? = nil, line: Int? = nil, module: String? = nil,
-                offset: UInt64? = nil, id: Int32? = nil, annotation: Annotation? = nil) {
+                offset: UInt64? = nil, buildID: String? = nil, id: Int32? = nil, annotation: Annotation? = nil) {
         self.kind = kind
         self.function = function
         self.file = file
         self.line = line
         self.module = module
         self.offset = offset
+        self.buildID = buildID
         self.id = id
         self.annotation = annotation
     }
@@ -49,13 +53,13 @@ public struct Frame: Hashable, Sendable {
     }
 
     /// A native function, with the file it lies in when known.
-    public static func native(symbol: String, module: String?) -> Frame {
-        Frame(kind: .native, function: symbol, module: module.flatMap { $0.isEmpty ? nil : $0 })
+    public static func native(symbol: String, module: String?, buildID: String? = nil) -> Frame {
+        Frame(kind: .native, function: symbol, module: module.flatMap { $0.isEmpty ? nil : $0 }, buildID: buildID)
     }
 
     /// A native address that no symbol covers, named by its place in its file.
-    public static func unsymbolized(module: String, offset: UInt64) -> Frame {
-        Frame(kind: .native, function: "", module: module, offset: offset)
+    public static func unsymbolized(module: String, offset: UInt64, buildID: String? = nil) -> Frame {
+        Frame(kind: .native, function: "", module: module, offset: offset, buildID: buildID)
     }
 
     /// A Python function; a frame without a file is one whose code object

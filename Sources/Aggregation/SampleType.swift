@@ -1,7 +1,7 @@
 /// What one of a profile's values measures, and in which unit, as pprof's
 /// `ValueType` does: every stack carries one value per sample type.
 public struct SampleType: Hashable, Sendable {
-    public enum Unit: String, Hashable, Sendable {
+    public enum Unit: String, Hashable, Sendable, CaseIterable {
         case count
         case nanoseconds
     }

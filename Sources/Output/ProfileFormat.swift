@@ -8,6 +8,7 @@ public enum ProfileFormat: String, CaseIterable, Sendable {
     case speedscope
     case chrome
     case callgrind
+    case pprof
 
     /// File name endings that select the format, lower case.
     public var fileExtensions: [String] {
@@ -17,6 +18,7 @@ public enum ProfileFormat: String, CaseIterable, Sendable {
         case .speedscope: return [".speedscope.json"]
         case .chrome: return [".trace.json"]
         case .callgrind: return [".callgrind"]
+        case .pprof: return [".pb.gz", ".pprof"]
         }
     }
 
@@ -24,13 +26,13 @@ public enum ProfileFormat: String, CaseIterable, Sendable {
     public var needsTimeline: Bool {
         switch self {
         case .speedscope, .chrome: return true
-        case .svg, .folded, .callgrind: return false
+        case .svg, .folded, .callgrind, .pprof: return false
         }
     }
 
-    /// The format shows one profile or timeline per thread: the recording
-    /// adds thread frames.
-    public var showsThreads: Bool { needsTimeline }
+    /// The format shows one profile or timeline per thread, or labels each
+    /// sample with its thread (pprof): the recording adds thread frames.
+    public var showsThreads: Bool { needsTimeline || self == .pprof }
 
     /// The format an output path's extension names, if it names one.
     public static func inferred(fromPath path: String) -> ProfileFormat? {
@@ -52,6 +54,7 @@ public enum ProfileFormat: String, CaseIterable, Sendable {
         case .speedscope: return SpeedscopeWriter(name: title)
         case .chrome: return ChromeTraceWriter()
         case .callgrind: return CallgrindWriter()
+        case .pprof: return PprofWriter()
         }
     }
 }

@@ -140,8 +140,8 @@ public final class StackSymbolizer {
     }
 
     static func frame(for address: SymbolizedAddress) -> Frame {
-        if let symbol = address.symbol { return .native(symbol: symbol, module: address.module) }
-        return .unsymbolized(module: address.module, offset: address.moduleOffset)
+        if let symbol = address.symbol { return .native(symbol: symbol, module: address.module, buildID: address.buildID) }
+        return .unsymbolized(module: address.module, offset: address.moduleOffset, buildID: address.buildID)
     }
 
     private func symbolizer(for pid: Int32) -> ProcessSymbolizer {

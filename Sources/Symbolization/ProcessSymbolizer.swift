@@ -12,6 +12,8 @@ public struct SymbolizedAddress: Hashable, Sendable {
     /// In an executable mapping of a file (or the vdso): a plausible
     /// return address.
     public var isInFile: Bool
+    /// The file's GNU build ID in hex, when the file was read and has one.
+    public var buildID: String? = nil
 }
 
 /// Symbolizes the user addresses of one process. Its memory map is read
@@ -69,7 +71,8 @@ public final class ProcessSymbolizer {
            let file = modules.module(atPath: path) {
             let virtualAddress = file.virtualAddress(forFileOffset: address - mapping.start)
             let symbol = file.symbols.lookup(virtualAddress).map { $0.symbol.name }
-            return SymbolizedAddress(symbol: symbol, module: "[vdso]", moduleOffset: virtualAddress, isInFile: true)
+            return SymbolizedAddress(symbol: symbol, module: "[vdso]", moduleOffset: virtualAddress, isInFile: true,
+                                     buildID: file.buildID)
         }
         guard mapping.isFileBacked else {
             let name = mapping.path.isEmpty ? "[anon]" : mapping.path
@@ -82,7 +85,8 @@ public final class ProcessSymbolizer {
         }
         let virtualAddress = file.virtualAddress(forFileOffset: fileOffset)
         let symbol = file.symbols.lookup(virtualAddress).map { Demangler.demangle($0.symbol.name) }
-        return SymbolizedAddress(symbol: symbol, module: moduleName, moduleOffset: virtualAddress, isInFile: true)
+        return SymbolizedAddress(symbol: symbol, module: moduleName, moduleOffset: virtualAddress, isInFile: true,
+                                 buildID: file.buildID)
     }
 
     private func mapping(containing address: UInt64) -> MemoryMapping? {

@@ -32,7 +32,7 @@ struct DiffCommand: ParsableCommand {
         case svg, folded
     }
 
-    @Argument(help: ArgumentHelp("The profile to compare against (record -o x.folded).", valueName: "BEFORE"))
+    @Argument(help: ArgumentHelp("The profile to compare against: pprof (record -o x.pb.gz) or folded stacks, gzipped or not.", valueName: "BEFORE"))
     var before: String
 
     @Argument(help: ArgumentHelp("The profile to draw, compared with BEFORE.", valueName: "AFTER"))
@@ -56,16 +56,9 @@ struct DiffCommand: ParsableCommand {
     @Option(help: ArgumentHelp("The graph's title.", valueName: "TEXT"))
     var title = "pyrograph diff"
 
-    /// Reading a profile is one call, so that other input formats plug in here.
+    /// Any profile `ProfileReader` reads (pprof or folded, gzipped or not).
     static func readProfile(_ path: String) throws -> Profile {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw CLIError("cannot read \(path): no such file, or not readable")
-        }
-        do {
-            return try FoldedReader.read(String(decoding: data, as: UTF8.self))
-        } catch {
-            throw CLIError("\(path): \(error)")
-        }
+        try ProfileInput.read(path)
     }
 
     var resolvedFormat: Format {

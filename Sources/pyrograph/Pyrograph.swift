@@ -15,8 +15,10 @@ struct Pyrograph: ParsableCommand {
           sudo pyrograph record -d 10 -o flame.svg      whole host, 10 seconds
           sudo pyrograph record -p 1234 -o app.folded   one process, until Ctrl-C
           sudo pyrograph record -o run.svg -- python3 app.py
+          sudo pyrograph record -d 10 -o run.pb.gz      pprof, for go tool pprof and others
+          pyrograph convert run.pb.gz -o run.svg        any format into any other
         """,
-        subcommands: [RecordCommand.self, TopCommand.self, ReportCommand.self, DiffCommand.self, PsCommand.self],
+        subcommands: [RecordCommand.self, TopCommand.self, ReportCommand.self, ConvertCommand.self, DiffCommand.self, PsCommand.self],
         defaultSubcommand: nil
     )
 }

@@ -42,7 +42,7 @@ struct RecordCommand: ParsableCommand {
                 + "(default: from FILE's extension, else svg).", valueName: "FORMAT"))
     var format: ProfileFormat?
 
-    @Flag(help: "Add a THREAD (TID) frame under each process (always on for speedscope and chrome).")
+    @Flag(help: "Add a THREAD (TID) frame under each process (always on for speedscope and chrome; tid and thread labels in pprof).")
     var threads = false
 
     @Flag(name: .customLong("python-only"), help: "Show only Python frames, like py-spy: hide native and kernel frames.")

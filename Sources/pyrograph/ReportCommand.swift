@@ -1,12 +1,11 @@
 import ArgumentParser
-import Foundation
 import Aggregation
 import Output
 
 struct ReportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "report",
-        abstract: "Summarize a folded profile: the top functions by self and total share, and what optimizing each could win.",
+        abstract: "Summarize a profile (pprof or folded): the top functions by self and total share, and what optimizing each could win.",
         discussion: """
         For each function: its self share (its own code), its total share (with what it \
         calls) and the ceiling: if it took no time at all, the run would be at most \
@@ -17,7 +16,7 @@ struct ReportCommand: ParsableCommand {
         """
     )
 
-    @Argument(help: ArgumentHelp("A folded profile (record -o x.folded), or - for stdin.", valueName: "IN"))
+    @Argument(help: ArgumentHelp("A profile: pprof (record -o x.pb.gz) or folded (record -o x.folded), or - for stdin.", valueName: "IN"))
     var input: String
 
     @OptionGroup(title: "Names") var naming: NamingOptions
@@ -33,21 +32,7 @@ struct ReportCommand: ParsableCommand {
     }
 
     func run() throws {
-        let data: Data
-        if input == "-" {
-            data = FileHandle.standardInput.readDataToEndOfFile()
-        } else {
-            guard let contents = FileManager.default.contents(atPath: input) else {
-                throw CLIError("cannot read \(input): no such file, or not readable")
-            }
-            data = contents
-        }
-        let profile: Profile
-        do {
-            profile = try FoldedReader.read(String(decoding: data, as: UTF8.self))
-        } catch {
-            throw CLIError("\(input): \(error)")
-        }
+        let profile = try ProfileInput.read(input)
         let stdout = try OutputFile(path: "-")
         try ReportWriter(perProcess: perProcess, limit: top).write(naming.view.apply(to: profile), to: stdout)
         try stdout.commit()
