@@ -25,6 +25,7 @@ struct DiffCommand: ParsableCommand {
 
           pyrograph diff before.folded after.folded -o diff.svg
           pyrograph diff before.folded after.folded -o diff.folded
+          pyrograph diff before.pb.gz after.pb.gz -o diff.svg
         """
     )
 
