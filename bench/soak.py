@@ -3,13 +3,16 @@
 make code and short-lived Pythons come and go; prints its RSS curve, its
 CPU, how long it took to stop after SIGINT and the samples it lost.
 
-  bench/soak.py [--seconds 1800] [--rate 25] [--churners 2] [--interval 5]
+  bench/soak.py [--seconds 1800] [--rate 25] [--churners 2] [--live 0] [--interval 5]
                 [--every 30] [--json FILE] [--max-stacks N] [--pyrograph PATH]
+                [-- RECORD-OPTIONS...]
 
 The workload is issue 13's long-run workload: `--churners` processes run
 Tests/PyrographTests/Fixtures/python/code_churn.py (new code objects and
 new stacks all the time), and `--rate` times a second a new interpreter
 runs `python -c` for about 50 ms, taking the installed interpreters in turn.
+`--live N` first starts N long-lived Pythons (interpreters in turn) that
+each run about 1 ms every 1.5 s: a host with N Python processes.
 Run as root, one at a time (on a shared host: flock /tmp/pyrograph-tests.lock).
 """
 import argparse, glob, json, os, re, shutil, signal, subprocess, sys, tempfile, threading, time
@@ -17,6 +20,8 @@ import argparse, glob, json, os, re, shutil, signal, subprocess, sys, tempfile, 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CHURN = os.path.join(REPO, "Tests/PyrographTests/Fixtures/python/code_churn.py")
 SHORT = "import time\nt = time.time()\nwhile time.time() - t < 0.05: sum(range(1000))\n"
+LIVE = ("import time\ndef tick():\n    t = time.time()\n    while time.time() - t < 0.001: sum(range(100))\n"
+        "while True:\n    tick()\n    time.sleep(1.5)\n")
 PAGE = os.sysconf("SC_PAGE_SIZE")
 TICKS = os.sysconf("SC_CLK_TCK")
 
@@ -72,6 +77,8 @@ def main():
     parser.add_argument("--every", type=float, default=30, help="seconds between rows of the printed curve")
     parser.add_argument("--json", help="also write the figures here")
     parser.add_argument("--max-stacks", type=int, help="pyrograph's --max-stacks (default: its own)")
+    parser.add_argument("--live", type=int, default=0, help="long-lived Pythons started first")
+    parser.add_argument("record_options", nargs="*", help="more options for pyrograph record (after --)")
     parser.add_argument("--pyrograph", default=os.environ.get("PYROGRAPH_BIN", os.path.join(REPO, ".build/release/pyrograph")))
     args = parser.parse_args()
     pythons = interpreters()
@@ -82,15 +89,21 @@ def main():
     output = os.path.join(workdir, "soak.folded")
     churn_python = next((p for p in pythons if "/3.11" in p), pythons[0])
     churners = [subprocess.Popen([churn_python, CHURN, "40"], stdout=subprocess.DEVNULL) for _ in range(args.churners)]
+    churners += [subprocess.Popen([pythons[i % len(pythons)], "-c", LIVE], stdin=subprocess.DEVNULL,
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for i in range(args.live)]
+    if args.live:
+        time.sleep(min(30, 1 + args.live / 100))  # their start-up done, as on a host that runs them
     stderr = open(os.path.join(workdir, "pyrograph.stderr"), "w+")
-    extra = ["--max-stacks", str(args.max_stacks)] if args.max_stacks else []
+    extra = (["--max-stacks", str(args.max_stacks)] if args.max_stacks else []) + args.record_options
     recorder = subprocess.Popen([args.pyrograph, "record", "-o", output, *extra], stdin=subprocess.DEVNULL,
                                 stdout=subprocess.DEVNULL, stderr=stderr)
     spawner = Spawner(args.rate, pythons)
     start = time.monotonic()
-    spawner.start()
+    if args.rate > 0:
+        spawner.start()
     curve = []  # (seconds, rss MB, cpu seconds)
     print(f"soak: {args.seconds:.0f} s, {args.rate:g} short-lived Pythons/s, {args.churners} code churners, "
+          f"{args.live} long-lived Pythons, "
           f"pyrograph {args.pyrograph}; output in {workdir}")
     print(f"{'time':>7} {'RSS MB':>8} {'CPU %':>6}", flush=True)
     last_row = None
@@ -118,7 +131,8 @@ def main():
             p.kill()
         if recorder.poll() is None:
             recorder.kill()
-    spawner.join()
+    if spawner.is_alive():
+        spawner.join()
     stderr.seek(0)
     summary = stderr.read()
     lost = re.search(r"lost samples: (\d+)", summary)
