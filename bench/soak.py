@@ -11,6 +11,9 @@ The workload is issue 13's long-run workload: `--churners` processes run
 Tests/PyrographTests/Fixtures/python/code_churn.py (new code objects and
 new stacks all the time), and `--rate` times a second a new interpreter
 runs `python -c` for about 50 ms, taking the installed interpreters in turn.
+`--windows SECONDS` records with `--interval SECONDS` (one folded file per
+window) beside a plain recording of the same span, and compares the
+windows' sample total with the plain one's (they should agree within 1%).
 `--live N` first starts N long-lived Pythons (interpreters in turn) that
 each run about 1 ms every 1.5 s: a host with N Python processes.
 Run as root, one at a time (on a shared host: flock /tmp/pyrograph-tests.lock).
@@ -78,6 +81,7 @@ def main():
     parser.add_argument("--json", help="also write the figures here")
     parser.add_argument("--max-stacks", type=int, help="pyrograph's --max-stacks (default: its own)")
     parser.add_argument("--live", type=int, default=0, help="long-lived Pythons started first")
+    parser.add_argument("--windows", type=float, help="record with --interval this many seconds, beside a plain recording")
     parser.add_argument("record_options", nargs="*", help="more options for pyrograph record (after --)")
     parser.add_argument("--pyrograph", default=os.environ.get("PYROGRAPH_BIN", os.path.join(REPO, ".build/release/pyrograph")))
     args = parser.parse_args()
@@ -95,6 +99,13 @@ def main():
         time.sleep(min(30, 1 + args.live / 100))  # their start-up done, as on a host that runs them
     stderr = open(os.path.join(workdir, "pyrograph.stderr"), "w+")
     extra = (["--max-stacks", str(args.max_stacks)] if args.max_stacks else []) + args.record_options
+    plain = None
+    if args.windows:
+        plain_stderr = open(os.path.join(workdir, "plain.stderr"), "w+")
+        plain = subprocess.Popen([args.pyrograph, "record", "-o", output, *extra], stdin=subprocess.DEVNULL,
+                                 stdout=subprocess.DEVNULL, stderr=plain_stderr)
+        output = os.path.join(workdir, "window-%Y%m%dT%H%M%S.folded")
+        extra += ["--interval", str(args.windows)]
     recorder = subprocess.Popen([args.pyrograph, "record", "-o", output, *extra], stdin=subprocess.DEVNULL,
                                 stdout=subprocess.DEVNULL, stderr=stderr)
     spawner = Spawner(args.rate, pythons)
@@ -123,12 +134,16 @@ def main():
         duration = time.monotonic() - start
         stop_start = time.monotonic()
         recorder.send_signal(signal.SIGINT)
+        if plain:
+            plain.send_signal(signal.SIGINT)
         recorder.wait(timeout=60)
         stop_seconds = time.monotonic() - stop_start
     finally:
         spawner.stop.set()
         for p in churners:
             p.kill()
+        if plain:
+            plain.wait(timeout=60)
         if recorder.poll() is None:
             recorder.kill()
     if spawner.is_alive():
@@ -154,6 +169,17 @@ def main():
     print(f"RSS after 30 s: {later[0][1] if later else 0:.1f} MB, peak {max([r for _, r, _ in curve] + [peak_rss]):.1f} MB, "
           f"rise after 30 s {rise:.1f} MB, slope {slope * 60:.2f} MB/min")
     print(f"CPU: {final_cpu:.1f} s over {duration:.0f} s ({100 * final_cpu / max(duration, 1):.1f}% of one core)")
+    if args.windows:
+        files = sorted(glob.glob(os.path.join(workdir, "window-*.folded")))
+        window_total = sum(int(line.rsplit(b" ", 1)[1]) for f in files for line in open(f, "rb") if line.strip())
+        plain_stderr.seek(0)
+        plain_total = re.search(r"(\d+) samples from", plain_stderr.read())
+        plain_total = int(plain_total.group(1)) if plain_total else 0
+        said = re.search(r"(\d+) samples from", summary)
+        print(f"windows: {len(files)} files, {window_total} samples (pyrograph said {said.group(1) if said else '?'}); "
+              f"plain recording of the same span: {plain_total} samples; difference "
+              f"{100 * (window_total - plain_total) / max(plain_total, 1):+.2f}%")
+        output = files[-1] if files else output
     stacks = sum(1 for _ in open(output, "rb")) if os.path.exists(output) else 0
     print(f"stop after SIGINT: {stop_seconds:.2f} s (exit {recorder.returncode}); "
           f"lost samples: {lost.group(1) if lost else '?'}; profile {os.path.getsize(output) if os.path.exists(output) else 0} bytes, "
