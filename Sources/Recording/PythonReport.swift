@@ -42,7 +42,7 @@ extension Frame {
         let fileName = file?.split(separator: "/").last ?? ""
         switch fileName {
         case "threading.py": return function.hasSuffix("_bootstrap")
-        case "runpy.py": return function == "_run_module_as_main" || function == "_run_module_code"
+        case "runpy.py", "<frozen runpy>": return function == "_run_module_as_main" || function == "_run_module_code"
         default: return false
         }
     }

@@ -131,6 +131,9 @@ struct RecordCommand: ParsableCommand {
         session.add(sink)
         let report = try session.run()
         let profile = sink.profile(recording: report.recording)
+        // Freed by the exit, all at once: freeing a large recording's
+        // stacks one by one only delays the stop.
+        RecordCommand.keptUntilExit = (session, sink, profile)
         try resolvedFormat.writer().write(profile, to: file!)
         try file!.commit()
         printSummary(report, samples: profile.totalSamples, wrote: "wrote \(output) (\(resolvedFormat.rawValue))")
@@ -143,6 +146,8 @@ struct RecordCommand: ParsableCommand {
             throw ExitCode(status)
         }
     }
+
+    nonisolated(unsafe) private static var keptUntilExit: Any?
 
     /// --interval: a profile per window, written as the recording goes.
     private func recordWindows(_ session: RecordingSession, every interval: Double, to windows: IntervalOutput,

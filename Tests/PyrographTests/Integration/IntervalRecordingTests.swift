@@ -74,20 +74,20 @@ final class IntervalRecordingTests: XCTestCase {
         let deadline = Date().addingTimeInterval(20)
         while !recording.stderr.contains("wrote \(mount.path)") && Date() < deadline { usleep(20_000) }
         _ = try TestSupport.run("/bin/dd", ["if=/dev/zero", "of=\(filler.path)", "bs=4k"])
-        while recording.stderr.components(separatedBy: "not written").count < 3 && Date() < deadline { usleep(20_000) }
+        while recording.stderr.components(separatedBy: "pyrograph: window ").count < 3 && Date() < deadline { usleep(20_000) }
         try FileManager.default.removeItem(at: filler)
         let status = recording.wait()
         let stderr = recording.stderr
         XCTAssertEqual(status, 1, "windows were lost: the exit says so\n\(stderr)")
         XCTAssertTrue(stderr.contains("No space left on device; recording goes on"), stderr)
         let written = try windowFiles(in: mount)
-        let failed = stderr.components(separatedBy: "not written:").count - 1
+        let lines = stderr.split(separator: "\n")
+        let failed = lines.filter { $0.hasPrefix("pyrograph: window ") && $0.contains(" not written: ") }.count
         XCTAssertGreaterThanOrEqual(failed, 2, stderr)
         XCTAssertEqual(written.count + failed, 6, "\(written.map(\.lastPathComponent))\n\(stderr)")
         XCTAssertTrue(stderr.contains("windows not written: \(failed) (see above)"), stderr)
         // Windows after the disk had room again were written.
-        let lines = stderr.split(separator: "\n")
-        let lastFailure = try XCTUnwrap(lines.lastIndex { $0.contains("not written:") })
+        let lastFailure = try XCTUnwrap(lines.lastIndex { $0.hasPrefix("pyrograph: window ") })
         let lastWritten = try XCTUnwrap(lines.lastIndex { $0.hasPrefix("pyrograph: wrote \(mount.path)") })
         XCTAssertGreaterThan(lastWritten, lastFailure, stderr)
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: mount.path).filter { $0.hasPrefix(".") }, [],
