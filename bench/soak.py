@@ -93,8 +93,10 @@ def main():
     output = os.path.join(workdir, "soak.folded")
     churn_python = next((p for p in pythons if "/3.11" in p), pythons[0])
     churners = [subprocess.Popen([churn_python, CHURN, "40"], stdout=subprocess.DEVNULL) for _ in range(args.churners)]
-    churners += [subprocess.Popen([pythons[i % len(pythons)], "-c", LIVE], stdin=subprocess.DEVNULL,
-                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for i in range(args.live)]
+    for i in range(args.live):  # 40 a second: a thousand starting at once starve the host
+        churners.append(subprocess.Popen([pythons[i % len(pythons)], "-S", "-c", LIVE], stdin=subprocess.DEVNULL,
+                                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        time.sleep(0.025)
     if args.live:
         time.sleep(min(30, 1 + args.live / 100))  # their start-up done, as on a host that runs them
     stderr = open(os.path.join(workdir, "pyrograph.stderr"), "w+")
@@ -108,11 +110,17 @@ def main():
         extra += ["--interval", str(args.windows)]
     recorder = subprocess.Popen([args.pyrograph, "record", "-o", output, *extra], stdin=subprocess.DEVNULL,
                                 stdout=subprocess.DEVNULL, stderr=stderr)
+    # Both recordings sampling before the clock starts, so they cover one span.
+    waited = time.monotonic()
+    for err in [stderr] + ([plain_stderr] if plain else []):
+        while "Ctrl-C to stop" not in open(err.name).read() and time.monotonic() - waited < 60:
+            time.sleep(0.05)
     spawner = Spawner(args.rate, pythons)
     start = time.monotonic()
     if args.rate > 0:
         spawner.start()
     curve = []  # (seconds, rss MB, cpu seconds)
+    plain_curve = []  # the same for the plain recording beside --windows
     print(f"soak: {args.seconds:.0f} s, {args.rate:g} short-lived Pythons/s, {args.churners} code churners, "
           f"{args.live} long-lived Pythons, "
           f"pyrograph {args.pyrograph}; output in {workdir}")
@@ -123,10 +131,13 @@ def main():
             if recorder.poll() is not None:
                 sys.exit(f"soak: pyrograph exited early ({recorder.returncode}); see {stderr.name}")
             curve.append((round(elapsed, 1), round(rss_mb(recorder.pid), 1), cpu_seconds(recorder.pid)))
+            if plain:
+                plain_curve.append((round(elapsed, 1), round(rss_mb(plain.pid), 1), cpu_seconds(plain.pid)))
             # Printed as it goes, so an interrupted soak still shows its curve.
             if last_row is None or elapsed - last_row[0] >= args.every - args.interval / 2:
                 share = 100 * (curve[-1][2] - last_row[2]) / (elapsed - last_row[0]) if last_row else 0.0
-                print(f"{elapsed:7.0f} {curve[-1][1]:8.1f} {share:6.1f}", flush=True)
+                beside = f"   plain: {plain_curve[-1][1]:8.1f} MB" if plain else ""
+                print(f"{elapsed:7.0f} {curve[-1][1]:8.1f} {share:6.1f}{beside}", flush=True)
                 last_row = curve[-1]
             time.sleep(max(0, start + len(curve) * args.interval - time.monotonic()))
         final_cpu = cpu_seconds(recorder.pid)
@@ -134,6 +145,7 @@ def main():
         duration = time.monotonic() - start
         stop_start = time.monotonic()
         recorder.send_signal(signal.SIGINT)
+        plain_cpu = cpu_seconds(plain.pid) if plain else 0
         if plain:
             plain.send_signal(signal.SIGINT)
         recorder.wait(timeout=60)
@@ -144,6 +156,7 @@ def main():
             p.kill()
         if plain:
             plain.wait(timeout=60)
+            plain_stop = time.monotonic() - stop_start
         if recorder.poll() is None:
             recorder.kill()
     if spawner.is_alive():
@@ -179,6 +192,10 @@ def main():
         print(f"windows: {len(files)} files, {window_total} samples (pyrograph said {said.group(1) if said else '?'}); "
               f"plain recording of the same span: {plain_total} samples; difference "
               f"{100 * (window_total - plain_total) / max(plain_total, 1):+.2f}%")
+        later_plain = [r for t, r, _ in plain_curve if t >= 30]
+        print(f"plain recording: RSS after 30 s {later_plain[0] if later_plain else 0:.1f} MB, peak "
+              f"{max(later_plain or [0]):.1f} MB; CPU {plain_cpu:.1f} s; stopped (with the other) after {plain_stop:.2f} s")
+        print("windowed summary: " + " | ".join(l.strip() for l in summary.splitlines()[-6:]))
         output = files[-1] if files else output
     stacks = sum(1 for _ in open(output, "rb")) if os.path.exists(output) else 0
     print(f"stop after SIGINT: {stop_seconds:.2f} s (exit {recorder.returncode}); "

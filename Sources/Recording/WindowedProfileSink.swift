@@ -4,8 +4,9 @@ import Aggregation
 /// timestamp, so every sample belongs to exactly one window: window k holds
 /// the samples stamped in [start + k·length, start + (k+1)·length). A window
 /// is handed over (`onWindow`) once the session's clock is `grace` past its
-/// end, late enough for the records of its last moments to have been read;
-/// the rest at `finish`. Only open windows are kept: memory does not grow
+/// end and the reader has caught up with it (a sample stamped `grace` past
+/// the end has been read, or `maximumWait` has passed: a loaded host's
+/// reader may lag, an idle host sends nothing); the rest at `finish`. Only open windows are kept: memory does not grow
 /// with the number of windows.
 public final class WindowedProfileSink: SampleSink {
     /// One finished window.
@@ -19,6 +20,9 @@ public final class WindowedProfileSink: SampleSink {
 
     public let lengthNanoseconds: UInt64
     private let graceSeconds: Double
+    private let maximumWaitSeconds: Double
+    /// The newest sample's timestamp.
+    private var latestNanoseconds: UInt64 = 0
     private let makeSink: () -> ProfileSink
     private let onWindow: (Window) -> Void
     private var recording: RecordingInfo
@@ -34,11 +38,12 @@ public final class WindowedProfileSink: SampleSink {
 
     /// `recording` gives the frequency; each window's profile gets its own
     /// start, duration and process count.
-    public init(lengthSeconds: Double, graceSeconds: Double = 0.5, recording: RecordingInfo,
+    public init(lengthSeconds: Double, graceSeconds: Double = 0.5, maximumWaitSeconds: Double = 5, recording: RecordingInfo,
                 makeSink: @escaping () -> ProfileSink, onWindow: @escaping (Window) -> Void) {
         precondition(lengthSeconds > 0)
         lengthNanoseconds = UInt64(lengthSeconds * 1e9)
         self.graceSeconds = graceSeconds
+        self.maximumWaitSeconds = max(maximumWaitSeconds, graceSeconds)
         self.recording = recording
         self.makeSink = makeSink
         self.onWindow = onWindow
@@ -56,6 +61,7 @@ public final class WindowedProfileSink: SampleSink {
         let since = sample.timestampNanoseconds > recording.startNanoseconds
             ? sample.timestampNanoseconds - recording.startNanoseconds : 0
         let index = Int(since / lengthNanoseconds)
+        latestNanoseconds = max(latestNanoseconds, sample.timestampNanoseconds)
         guard index >= firstOpen else {
             lateSamples += 1
             return
@@ -69,7 +75,10 @@ public final class WindowedProfileSink: SampleSink {
     public func tick(elapsedSeconds: Double) {
         guard started else { return }
         let length = Double(lengthNanoseconds) / 1e9
-        while Double(firstOpen + 1) * length + graceSeconds <= elapsedSeconds {
+        while true {
+            let end = Double(firstOpen + 1) * length
+            let caughtUp = latestNanoseconds >= recording.startNanoseconds + UInt64((end + graceSeconds) * 1e9)
+            guard end + (caughtUp ? graceSeconds : maximumWaitSeconds) <= elapsedSeconds else { break }
             finishWindow(firstOpen, durationNanoseconds: lengthNanoseconds)
         }
     }
