@@ -25,6 +25,10 @@ public final class FrameTable {
     public var frameCount: Int { frames.count }
     public var nodeCount: Int { nodes.count }
 
+    /// What the table holds, about: each frame's value, its index entry and
+    /// its strings too long to be stored inline; each node and its entry.
+    public private(set) var estimatedBytes = 0
+
     func intern(_ frame: Frame) -> Int32 {
         let hash = frame.hashValue
         if let candidate = byHash[hash] {
@@ -48,6 +52,7 @@ public final class FrameTable {
                 node = child
             } else {
                 let child = Int32(nodes.count)
+                estimatedBytes += 8 + 24
                 nodes.append(key)
                 nodeIndex[key] = child
                 node = child
@@ -73,6 +78,10 @@ public final class FrameTable {
     private func append(_ frame: Frame) -> Int32 {
         let id = Int32(frames.count)
         frames.append(frame)
+        estimatedBytes += MemoryLayout<Frame>.stride + 24
+        for text in [frame.function, frame.file ?? "", frame.module ?? ""] where text.utf8.count > 15 {
+            estimatedBytes += 32 + text.utf8.count
+        }
         return id
     }
 }

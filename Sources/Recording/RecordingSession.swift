@@ -29,6 +29,10 @@ public final class RecordingSession {
         /// Distinct stacks remembered at most; the samples of later ones go
         /// to one `[stack table full]` stack per process. About 0.5 KB each.
         public var maximumStacks = 200_000
+        /// Bytes the stacks and their frames may take at most, about (see
+        /// `FrameTable.estimatedBytes`; 160 more per stack); past it new
+        /// stacks go to `[stack table full]` as past `maximumStacks`.
+        public var maximumStackBytes = 128 << 20
         /// Seconds after which every stack is named afresh (a recording in
         /// windows: each window's profile holds its own stacks, and no table
         /// outlives a window); nil keeps them for the whole recording.
@@ -72,6 +76,9 @@ public final class RecordingSession {
         /// because there were already `maximumStacks`.
         public var distinctStacks: Int
         public var samplesPastStackLimit: Int
+        /// The stacks reached `maximumStackBytes` (rather than, or before,
+        /// `maximumStacks`).
+        public var stackMemoryFull: Bool
         /// Records left in the ring buffer at stop and discarded unread.
         public var droppedAtStop: Int
         /// Per process, on-CPU and off-CPU time.
@@ -101,6 +108,7 @@ public final class RecordingSession {
     private var overflowStacks: [RawStackKey: SymbolizedStack] = [:]
     private var overflowStacksNamed = 0
     private var samplesPastStackLimit = 0
+    private var stackMemoryFull = false
     private var malformedRecords = 0
     /// Processes sampled and not yet exited long enough to forget.
     private var pidsSeen = Set<Int32>()
@@ -227,7 +235,7 @@ public final class RecordingSession {
                       commandExitStatus: commandExitStatus, kernelSymbolError: symbolizer.kernelSymbolError,
                       python: pythonReport, unwinding: unwinder.currentStatistics(),
                       mappingEventsAvailable: sampler.mappingEventsAvailable,
-                      distinctStacks: stacks.namedInRecording, samplesPastStackLimit: samplesPastStackLimit,
+                      distinctStacks: stacks.namedInRecording, samplesPastStackLimit: samplesPastStackLimit, stackMemoryFull: stackMemoryFull,
                       droppedAtStop: shutdown.dropped, timeByProcess: timeByProcess,
                       offCPUUnmatchedEnds: offCPUUnmatchedEnds, offCPUUnmatchedStarts: offCPUUnmatchedStarts,
                       offCPUOpenAtStop: openAtStop)
@@ -309,6 +317,10 @@ public final class RecordingSession {
         let known = stacks[key]
         if let known, known.unnamedTries == 0 || known.unnamedTries >= 3 { return known.stack }
         if known == nil && stacks.named >= options.maximumStacks { return overflowStack(for: sample) }
+        if known == nil && frameTable.estimatedBytes + 160 * stacks.named >= options.maximumStackBytes {
+            stackMemoryFull = true
+            return overflowStack(for: sample)
+        }
         let frames = symbolizer.frames(for: sample, python: pythonSymbolizer)
         let unnamed = frames.contains(where: { $0.annotation == .pythonFrameUnreadable })
         if let known {

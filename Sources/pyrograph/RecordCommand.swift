@@ -54,6 +54,11 @@ struct RecordCommand: ParsableCommand {
                 + "counted under a [stack table full] frame per process.", valueName: "N"))
     var maximumStacks: Int = 200_000
 
+    @Option(name: .customLong("max-stack-memory"),
+            help: ArgumentHelp("Megabytes the distinct stacks and their frames may take, about; later stacks are "
+                + "counted under [stack table full], as past --max-stacks.", valueName: "MB"))
+    var maximumStackMegabytes: Int = 128
+
     @Flag(name: .customLong("merge-processes"),
           help: "One root frame per command (COMM) instead of per process: a pool of workers reads as one tower.")
     var mergeProcesses = false
@@ -78,6 +83,9 @@ struct RecordCommand: ParsableCommand {
     var interval: Double?
 
     func validate() throws {
+        guard maximumStackMegabytes >= 1 else {
+            throw ValidationError("--max-stack-memory \(maximumStackMegabytes): at least 1 MB")
+        }
         guard maximumStacks >= 1 else {
             throw ValidationError("--max-stacks \(maximumStacks): at least one stack")
         }
@@ -106,6 +114,7 @@ struct RecordCommand: ParsableCommand {
         options.frequency = UInt64(target.frequency)
         options.duration = duration
         options.maximumStacks = maximumStacks
+        options.maximumStackBytes = maximumStackMegabytes << 20
         options.pids = target.pids
         options.command = target.command
         options.allProcesses = target.all
@@ -184,7 +193,8 @@ struct RecordCommand: ParsableCommand {
             lines.append("  stacks not captured: kernel \(stats.kernelStackErrors), user \(stats.userStackErrors)")
         }
         if result.samplesPastStackLimit > 0 {
-            lines.append("  stacks past --max-stacks \(maximumStacks): \(result.samplesPastStackLimit) samples "
+            let ceiling = result.stackMemoryFull ? "--max-stack-memory \(maximumStackMegabytes) MB" : "--max-stacks \(maximumStacks)"
+            lines.append("  stacks past \(ceiling): \(result.samplesPastStackLimit) samples "
                 + "counted under [stack table full]")
         }
         if result.malformedRecords > 0 {

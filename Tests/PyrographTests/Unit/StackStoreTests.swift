@@ -44,6 +44,20 @@ final class StackStoreTests: XCTestCase {
         XCTAssertEqual(stacks[417].frames, frames)
     }
 
+    /// What the memory ceiling (--max-stack-memory) reads: it grows with
+    /// new frames and nodes, not with stacks already known.
+    func testEstimatedBytesGrowWithNewFramesOnly() {
+        let table = FrameTable()
+        XCTAssertEqual(table.estimatedBytes, 0)
+        _ = table.intern([eval, main, python("a")])
+        let three = table.estimatedBytes
+        XCTAssertGreaterThan(three, 3 * MemoryLayout<Frame>.stride)
+        _ = table.intern([eval, main, python("a")])
+        XCTAssertEqual(table.estimatedBytes, three)
+        _ = table.intern([eval, main, .python(function: "a_function_name_longer_than_fifteen", file: "app.py", line: 2)])
+        XCTAssertGreaterThan(table.estimatedBytes, three + MemoryLayout<Frame>.stride + 35)
+    }
+
     func testProfileFromTheSinkAppliesTheView() {
         let table = FrameTable()
         let kernel = Frame.kernel(symbol: "do_syscall_64")
