@@ -76,6 +76,7 @@ public struct FlameGraphWriter: ProfileWriter {
 
         let scale = canvas.pixelsPerSample(total: layout.totalSamples)
         svg += framesGroupStart(canvas: canvas, totalSamples: layout.totalSamples, options: options)
+        svg.reserveCapacity(svg.utf8.count + 400 * layout.boxes.count)
         for box in layout.boxes {
             let x = Canvas.sideMargin + Double(box.offset) * scale
             let y = Double(height) - canvas.bottomMargin - Double((box.depth + 1) * canvas.frameHeight)
@@ -142,13 +143,21 @@ public struct FlameGraphWriter: ProfileWriter {
         let title = "\(name) (\(SVGNumber.grouped(box.samples)) \(noun), \(share)%)"
         let fill = FramePalette.fill(kind: box.kind, name: box.name)
         let n = SVGNumber.coordinate
-        return "<g class=\"frame\" data-kind=\"\(kind)\" data-samples=\"\(box.samples)\""
-            + " data-offset=\"\(box.offset)\" data-depth=\"\(box.depth)\">"
-            + "<title>\(SVGEscaping.escaped(title))</title>"
-            + "<rect x=\"\(n(x))\" y=\"\(n(y))\" width=\"\(n(width))\" height=\"\(frameHeight - 1)\""
-            + " rx=\"2\" ry=\"2\" fill=\"\(fill)\"/>"
-            + "<text x=\"\(n(x + Canvas.labelPadding))\" y=\"\(n(y + Double(frameHeight) - 4))\">"
-            + SVGEscaping.escaped(fittedLabel(name, width: width)) + "</text></g>\n"
+        // Appended in place: a chain of `+` makes a new string at each step,
+        // and a large graph has tens of thousands of frames to write at stop.
+        var element = ""
+        element.reserveCapacity(320 + 2 * name.utf8.count)
+        element += "<g class=\"frame\" data-kind=\""
+        element += kind
+        element += "\" data-samples=\"\(box.samples)\" data-offset=\"\(box.offset)\" data-depth=\"\(box.depth)\"><title>"
+        element += SVGEscaping.escaped(title)
+        element += "</title><rect x=\"\(n(x))\" y=\"\(n(y))\" width=\"\(n(width))\" height=\"\(frameHeight - 1)\""
+        element += " rx=\"2\" ry=\"2\" fill=\""
+        element += fill
+        element += "\"/><text x=\"\(n(x + Canvas.labelPadding))\" y=\"\(n(y + Double(frameHeight) - 4))\">"
+        element += SVGEscaping.escaped(fittedLabel(name, width: width))
+        element += "</text></g>\n"
+        return element
     }
 
     /// Estimated from an average glyph width rather than measured, so the
