@@ -32,7 +32,7 @@ public final class RecordingSession {
         /// Bytes the stacks and their frames may take at most, about (see
         /// `FrameTable.estimatedBytes`; 160 more per stack); past it new
         /// stacks go to `[stack table full]` as past `maximumStacks`.
-        public var maximumStackBytes = 128 << 20
+        public var maximumStackBytes = 64 << 20
         /// Seconds after which every stack is named afresh (a recording in
         /// windows: each window's profile holds its own stacks, and no table
         /// outlives a window); nil keeps them for the whole recording.

@@ -57,7 +57,7 @@ struct RecordCommand: ParsableCommand {
     @Option(name: .customLong("max-stack-memory"),
             help: ArgumentHelp("Megabytes the distinct stacks and their frames may take, about; later stacks are "
                 + "counted under [stack table full], as past --max-stacks.", valueName: "MB"))
-    var maximumStackMegabytes: Int = 128
+    var maximumStackMegabytes: Int = 64
 
     @Flag(name: .customLong("merge-processes"),
           help: "One root frame per command (COMM) instead of per process: a pool of workers reads as one tower.")
