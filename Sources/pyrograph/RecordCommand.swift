@@ -105,6 +105,13 @@ struct RecordCommand: ParsableCommand {
             throw CLIError("pyrograph needs root to load BPF programs and read other processes: run it with sudo")
         }
         try target.checkTargetsExist()
+        // One descriptor per profiled process (its memory): a host with a
+        // thousand Pythons needs more than the usual soft limit of 1024.
+        var files = rlimit()
+        if getrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &files) == 0, files.rlim_cur < files.rlim_max {
+            files.rlim_cur = files.rlim_max
+            _ = setrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &files)
+        }
         let resolvedFormat = ProfileFormat.resolve(named: format, path: output)
         let windows = try interval.map { try IntervalOutput(pattern: output, format: resolvedFormat, intervalSeconds: $0) }
         try windows?.checkWritable(startingAt: Double(time(nil)))
