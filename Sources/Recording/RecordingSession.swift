@@ -27,7 +27,8 @@ public final class RecordingSession {
         /// 8 bytes per 1 KiB of code: 512 MiB of code.
         public var unwindPageCapacity: UInt32 = 1 << 19
         /// Distinct stacks remembered at most; the samples of later ones go
-        /// to one `[stack table full]` stack per process. About 0.5 KB each.
+        /// to one `[stack table full]` stack per process. About 160 bytes each,
+        /// besides the frames and prefix nodes they add to the `FrameTable`.
         public var maximumStacks = 200_000
         /// Bytes the stacks and their frames may take at most, about (see
         /// `FrameTable.estimatedBytes`; 160 more per stack); past it new

@@ -50,7 +50,7 @@ struct RecordCommand: ParsableCommand {
     var noKernel = false
 
     @Option(name: .customLong("max-stacks"),
-            help: ArgumentHelp("Distinct stacks to remember at most (about 0.5 KB each); samples of later ones are "
+            help: ArgumentHelp("Distinct stacks to remember at most (about 160 bytes each, and their new frames); samples of later ones are "
                 + "counted under a [stack table full] frame per process.", valueName: "N"))
     var maximumStacks: Int = 200_000
 
