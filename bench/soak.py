@@ -3,13 +3,19 @@
 make code and short-lived Pythons come and go; prints its RSS curve, its
 CPU, how long it took to stop after SIGINT and the samples it lost.
 
-  bench/soak.py [--seconds 1800] [--rate 25] [--churners 2] [--interval 5]
+  bench/soak.py [--seconds 1800] [--rate 25] [--churners 2] [--live 0] [--interval 5]
                 [--every 30] [--json FILE] [--max-stacks N] [--pyrograph PATH]
+                [-- RECORD-OPTIONS...]
 
 The workload is issue 13's long-run workload: `--churners` processes run
 Tests/PyrographTests/Fixtures/python/code_churn.py (new code objects and
 new stacks all the time), and `--rate` times a second a new interpreter
 runs `python -c` for about 50 ms, taking the installed interpreters in turn.
+`--windows SECONDS` records with `--interval SECONDS` (one folded file per
+window) beside a plain recording of the same span, and compares the
+windows' sample total with the plain one's (they should agree within 1%).
+`--live N` first starts N long-lived Pythons (interpreters in turn) that
+each run about 1 ms every 1.5 s: a host with N Python processes.
 Run as root, one at a time (on a shared host: flock /tmp/pyrograph-tests.lock).
 """
 import argparse, glob, json, os, re, shutil, signal, subprocess, sys, tempfile, threading, time
@@ -17,6 +23,8 @@ import argparse, glob, json, os, re, shutil, signal, subprocess, sys, tempfile, 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CHURN = os.path.join(REPO, "Tests/PyrographTests/Fixtures/python/code_churn.py")
 SHORT = "import time\nt = time.time()\nwhile time.time() - t < 0.05: sum(range(1000))\n"
+LIVE = ("import time\ndef tick():\n    t = time.time()\n    while time.time() - t < 0.001: sum(range(100))\n"
+        "while True:\n    tick()\n    time.sleep(1.5)\n")
 PAGE = os.sysconf("SC_PAGE_SIZE")
 TICKS = os.sysconf("SC_CLK_TCK")
 
@@ -72,6 +80,9 @@ def main():
     parser.add_argument("--every", type=float, default=30, help="seconds between rows of the printed curve")
     parser.add_argument("--json", help="also write the figures here")
     parser.add_argument("--max-stacks", type=int, help="pyrograph's --max-stacks (default: its own)")
+    parser.add_argument("--live", type=int, default=0, help="long-lived Pythons started first")
+    parser.add_argument("--windows", type=float, help="record with --interval this many seconds, beside a plain recording")
+    parser.add_argument("record_options", nargs="*", help="more options for pyrograph record (after --)")
     parser.add_argument("--pyrograph", default=os.environ.get("PYROGRAPH_BIN", os.path.join(REPO, ".build/release/pyrograph")))
     args = parser.parse_args()
     pythons = interpreters()
@@ -82,15 +93,36 @@ def main():
     output = os.path.join(workdir, "soak.folded")
     churn_python = next((p for p in pythons if "/3.11" in p), pythons[0])
     churners = [subprocess.Popen([churn_python, CHURN, "40"], stdout=subprocess.DEVNULL) for _ in range(args.churners)]
+    for i in range(args.live):  # 40 a second: a thousand starting at once starve the host
+        churners.append(subprocess.Popen([pythons[i % len(pythons)], "-S", "-c", LIVE], stdin=subprocess.DEVNULL,
+                                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        time.sleep(0.025)
+    if args.live:
+        time.sleep(min(30, 1 + args.live / 100))  # their start-up done, as on a host that runs them
     stderr = open(os.path.join(workdir, "pyrograph.stderr"), "w+")
-    extra = ["--max-stacks", str(args.max_stacks)] if args.max_stacks else []
+    extra = (["--max-stacks", str(args.max_stacks)] if args.max_stacks else []) + args.record_options
+    plain = None
+    if args.windows:
+        plain_stderr = open(os.path.join(workdir, "plain.stderr"), "w+")
+        plain = subprocess.Popen([args.pyrograph, "record", "-o", output, *extra], stdin=subprocess.DEVNULL,
+                                 stdout=subprocess.DEVNULL, stderr=plain_stderr)
+        output = os.path.join(workdir, "window-%Y%m%dT%H%M%S.folded")
+        extra += ["--interval", str(args.windows)]
     recorder = subprocess.Popen([args.pyrograph, "record", "-o", output, *extra], stdin=subprocess.DEVNULL,
                                 stdout=subprocess.DEVNULL, stderr=stderr)
+    # Both recordings sampling before the clock starts, so they cover one span.
+    waited = time.monotonic()
+    for err in [stderr] + ([plain_stderr] if plain else []):
+        while "Ctrl-C to stop" not in open(err.name).read() and time.monotonic() - waited < 60:
+            time.sleep(0.05)
     spawner = Spawner(args.rate, pythons)
     start = time.monotonic()
-    spawner.start()
+    if args.rate > 0:
+        spawner.start()
     curve = []  # (seconds, rss MB, cpu seconds)
+    plain_curve = []  # the same for the plain recording beside --windows
     print(f"soak: {args.seconds:.0f} s, {args.rate:g} short-lived Pythons/s, {args.churners} code churners, "
+          f"{args.live} long-lived Pythons, "
           f"pyrograph {args.pyrograph}; output in {workdir}")
     print(f"{'time':>7} {'RSS MB':>8} {'CPU %':>6}", flush=True)
     last_row = None
@@ -99,10 +131,13 @@ def main():
             if recorder.poll() is not None:
                 sys.exit(f"soak: pyrograph exited early ({recorder.returncode}); see {stderr.name}")
             curve.append((round(elapsed, 1), round(rss_mb(recorder.pid), 1), cpu_seconds(recorder.pid)))
+            if plain:
+                plain_curve.append((round(elapsed, 1), round(rss_mb(plain.pid), 1), cpu_seconds(plain.pid)))
             # Printed as it goes, so an interrupted soak still shows its curve.
             if last_row is None or elapsed - last_row[0] >= args.every - args.interval / 2:
                 share = 100 * (curve[-1][2] - last_row[2]) / (elapsed - last_row[0]) if last_row else 0.0
-                print(f"{elapsed:7.0f} {curve[-1][1]:8.1f} {share:6.1f}", flush=True)
+                beside = f"   plain: {plain_curve[-1][1]:8.1f} MB" if plain else ""
+                print(f"{elapsed:7.0f} {curve[-1][1]:8.1f} {share:6.1f}{beside}", flush=True)
                 last_row = curve[-1]
             time.sleep(max(0, start + len(curve) * args.interval - time.monotonic()))
         final_cpu = cpu_seconds(recorder.pid)
@@ -110,15 +145,22 @@ def main():
         duration = time.monotonic() - start
         stop_start = time.monotonic()
         recorder.send_signal(signal.SIGINT)
+        plain_cpu = cpu_seconds(plain.pid) if plain else 0
+        if plain:
+            plain.send_signal(signal.SIGINT)
         recorder.wait(timeout=60)
         stop_seconds = time.monotonic() - stop_start
     finally:
         spawner.stop.set()
         for p in churners:
             p.kill()
+        if plain:
+            plain.wait(timeout=60)
+            plain_stop = time.monotonic() - stop_start
         if recorder.poll() is None:
             recorder.kill()
-    spawner.join()
+    if spawner.is_alive():
+        spawner.join()
     stderr.seek(0)
     summary = stderr.read()
     lost = re.search(r"lost samples: (\d+)", summary)
@@ -140,6 +182,21 @@ def main():
     print(f"RSS after 30 s: {later[0][1] if later else 0:.1f} MB, peak {max([r for _, r, _ in curve] + [peak_rss]):.1f} MB, "
           f"rise after 30 s {rise:.1f} MB, slope {slope * 60:.2f} MB/min")
     print(f"CPU: {final_cpu:.1f} s over {duration:.0f} s ({100 * final_cpu / max(duration, 1):.1f}% of one core)")
+    if args.windows:
+        files = sorted(glob.glob(os.path.join(workdir, "window-*.folded")))
+        window_total = sum(int(line.rsplit(b" ", 1)[1]) for f in files for line in open(f, "rb") if line.strip())
+        plain_stderr.seek(0)
+        plain_total = re.search(r"(\d+) samples from", plain_stderr.read())
+        plain_total = int(plain_total.group(1)) if plain_total else 0
+        said = re.search(r"(\d+) samples from", summary)
+        print(f"windows: {len(files)} files, {window_total} samples (pyrograph said {said.group(1) if said else '?'}); "
+              f"plain recording of the same span: {plain_total} samples; difference "
+              f"{100 * (window_total - plain_total) / max(plain_total, 1):+.2f}%")
+        later_plain = [r for t, r, _ in plain_curve if t >= 30]
+        print(f"plain recording: RSS after 30 s {later_plain[0] if later_plain else 0:.1f} MB, peak "
+              f"{max(later_plain or [0]):.1f} MB; CPU {plain_cpu:.1f} s; stopped (with the other) after {plain_stop:.2f} s")
+        print("windowed summary: " + " | ".join(l.strip() for l in summary.splitlines()[-6:]))
+        output = files[-1] if files else output
     stacks = sum(1 for _ in open(output, "rb")) if os.path.exists(output) else 0
     print(f"stop after SIGINT: {stop_seconds:.2f} s (exit {recorder.returncode}); "
           f"lost samples: {lost.group(1) if lost else '?'}; profile {os.path.getsize(output) if os.path.exists(output) else 0} bytes, "

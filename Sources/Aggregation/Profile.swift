@@ -57,6 +57,16 @@ public struct Profile: Sendable, Equatable {
         var key: [Int32] = []
         key.reserveCapacity(stack.count)
         for frame in stack { key.append(intern(frame)) }
+        return add(frameIndices: key, values: values)
+    }
+
+    /// Adds values to a stack of frames already interned with `intern`
+    /// (root first): a caller that keeps its own frame table hashes each of
+    /// its frames once, not once per stack.
+    @discardableResult
+    public mutating func add(frameIndices key: [Int32], values: [UInt64]) -> Int? {
+        precondition(values.count == sampleTypes.count, "one value per sample type")
+        guard !key.isEmpty, values.contains(where: { $0 > 0 }) else { return nil }
         let index: Int
         if let existing = stackIndex[key] {
             index = existing
@@ -110,7 +120,8 @@ public struct Profile: Sendable, Equatable {
         for stack in other.stacks { add(other.frames(of: stack), values: stack.values) }
     }
 
-    private mutating func intern(_ frame: Frame) -> Int32 {
+    /// The frame's index in `frames`, added if new.
+    public mutating func intern(_ frame: Frame) -> Int32 {
         if let index = frameIndex[frame] { return index }
         let index = Int32(frames.count)
         frames.append(frame)

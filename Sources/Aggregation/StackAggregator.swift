@@ -79,7 +79,8 @@ public struct StackAggregator: Sendable {
         return result
     }
 
-    func keeps(_ frame: Frame) -> Bool {
+    /// Whether the view keeps a frame of this kind.
+    public func keeps(_ frame: Frame) -> Bool {
         switch frame.kind {
         case .kernel: return options.includeKernel
         case .native: return options.includeNative

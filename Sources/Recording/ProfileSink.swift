@@ -52,24 +52,49 @@ public final class ProfileSink: SampleSink {
         }
     }
 
-    /// The profile of everything consumed so far.
+    /// The profile of everything consumed so far. Each distinct frame of
+    /// the session's tables is judged by the view and interned once; a
+    /// stack then costs its integer ids (stopping with 200,000 stacks must
+    /// not take seconds).
     public func profile(recording: RecordingInfo?) -> Profile {
-        var aggregator = StackAggregator(options: options,
-                                         sampleTypes: wallPeriodNanoseconds == nil ? Self.sampleTypes : Self.wallSampleTypes)
+        let view = StackAggregator(options: options)
+        var profile = Profile(sampleTypes: wallPeriodNanoseconds == nil ? Self.sampleTypes : Self.wallSampleTypes)
+        /// Per table, session frame id to profile index; -1 dropped by the view.
+        var indices: [ObjectIdentifier: [Int32]] = [:]
         var stackIndex: [Int: Int] = [:]
-        for (id, entry) in totals {
-            let sample = StackAggregator.Sample(process: entry.stack.process, thread: entry.stack.thread,
-                                                frames: entry.stack.frames,
-                                                values: [count(entry.samples, entry.nanoseconds), entry.nanoseconds])
-            stackIndex[id] = aggregator.add(sample)
+        var key: [Int32] = []
+        for (id, entry) in totals.sorted(by: { $0.key < $1.key }) {
+            let stack = entry.stack
+            let table = stack.frameTable
+            var known = indices.removeValue(forKey: ObjectIdentifier(table)) ?? []
+            if known.count < table.frameCount {
+                known += repeatElement(-2, count: table.frameCount - known.count)
+            }
+            key.removeAll(keepingCapacity: true)
+            var process = stack.process
+            if options.mergeProcesses { process.id = nil }
+            key.append(profile.intern(process))
+            if options.perThread { key.append(profile.intern(stack.thread)) }
+            for frameID in stack.frameIDs {
+                var index = known[Int(frameID)]
+                if index == -2 {
+                    let frame = table[frameID]
+                    index = view.keeps(frame) ? profile.intern(frame) : -1
+                    known[Int(frameID)] = index
+                }
+                if index >= 0 { key.append(index) }
+            }
+            indices[ObjectIdentifier(table)] = known
+            stackIndex[id] = profile.add(frameIndices: key, values: [count(entry.samples, entry.nanoseconds), entry.nanoseconds])
         }
         for entry in timeline {
             guard let stack = stackIndex[entry.stackID] else { continue }
-            aggregator.appendTimeline(.init(stack: stack, timestampNanoseconds: entry.timestampNanoseconds,
-                                            cpu: entry.cpu, values: [count(1, entry.weightNanoseconds), entry.weightNanoseconds]))
+            profile.appendTimeline(.init(stack: stack, timestampNanoseconds: entry.timestampNanoseconds,
+                                         cpu: entry.cpu, values: [count(1, entry.weightNanoseconds), entry.weightNanoseconds]))
         }
-        if let recording { aggregator.setRecording(recording) }
-        return aggregator.finished()
+        profile.recording = recording
+        profile.sortTimeline()
+        return profile
     }
 
     /// Records, or with a wall clock, sample-period equivalents.

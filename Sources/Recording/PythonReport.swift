@@ -25,8 +25,25 @@ public struct PythonReport {
 }
 
 extension Array where Element == Frame {
-    /// Has Python frames and no frame that says a Python frame is missing.
+    /// Has Python frames, none missing, and the outermost one is where a
+    /// thread's Python stack begins: a walk cut short above it (a stack cut
+    /// to its leaf frame) is not complete, whatever else it says.
     var isCompletePython: Bool {
-        contains { $0.kind == .python } && !contains { $0.annotation?.marksMissingPython ?? false }
+        guard let outermost = first(where: { $0.kind == .python }) else { return false }
+        return outermost.isPythonStackRoot && !contains { $0.annotation?.marksMissingPython ?? false }
+    }
+}
+
+extension Frame {
+    /// A module's top level (a script, `-c`, an import), a thread's
+    /// bootstrap in threading.py, or runpy's entry for `python -m`.
+    var isPythonStackRoot: Bool {
+        if function == "<module>" { return true }
+        let fileName = file?.split(separator: "/").last ?? ""
+        switch fileName {
+        case "threading.py": return function.hasSuffix("_bootstrap")
+        case "runpy.py", "<frozen runpy>": return function == "_run_module_as_main" || function == "_run_module_code"
+        default: return false
+        }
     }
 }

@@ -27,8 +27,17 @@ public final class RecordingSession {
         /// 8 bytes per 1 KiB of code: 512 MiB of code.
         public var unwindPageCapacity: UInt32 = 1 << 19
         /// Distinct stacks remembered at most; the samples of later ones go
-        /// to one `[stack table full]` stack per process. About 0.5 KB each.
+        /// to one `[stack table full]` stack per process. About 160 bytes each,
+        /// besides the frames and prefix nodes they add to the `FrameTable`.
         public var maximumStacks = 200_000
+        /// Bytes the stacks and their frames may take at most, about (see
+        /// `FrameTable.estimatedBytes`; 160 more per stack); past it new
+        /// stacks go to `[stack table full]` as past `maximumStacks`.
+        public var maximumStackBytes = 64 << 20
+        /// Seconds after which every stack is named afresh (a recording in
+        /// windows: each window's profile holds its own stacks, and no table
+        /// outlives a window); nil keeps them for the whole recording.
+        public var forgetStacksEvery: Double?
         /// `.wall` adds every interval a thread spends off CPU to its
         /// on-CPU samples.
         public var clock: Clock = .cpu
@@ -68,6 +77,9 @@ public final class RecordingSession {
         /// because there were already `maximumStacks`.
         public var distinctStacks: Int
         public var samplesPastStackLimit: Int
+        /// The stacks reached `maximumStackBytes` (rather than, or before,
+        /// `maximumStacks`).
+        public var stackMemoryFull: Bool
         /// Records left in the ring buffer at stop and discarded unread.
         public var droppedAtStop: Int
         /// Per process, on-CPU and off-CPU time.
@@ -92,15 +104,19 @@ public final class RecordingSession {
     private var pythonReport = PythonReport()
     /// Started when sampling starts: -d counts sampling time.
     private var clock = MonotonicClock()
-    private var stacks: [RawStackKey: SymbolizedStack] = [:]
-    private let frameTable = FrameTable()
+    private var stacks = KnownStacks()
+    private var frameTable = FrameTable()
     private var overflowStacks: [RawStackKey: SymbolizedStack] = [:]
+    private var overflowStacksNamed = 0
     private var samplesPastStackLimit = 0
-    /// Stacks with a Python frame that could not be named, tried again on
-    /// their next samples.
-    private var unnamedRetries: [RawStackKey: Int] = [:]
+    private var stackMemoryFull = false
     private var malformedRecords = 0
+    /// Processes sampled and not yet exited long enough to forget.
     private var pidsSeen = Set<Int32>()
+    private var processCount = 0
+    private var exitedPIDs = RetiredProcesses<Int32>()
+    /// When the stack tables were last started afresh (`forgetStacksEvery`).
+    private var stackGeneration = 0
     /// Off-CPU stacks waiting for their interval's end, by tid.
     private var pendingOffCPU: [Int32: SymbolizedSample] = [:]
     private var timeByProcess: [Int32: ProcessTime] = [:]
@@ -165,6 +181,7 @@ public final class RecordingSession {
         clock = MonotonicClock()
         let start = (monotonic: MonotonicClock.nanoseconds(CLOCK_MONOTONIC),
                      unix: MonotonicClock.nanoseconds(CLOCK_REALTIME))
+        for sink in sinks { sink.recordingStarted(monotonicNanoseconds: start.monotonic, unixNanoseconds: start.unix) }
         options.onStart?(sampler.configuration.cpus.count)
         try child?.release()
 
@@ -175,6 +192,7 @@ public final class RecordingSession {
             python.tick(now: clock.elapsed)
             python.evictRetired(now: clock.elapsed)
             symbolizer.evictRetired(now: clock.elapsed)
+            evictRetired(now: clock.elapsed)
             for case let sink as LiveStatusSink in sinks {
                 sink.update(LiveStatus(stats: sampler.stats(), processesSeen: pidsSeen.count))
             }
@@ -184,7 +202,7 @@ public final class RecordingSession {
                 commandExitStatus = exited
                 break
             }
-            status?.update(elapsed: clock.elapsed, stats: sampler.stats(), processes: pidsSeen.count)
+            status?.update(elapsed: clock.elapsed, stats: sampler.stats(), processes: processCount)
         }
         let elapsed = clock.elapsed
         let stopNanoseconds = MonotonicClock.nanoseconds(CLOCK_MONOTONIC)
@@ -216,12 +234,12 @@ public final class RecordingSession {
         let recording = RecordingInfo(frequency: Int(options.frequency), startNanoseconds: start.monotonic,
                                       startUnixNanoseconds: start.unix,
                                       durationNanoseconds: UInt64(max(elapsed, 0) * 1e9),
-                                      processCount: pidsSeen.count)
+                                      processCount: processCount)
         return Report(recording: recording, stats: sampler.stats(), malformedRecords: malformedRecords,
                       commandExitStatus: commandExitStatus, kernelSymbolError: symbolizer.kernelSymbolError,
                       python: pythonReport, unwinding: unwinder.currentStatistics(),
                       mappingEventsAvailable: sampler.mappingEventsAvailable,
-                      distinctStacks: stacks.count, samplesPastStackLimit: samplesPastStackLimit,
+                      distinctStacks: stacks.namedInRecording, samplesPastStackLimit: samplesPastStackLimit, stackMemoryFull: stackMemoryFull,
                       droppedAtStop: shutdown.dropped, timeByProcess: timeByProcess,
                       offCPUUnmatchedEnds: offCPUUnmatchedEnds, offCPUUnmatchedStarts: offCPUUnmatchedStarts,
                       offCPUOpenAtStop: openAtStop)
@@ -232,6 +250,8 @@ public final class RecordingSession {
         case let .sample(sample):
             handle(sample)
         case let .processExit(pid):
+            stacks.processExited(pid, now: clock.elapsed)
+            if pidsSeen.contains(pid) { exitedPIDs.retire(pid, pid, now: clock.elapsed) }
             symbolizer.processExited(pid, now: clock.elapsed)
             python.processExited(pid, now: clock.elapsed)
             unwinder.processExited(pid)
@@ -256,6 +276,7 @@ public final class RecordingSession {
 
     private func handle(_ sample: RawSample) {
         if pidsSeen.insert(sample.pid).inserted {
+            processCount += 1
             symbolizer.noteProcess(sample.pid)
             unwinder.prepare(sample.pid)
         }
@@ -280,12 +301,16 @@ public final class RecordingSession {
     }
 
     private func deliver(_ sample: SymbolizedSample, pid: Int32) {
-        var time = timeByProcess[pid] ?? ProcessTime(comm: sample.stack.process.function)
-        switch sample.origin {
-        case .onCPU: time.onCPUNanoseconds += sample.weightNanoseconds
-        case .offCPU: time.offCPUNanoseconds += sample.weightNanoseconds
+        // Only a wall-clock summary shows it: a CPU recording of days keeps
+        // nothing per process it has seen.
+        if options.clock == .wall || options.offCPUOnly {
+            var time = timeByProcess[pid] ?? ProcessTime(comm: sample.stack.process.function)
+            switch sample.origin {
+            case .onCPU: time.onCPUNanoseconds += sample.weightNanoseconds
+            case .offCPU: time.offCPUNanoseconds += sample.weightNanoseconds
+            }
+            timeByProcess[pid] = time
         }
-        timeByProcess[pid] = time
         for sink in sinks { sink.consume(sample) }
     }
 
@@ -294,23 +319,41 @@ public final class RecordingSession {
     private func symbolizedStack(for sample: RawSample, python pythonSymbolizer: PythonSymbolizer?) -> SymbolizedStack {
         let key = RawStackKey(sample)
         let known = stacks[key]
-        if let known, unnamedRetries[key].map({ $0 >= 3 }) ?? true { return known }
-        if known == nil && stacks.count >= options.maximumStacks { return overflowStack(for: sample) }
+        if let known, known.unnamedTries == 0 || known.unnamedTries >= 3 { return known.stack }
+        if known == nil && stacks.named >= options.maximumStacks { return overflowStack(for: sample) }
+        if known == nil && frameTable.estimatedBytes + 160 * stacks.named >= options.maximumStackBytes {
+            stackMemoryFull = true
+            return overflowStack(for: sample)
+        }
         let frames = symbolizer.frames(for: sample, python: pythonSymbolizer)
-        if frames.contains(where: { $0.annotation == .pythonFrameUnreadable }) {
-            unnamedRetries[key, default: 0] += 1
-        } else {
-            unnamedRetries.removeValue(forKey: key)
-        }
+        let unnamed = frames.contains(where: { $0.annotation == .pythonFrameUnreadable })
         if let known {
-            known.rename(frames)
-            return known
+            known.stack.rename(frames)
+            stacks[key]!.unnamedTries = unnamed ? known.unnamedTries + 1 : 0
+            return known.stack
         }
-        let stack = SymbolizedStack(id: stacks.count, process: .process(comm: sample.processComm, pid: sample.pid),
+        overflowStacksNamed += 1
+        let stack = SymbolizedStack(id: -overflowStacksNamed, process: .process(comm: sample.processComm, pid: sample.pid),
                                     thread: .thread(name: sample.threadComm, tid: sample.tid), frames: frames,
                                     table: frameTable)
-        stacks[key] = stack
+        stacks[key] = KnownStacks.Entry(stack: stack, unnamedTries: unnamed ? 1 : 0)
         return stack
+    }
+
+    /// Exited processes are forgotten once their last records are read; with
+    /// `forgetStacksEvery`, every stack is named afresh now and then, so a
+    /// recording of days keeps one period's stacks and frames, not all.
+    private func evictRetired(now: Double) {
+        stacks.evictRetired(now: now)
+        for pid in exitedPIDs.evict(now: now) { pidsSeen.remove(pid) }
+        guard let period = options.forgetStacksEvery, period > 0 else { return }
+        let generation = Int(now / period)
+        if generation != stackGeneration {
+            stackGeneration = generation
+            stacks.forgetAll()
+            overflowStacks.removeAll()
+            frameTable = FrameTable()
+        }
     }
 
     /// Past the limit, a process's new stacks share one stack that says so:
@@ -319,7 +362,8 @@ public final class RecordingSession {
         samplesPastStackLimit += 1
         let key = RawStackKey(overflowOf: sample.pid)
         if let known = overflowStacks[key] { return known }
-        let stack = SymbolizedStack(id: -1 - overflowStacks.count,
+        overflowStacksNamed += 1
+        let stack = SymbolizedStack(id: -overflowStacksNamed,
                                     process: .process(comm: sample.processComm, pid: sample.pid),
                                     thread: .thread(name: sample.processComm, tid: sample.pid),
                                     frames: [.annotation(.stackTableFull)], table: frameTable)

@@ -8,40 +8,52 @@ public protocol SampleSink: AnyObject {
     /// Called about every 50 ms while recording, with the seconds since
     /// sampling began: where a live view redraws or a window is flushed.
     func tick(elapsedSeconds: Double)
+    /// Called once as sampling begins, with the clocks' readings that
+    /// `tick`'s seconds count from.
+    func recordingStarted(monotonicNanoseconds: UInt64, unixNanoseconds: UInt64)
 }
 
 extension SampleSink {
     public func tick(elapsedSeconds: Double) {}
+    public func recordingStarted(monotonicNanoseconds: UInt64, unixNanoseconds: UInt64) {}
 }
 
 /// A distinct raw stack of one thread, named. The session names a stack
 /// the first time it sees it and may name it again while a Python frame in
 /// it stays unreadable, so sinks that keep stacks read `frames` late.
+/// Compact: the process, the thread and the path of frames are ids in the
+/// session's frame table.
 public final class SymbolizedStack {
     /// Unique within the session.
     public let id: Int
-    public let process: Frame
-    public let thread: Frame
+    private let processID: Int32
+    private let threadID: Int32
+    /// The path of frames in the table.
+    private var node: Int32
     private let table: FrameTable
-    /// Indices into the session's frame table, root first.
-    public private(set) var frameIDs: [Int32]
     /// Has Python frames, and none is missing or unreadable.
     public private(set) var hasCompletePython: Bool
 
     init(id: Int, process: Frame, thread: Frame, frames: [Frame], table: FrameTable) {
         self.id = id
-        self.process = process
-        self.thread = thread
         self.table = table
-        frameIDs = table.intern(frames)
+        processID = table.intern(process)
+        threadID = table.intern(thread)
+        node = table.intern(frames)
         hasCompletePython = frames.isCompletePython
     }
 
+    /// The table `frameIDs` index.
+    public var frameTable: FrameTable { table }
+    public var process: Frame { table[processID] }
+    public var thread: Frame { table[threadID] }
+    /// Indices into the session's frame table, root first.
+    public var frameIDs: [Int32] { table.frameIDs(of: node) }
     /// Root first, without the process and thread frames.
     public var frames: [Frame] { frameIDs.map { table[$0] } }
 
     func rename(_ frames: [Frame]) {
-        frameIDs = table.intern(frames)
+        node = table.intern(frames)
         hasCompletePython = frames.isCompletePython
     }
 }

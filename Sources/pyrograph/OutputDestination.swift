@@ -5,10 +5,10 @@ import ProcessInspection
 /// one of pyrograph's own descriptors, a stream (device or FIFO) or a
 /// regular file to replace.
 ///
-/// pyrograph runs as root, so the path is walked one symlink at a time:
-/// a symlink that someone else planted in a world-writable or sticky
-/// directory (/tmp) is refused, never followed. Directories above the last
-/// component are trusted as the kernel resolves them.
+/// pyrograph runs as root, so the path is walked one component and one
+/// symlink at a time, the directories above the file included: a symlink
+/// that someone else planted in a world-writable or sticky directory (/tmp)
+/// is refused, never followed, wherever it stands in the path.
 enum OutputDestination {
     /// `-`, /dev/stdout, /dev/stderr, /dev/fd/N, /proc/self/fd/N.
     case descriptor(Int32)
@@ -76,8 +76,7 @@ enum OutputDestination {
             guard !name.isEmpty, name != ".", name != ".." else {
                 throw CLIError("-o \(path): is a directory; name a file in it")
             }
-            let directoryFD = open(directoryPath, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-            guard directoryFD >= 0 else { throw SystemError("cannot write the output file \(path): cannot open its directory", path: directoryPath) }
+            let directoryFD = try openDirectory(directoryPath, shownAs: path)
             var directory = stat(), entry = stat()
             guard fstat(directoryFD, &directory) == 0 else {
                 let error = SystemError("cannot write the output file \(path): cannot inspect its directory", path: directoryPath)
@@ -128,6 +127,65 @@ enum OutputDestination {
         guard !trusted.contains(link.st_uid) else { return }
         throw CLIError("-o \(path): refusing to follow \(current), a symlink owned by uid \(link.st_uid) "
             + "in a directory anyone may write to; remove it or choose another path")
+    }
+
+    /// Opens a directory as the kernel would resolve it, but a component at
+    /// a time without following any symlink the kernel's walk would: each
+    /// link is checked by `checkSymlink` in the directory that holds it.
+    static func openDirectory(_ directoryPath: String, shownAs path: String) throws -> Int32 {
+        var fd = open(directoryPath.hasPrefix("/") ? "/" : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard fd >= 0 else { throw SystemError("cannot write the output file \(path): cannot open its directory", path: directoryPath) }
+        // Components still to walk, the next one last.
+        var pending = directoryPath.split(separator: "/").map(String.init).reversed() as [String]
+        var walked = directoryPath.hasPrefix("/") ? "" : "."
+        var links = 0
+        while let name = pending.popLast() {
+            if name == "." || name.isEmpty { continue }
+            var directory = stat(), entry = stat()
+            guard fstat(fd, &directory) == 0, fstatat(fd, name, &entry, AT_SYMLINK_NOFOLLOW) == 0 else {
+                let error = SystemError("cannot write the output file \(path): cannot open its directory", path: walked + "/" + name)
+                close(fd)
+                throw error
+            }
+            if entry.st_mode & S_IFMT == S_IFLNK {
+                links += 1
+                do {
+                    guard links <= maximumLinks else { throw SystemError("cannot write the output file", path: path, errno: ELOOP) }
+                    try checkSymlink(entry, in: directory, at: walked + "/" + name, shownAs: path)
+                    let target = try readLink(name, in: fd, shownAs: path, at: walked + "/" + name)
+                    pending += target.split(separator: "/").map(String.init).reversed()
+                    if target.hasPrefix("/") {
+                        close(fd)
+                        fd = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+                        walked = ""
+                    }
+                } catch {
+                    close(fd)
+                    throw error
+                }
+                continue
+            }
+            let next = openat(fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+            let failure = next < 0 ? SystemError("cannot write the output file \(path): cannot open its directory",
+                                                 path: walked + "/" + name) : nil
+            close(fd)
+            if let failure { throw failure }
+            fd = next
+            // `walked` is the physical path: no link was entered by name.
+            if name == "..", let slash = walked.lastIndex(of: "/"), !["", ".", ".."].contains(walked[walked.index(after: slash)...]) {
+                walked = String(walked[..<slash])
+            } else {
+                walked += "/" + name
+            }
+        }
+        return fd
+    }
+
+    private static func readLink(_ name: String, in directoryFD: Int32, shownAs path: String, at linkPath: String) throws -> String {
+        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+        let n = readlinkat(directoryFD, name, &buffer, buffer.count - 1)
+        guard n >= 0 else { throw SystemError("cannot write the output file \(path): cannot read the symlink", path: linkPath) }
+        return String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
     private static func follow(_ name: String, in directoryFD: Int32, directoryPath: String, shownAs path: String) throws -> String {

@@ -52,9 +52,14 @@ struct RecordCommand: ParsableCommand {
     var noKernel = false
 
     @Option(name: .customLong("max-stacks"),
-            help: ArgumentHelp("Distinct stacks to remember at most (about 0.5 KB each); samples of later ones are "
+            help: ArgumentHelp("Distinct stacks to remember at most (about 160 bytes each, and their new frames); samples of later ones are "
                 + "counted under a [stack table full] frame per process.", valueName: "N"))
     var maximumStacks: Int = 200_000
+
+    @Option(name: .customLong("max-stack-memory"),
+            help: ArgumentHelp("Megabytes the distinct stacks and their frames may take, about; later stacks are "
+                + "counted under [stack table full], as past --max-stacks.", valueName: "MB"))
+    var maximumStackMegabytes: Int = 64
 
     @Flag(name: .customLong("merge-processes"),
           help: "One root frame per command (COMM) instead of per process: a pool of workers reads as one tower.")
@@ -72,9 +77,25 @@ struct RecordCommand: ParsableCommand {
     @Flag(help: "Also print a report of the top functions to stdout (see `pyrograph report`).")
     var report = false
 
+    @Option(help: ArgumentHelp("Write one profile every SECONDS until stopped, each to the file that -o names for "
+                               + "its window's start: -o must hold a strftime pattern, such as "
+                               + "'profiles/profile-%Y%m%dT%H%M%S.svg'. Each sample is in exactly one window, by its "
+                               + "time; a window that cannot be written is reported and recording goes on.",
+                               valueName: "SECONDS"))
+    var interval: Double?
+
     func validate() throws {
+        guard maximumStackMegabytes >= 1 else {
+            throw ValidationError("--max-stack-memory \(maximumStackMegabytes): at least 1 MB")
+        }
         guard maximumStacks >= 1 else {
             throw ValidationError("--max-stacks \(maximumStacks): at least one stack")
+        }
+        if let interval, !(interval >= 1 && interval.isFinite) {
+            throw ValidationError("--interval \(interval): at least 1 second")
+        }
+        if interval != nil && report {
+            throw ValidationError("--report prints one report at the end: it does not go with --interval")
         }
         if let duration, !(duration > 0 && duration.isFinite) {
             throw ValidationError("-d \(duration): the duration must be a positive number of seconds")
@@ -86,19 +107,30 @@ struct RecordCommand: ParsableCommand {
             throw CLIError("pyrograph needs root to load BPF programs and read other processes: run it with sudo")
         }
         try target.checkTargetsExist()
+        // One descriptor per profiled process (its memory): a host with a
+        // thousand Pythons needs more than the usual soft limit of 1024.
+        var files = rlimit()
+        if getrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &files) == 0, files.rlim_cur < files.rlim_max {
+            files.rlim_cur = files.rlim_max
+            _ = setrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &files)
+        }
         let resolvedFormat = ProfileFormat.resolve(named: format, path: output)
-        let file = try OutputFile(path: output)
+        let windows = try interval.map { try IntervalOutput(pattern: output, format: resolvedFormat, view: naming.view, intervalSeconds: $0) }
+        try windows?.checkWritable(startingAt: Double(time(nil)))
+        let file = windows == nil ? try OutputFile(path: output) : nil
 
         var options = RecordingSession.Options()
         options.frequency = UInt64(target.frequency)
         options.duration = duration
         options.maximumStacks = maximumStacks
+        options.maximumStackBytes = maximumStackMegabytes << 20
         options.pids = target.pids
         options.command = target.command
         options.allProcesses = target.all
         options.showStatus = isatty(STDERR_FILENO) != 0
         options.clock = clock
         options.offCPUOnly = offCPUOnly
+        options.forgetStacksEvery = interval
         let inWallTime = clock == .wall || offCPUOnly
         let scope = target.scopeDescription
         let frequency = target.frequency
@@ -106,19 +138,23 @@ struct RecordCommand: ParsableCommand {
             fputs("pyrograph: recording \(scope) at \(frequency) Hz on \(cpus) CPUs; Ctrl-C to stop\n", stderr)
         }
         let session = RecordingSession(options: options)
-        let sink = ProfileSink(options: StackAggregator.Options(perThread: threads || resolvedFormat.showsThreads,
-                                                                includeKernel: !noKernel && !pythonOnly,
-                                                                includeNative: !pythonOnly,
-                                                                mergeProcesses: mergeProcesses),
-                               keepsTimeline: resolvedFormat.needsTimeline,
-                               wallPeriodNanoseconds: inWallTime ? 1_000_000_000 / UInt64(target.frequency) : nil)
+        let view = StackAggregator.Options(perThread: threads || resolvedFormat.showsThreads, includeKernel: !noKernel && !pythonOnly,
+                                           includeNative: !pythonOnly, mergeProcesses: mergeProcesses)
+        let wallPeriod = inWallTime ? 1_000_000_000 / UInt64(target.frequency) : nil
+        let makeSink = { ProfileSink(options: view, keepsTimeline: resolvedFormat.needsTimeline, wallPeriodNanoseconds: wallPeriod) }
+        if let windows, let interval {
+            return try recordWindows(session, every: interval, to: windows, makeSink: makeSink)
+        }
+        let sink = makeSink()
         session.add(sink)
         let report = try session.run()
         let profile = naming.view.apply(to: sink.profile(recording: report.recording))
-
-        try resolvedFormat.writer().write(profile, to: file)
-        try file.commit()
-        printSummary(report, profile: profile, format: resolvedFormat)
+        // Freed by the exit, all at once: freeing a large recording's
+        // stacks one by one only delays the stop.
+        RecordCommand.keptUntilExit = (session, sink, profile)
+        try resolvedFormat.writer().write(profile, to: file!)
+        try file!.commit()
+        printSummary(report, samples: profile.totalSamples, wrote: "wrote \(output) (\(resolvedFormat.rawValue))")
         if self.report {
             let stdout = try OutputFile(path: "-")
             try ReportWriter().write(profile, to: stdout)
@@ -129,10 +165,32 @@ struct RecordCommand: ParsableCommand {
         }
     }
 
-    private func printSummary(_ result: RecordingSession.Report, profile: Profile, format: ProfileFormat) {
+    nonisolated(unsafe) private static var keptUntilExit: Any?
+
+    /// --interval: a profile per window, written as the recording goes.
+    private func recordWindows(_ session: RecordingSession, every interval: Double, to windows: IntervalOutput,
+                               makeSink: @escaping () -> ProfileSink) throws {
+        let info = RecordingInfo(frequency: target.frequency, startNanoseconds: 0, startUnixNanoseconds: 0,
+                                 durationNanoseconds: 0, processCount: 0)
+        let sink = WindowedProfileSink(lengthSeconds: interval, recording: info, makeSink: makeSink, onWindow: windows.write)
+        session.add(sink)
+        let report = try session.run()
+        sink.finish(elapsedSeconds: report.elapsedSeconds)
+        var wrote = "wrote \(windows.written.count) profiles (\(windows.format.rawValue))"
+        if let first = windows.written.first, let last = windows.written.last { wrote += ": \(first) ... \(last)" }
+        if sink.lateSamples > 0 {
+            wrote += "\n  samples read after their window was written: \(sink.lateSamples) (not counted)"
+        }
+        if windows.failed > 0 { wrote += "\n  windows not written: \(windows.failed) (see above)" }
+        printSummary(report, samples: UInt64(sink.samplesConsumed), wrote: wrote)
+        if windows.failed > 0 { throw ExitCode(1) }
+        if let status = report.commandExitStatus, status != 0 { throw ExitCode(status) }
+    }
+
+    private func printSummary(_ result: RecordingSession.Report, samples: UInt64, wrote: String) {
         let stats = result.stats
         var lines: [String] = []
-        lines.append("pyrograph: \(profile.totalSamples) samples from \(result.processesSeen) processes "
+        lines.append("pyrograph: \(samples) samples from \(result.processesSeen) processes "
             + "in \(DecimalText.tenths(result.elapsedSeconds)) s at \(target.frequency) Hz")
         var lost = "  lost samples: \(stats.lost)"
         if stats.lost > 0 { lost += " (ring buffer full: the reader fell behind; try a lower -F)" }
@@ -144,7 +202,8 @@ struct RecordCommand: ParsableCommand {
             lines.append("  stacks not captured: kernel \(stats.kernelStackErrors), user \(stats.userStackErrors)")
         }
         if result.samplesPastStackLimit > 0 {
-            lines.append("  stacks past --max-stacks \(maximumStacks): \(result.samplesPastStackLimit) samples "
+            let ceiling = result.stackMemoryFull ? "--max-stack-memory \(maximumStackMegabytes) MB" : "--max-stacks \(maximumStacks)"
+            lines.append("  stacks past \(ceiling): \(result.samplesPastStackLimit) samples "
                 + "counted under [stack table full]")
         }
         if result.malformedRecords > 0 {
@@ -180,12 +239,12 @@ struct RecordCommand: ParsableCommand {
                 lines.append("  native walks cut short: " + stops.map { "\($0.0) \($0.1)" }.joined(separator: ", "))
             }
         }
-        if profile.isEmpty {
+        if samples == 0 {
             lines.append(target.namesTargets || target.all
                 ? "  warning: no samples were recorded: the profiled processes did not run on a CPU while sampling"
                 : "  warning: no samples were recorded: no Python process ran on a CPU while sampling (--all profiles every process)")
         }
-        lines.append("  wrote \(output) (\(format.rawValue))")
+        lines.append("  " + wrote)
         fputs(lines.joined(separator: "\n") + "\n", stderr)
     }
 

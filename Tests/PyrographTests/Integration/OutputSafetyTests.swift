@@ -54,6 +54,37 @@ final class OutputSafetyTests: XCTestCase {
         }
     }
 
+    /// The same rule for a directory on the way: `-o /tmp/LINK/profile.svg`
+    /// where another user planted LINK must not write where LINK points,
+    /// however deep it stands; a link root made there is followed.
+    func testSymlinkedDirectoryPlantedByAnotherUserIsRefused() throws {
+        try TestSupport.requireRoot()
+        let base = try TestSupport.temporaryDirectory()
+        let target = base.appendingPathComponent("root-only")
+        try FileManager.default.createDirectory(at: target.appendingPathComponent("deeper"), withIntermediateDirectories: true)
+        let victim = target.appendingPathComponent("deeper/profile.svg")
+        try "precious\n".write(to: victim, atomically: false, encoding: .utf8)
+        let shared = base.appendingPathComponent("shared")
+        try FileManager.default.createDirectory(at: shared.appendingPathComponent("sub"), withIntermediateDirectories: true)
+        XCTAssertEqual(chmod(shared.path, 0o1777), 0)
+        let link = shared.appendingPathComponent("planted")
+        XCTAssertEqual(symlink(target.path, link.path), 0)
+        XCTAssertEqual(lchown(link.path, nobody, nogroup), 0)
+        // Through the link directly, and through a chain: sub/../planted.
+        for path in ["\(link.path)/deeper/profile.svg", "\(shared.path)/sub/../planted/deeper/profile.svg"] {
+            let result = try record(["-o", path])
+            XCTAssertNotEqual(result.status, 0, result.stderr)
+            XCTAssertTrue(result.stderr.contains("refusing to follow \(link.path)"), result.stderr)
+            XCTAssertFalse(result.stderr.contains("recording"), "refused only after sampling:\n\(result.stderr)")
+            XCTAssertEqual(try String(contentsOf: victim, encoding: .utf8), "precious\n")
+        }
+        // root's own link in the same place is followed.
+        XCTAssertEqual(lchown(link.path, 0, 0), 0)
+        let result = try record(["-o", "\(link.path)/deeper/profile.svg", "-f", "folded"])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertNotEqual(try String(contentsOf: victim, encoding: .utf8), "precious\n")
+    }
+
     /// Under sudo an existing root-only file is replaced but stays root's;
     /// a new file in the sudo user's own directory becomes theirs.
     func testSudoUserGetsOnlyNewFiles() throws {

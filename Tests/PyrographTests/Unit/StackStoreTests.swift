@@ -1,0 +1,128 @@
+import Aggregation
+import XCTest
+@testable import Recording
+
+/// The recording's compact stack store, its profile, its windows, and what
+/// the summary calls a complete Python stack.
+final class StackStoreTests: XCTestCase {
+    private let main = Frame.python(function: "<module>", file: "app.py", line: 1)
+    private func python(_ name: String, _ line: Int = 2) -> Frame { .python(function: name, file: "app.py", line: line) }
+    private let eval = Frame.native(symbol: "_PyEval_EvalFrameDefault", module: "libpython3.12.so")
+
+    func testStacksArePathsThatShareTheirPrefixes() {
+        let table = FrameTable()
+        let a = [eval, main, python("a")]
+        let b = [eval, main, python("b")]
+        let nodeA = table.intern(a)
+        let nodeB = table.intern(b)
+        XCTAssertEqual(table.frameIDs(of: nodeA).map { table[$0] }, a)
+        XCTAssertEqual(table.frameIDs(of: nodeB).map { table[$0] }, b)
+        XCTAssertEqual(table.intern(a), nodeA)
+        // eval, main, a, b: the prefix is stored once.
+        XCTAssertEqual(table.nodeCount, 4)
+        XCTAssertEqual(table.frameCount, 4)
+        XCTAssertEqual(table.intern([]), FrameTable.emptyStack)
+        XCTAssertEqual(table.frameIDs(of: FrameTable.emptyStack), [])
+        // The same frame at another depth is another node, one frame.
+        let nested = table.intern([eval, eval])
+        XCTAssertEqual(table.frameIDs(of: nested).map { table[$0] }, [eval, eval])
+        XCTAssertEqual(table.frameCount, 4)
+    }
+
+    /// A thousand processes running the same code keep one path; each
+    /// costs its process and thread frames.
+    func testProcessesRunningTheSameCodeShareOnePath() {
+        let table = FrameTable()
+        let frames = [eval, main, python("work")]
+        let stacks = (0..<1000).map { pid in
+            SymbolizedStack(id: Int(pid), process: .process(comm: "python3", pid: pid), thread: .thread(name: "python3", tid: pid),
+                            frames: frames, table: table)
+        }
+        XCTAssertEqual(table.nodeCount, 3)
+        XCTAssertEqual(table.frameCount, 3 + 2000)
+        XCTAssertEqual(stacks[417].process, .process(comm: "python3", pid: 417))
+        XCTAssertEqual(stacks[417].frames, frames)
+    }
+
+    /// What the memory ceiling (--max-stack-memory) reads: it grows with
+    /// new frames and nodes, not with stacks already known.
+    func testEstimatedBytesGrowWithNewFramesOnly() {
+        let table = FrameTable()
+        XCTAssertEqual(table.estimatedBytes, 0)
+        _ = table.intern([eval, main, python("a")])
+        let three = table.estimatedBytes
+        XCTAssertGreaterThan(three, 3 * MemoryLayout<Frame>.stride)
+        _ = table.intern([eval, main, python("a")])
+        XCTAssertEqual(table.estimatedBytes, three)
+        _ = table.intern([eval, main, .python(function: "a_function_name_longer_than_fifteen", file: "app.py", line: 2)])
+        XCTAssertGreaterThan(table.estimatedBytes, three + MemoryLayout<Frame>.stride + 35)
+    }
+
+    func testProfileFromTheSinkAppliesTheView() {
+        let table = FrameTable()
+        let kernel = Frame.kernel(symbol: "do_syscall_64")
+        let one = SymbolizedStack(id: 0, process: .process(comm: "app", pid: 1), thread: .thread(name: "app", tid: 1),
+                                  frames: [eval, main, python("a"), kernel], table: table)
+        let two = SymbolizedStack(id: 1, process: .process(comm: "app", pid: 2), thread: .thread(name: "app", tid: 2),
+                                  frames: [eval, main, python("a")], table: table)
+        let sink = ProfileSink(options: .init(includeKernel: false, mergeProcesses: true))
+        for (stack, count) in [(one, 3), (two, 2)] {
+            for _ in 0..<count { sink.consume(sample(stack, at: 0)) }
+        }
+        let profile = sink.profile(recording: nil)
+        XCTAssertEqual(profile.stacks.count, 1, "kernel frame dropped and processes merged: one stack")
+        XCTAssertEqual(profile.frames(of: profile.stacks[0]).map(\.function), ["app", "_PyEval_EvalFrameDefault", "<module>", "a"])
+        XCTAssertEqual(profile.totalSamples, 5)
+    }
+
+    /// Samples on either side of a boundary go to their own window, each
+    /// once; a sample read after its window was handed over is counted as
+    /// late, not put in a later window; the last window is cut at the stop.
+    func testWindowsTakeEachSampleOnceByItsTimestamp() {
+        let table = FrameTable()
+        let stack = SymbolizedStack(id: 0, process: .process(comm: "app", pid: 1), thread: .thread(name: "app", tid: 1),
+                                    frames: [main], table: table)
+        var windows: [WindowedProfileSink.Window] = []
+        let sink = WindowedProfileSink(lengthSeconds: 1, graceSeconds: 0.5,
+                                       recording: .init(frequency: 99, startNanoseconds: 0, startUnixNanoseconds: 0,
+                                                        durationNanoseconds: 0, processCount: 0),
+                                       makeSink: { ProfileSink() }, onWindow: { windows.append($0) })
+        let start: UInt64 = 5_000_000_000
+        sink.recordingStarted(monotonicNanoseconds: start, unixNanoseconds: 1_700_000_000_000_000_000)
+        sink.consume(sample(stack, at: start - 1_000)) // before the start: the first window
+        sink.consume(sample(stack, at: start + 999_999_999))
+        sink.consume(sample(stack, at: start + 1_000_000_000))
+        sink.consume(sample(stack, at: start + 2_500_000_000))
+        sink.tick(elapsedSeconds: 1.4)
+        XCTAssertEqual(windows.count, 0, "handed over only after the grace")
+        sink.tick(elapsedSeconds: 2.6)
+        XCTAssertEqual(windows.map(\.index), [0, 1])
+        sink.consume(sample(stack, at: start + 1_999_999_999)) // window 1, already written
+        XCTAssertEqual(sink.lateSamples, 1)
+        sink.finish(elapsedSeconds: 3.2)
+        XCTAssertEqual(windows.map(\.index), [0, 1, 2, 3])
+        XCTAssertEqual(windows.map(\.profile.totalSamples), [2, 1, 1, 0])
+        XCTAssertEqual(windows.map(\.startUnixNanoseconds).map { $0 - 1_700_000_000_000_000_000 },
+                       [0, 1_000_000_000, 2_000_000_000, 3_000_000_000])
+        XCTAssertEqual(windows.map { $0.profile.recording?.durationNanoseconds }, [1_000_000_000, 1_000_000_000, 1_000_000_000, 200_000_000])
+        XCTAssertEqual(sink.samplesConsumed, 4)
+    }
+
+    func testACompletePythonStackReachesItsRoot() {
+        XCTAssertTrue([eval, main, python("a")].isCompletePython)
+        XCTAssertTrue([Frame.python(function: "Thread._bootstrap", file: "/usr/lib/python3.12/threading.py", line: 995),
+                       python("worker")].isCompletePython)
+        XCTAssertTrue([Frame.python(function: "_run_module_as_main", file: "<frozen runpy>", line: 198),
+                       python("main")].isCompletePython)
+        XCTAssertTrue([Frame.python(function: "_run_module_as_main", file: "/usr/lib/python3.11/runpy.py", line: 198),
+                       python("main")].isCompletePython)
+        // Cut to its leaf frame: the walk never reached a root.
+        XCTAssertFalse([eval, python("leaf")].isCompletePython)
+        XCTAssertFalse([eval].isCompletePython)
+        XCTAssertFalse([eval, main, .annotation(.pythonFrameUnreadable), python("a")].isCompletePython)
+    }
+
+    private func sample(_ stack: SymbolizedStack, at timestamp: UInt64) -> SymbolizedSample {
+        SymbolizedSample(stack: stack, timestampNanoseconds: timestamp, cpu: 0, origin: .onCPU, weightNanoseconds: 10_101_010)
+    }
+}
