@@ -34,6 +34,8 @@ public final class RecordingSession {
         public var clock: Clock = .cpu
         /// Only the off-CPU intervals, no on-CPU samples.
         public var offCPUOnly = false
+        /// Read each Python record's GIL state: waiting gets its own frame.
+        public var gil = false
         /// Called once sampling has begun, with the number of CPUs sampled.
         public var onStart: ((Int) -> Void)?
 
@@ -50,6 +52,11 @@ public final class RecordingSession {
         public var comm: String
         public var onCPUNanoseconds: UInt64 = 0
         public var offCPUNanoseconds: UInt64 = 0
+        /// `--gil`: time of Python threads holding the GIL, running or
+        /// sleeping with it released, and waiting for it.
+        public var gilHeldNanoseconds: UInt64 = 0
+        public var gilReleasedNanoseconds: UInt64 = 0
+        public var gilWaitingNanoseconds: UInt64 = 0
     }
 
     /// What the recording saw, besides the samples the sinks received.
@@ -124,7 +131,8 @@ public final class RecordingSession {
                                                        unwindRowCapacity: options.unwindRowCapacity,
                                                        unwindPageCapacity: options.unwindPageCapacity,
                                                        samplesOnCPU: !options.offCPUOnly,
-                                                       recordsOffCPU: options.offCPUOnly || options.clock == .wall))
+                                                       recordsOffCPU: options.offCPUOnly || options.clock == .wall,
+                                                       tracksGIL: options.gil))
         unwinder = NativeUnwindTracker(sampler: sampler)
         for pid in options.pids { try sampler.addTarget(pid: pid) }
         // -p PID is the process and all its descendants, the existing ones
@@ -264,7 +272,7 @@ public final class RecordingSession {
         let stack = symbolizedStack(for: sample, python: pythonSymbolizer)
         let symbolized = SymbolizedSample(stack: stack, timestampNanoseconds: sample.timestampNanoseconds,
                                           cpu: sample.cpu, origin: sample.origin,
-                                          weightNanoseconds: sample.weightNanoseconds)
+                                          weightNanoseconds: sample.weightNanoseconds, gil: sample.gil)
         if sample.origin == .offCPU {
             // Weighed when the thread comes back on CPU.
             if pendingOffCPU.updateValue(symbolized, forKey: sample.tid) != nil { offCPUUnmatchedStarts += 1 }
@@ -278,9 +286,18 @@ public final class RecordingSession {
 
     private func deliver(_ sample: SymbolizedSample, pid: Int32) {
         var time = timeByProcess[pid] ?? ProcessTime(comm: sample.stack.process.function)
+        // The latest name: a `--` command's first records can predate its exec.
+        time.comm = sample.stack.process.function
         switch sample.origin {
         case .onCPU: time.onCPUNanoseconds += sample.weightNanoseconds
         case .offCPU: time.offCPUNanoseconds += sample.weightNanoseconds
+        }
+        // The stack knows better than the kernel's guess (see StackSymbolizer.waitsForGIL).
+        switch sample.stack.waitsForGIL ? .waiting : sample.gil {
+        case .held: time.gilHeldNanoseconds += sample.weightNanoseconds
+        case .released: time.gilReleasedNanoseconds += sample.weightNanoseconds
+        case .waiting: time.gilWaitingNanoseconds += sample.weightNanoseconds
+        case nil: break
         }
         timeByProcess[pid] = time
         for sink in sinks { sink.consume(sample) }

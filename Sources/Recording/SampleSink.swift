@@ -27,6 +27,8 @@ public final class SymbolizedStack {
     public private(set) var frameIDs: [Int32]
     /// Has Python frames, and none is missing or unreadable.
     public private(set) var hasCompletePython: Bool
+    /// Has a `[waiting for the GIL]` frame (`--gil`).
+    public private(set) var waitsForGIL: Bool
 
     init(id: Int, process: Frame, thread: Frame, frames: [Frame], table: FrameTable) {
         self.id = id
@@ -35,6 +37,7 @@ public final class SymbolizedStack {
         self.table = table
         frameIDs = table.intern(frames)
         hasCompletePython = frames.isCompletePython
+        waitsForGIL = frames.contains { $0.annotation == .waitingForGIL }
     }
 
     /// Root first, without the process and thread frames.
@@ -43,6 +46,7 @@ public final class SymbolizedStack {
     func rename(_ frames: [Frame]) {
         frameIDs = table.intern(frames)
         hasCompletePython = frames.isCompletePython
+        waitsForGIL = frames.contains { $0.annotation == .waitingForGIL }
     }
 }
 
@@ -57,4 +61,6 @@ public struct SymbolizedSample {
     /// The time the sample stands for: one sampling period on CPU, the
     /// interval's length off CPU.
     public var weightNanoseconds: UInt64
+    /// `--gil`: where the thread stood with the GIL.
+    public var gil: GILHolding? = nil
 }

@@ -67,6 +67,13 @@ struct RecordCommand: ParsableCommand {
     @Flag(name: .customLong("off-cpu"), help: "Record only the intervals threads spend off CPU (an off-CPU flame graph).")
     var offCPUOnly = false
 
+    @Flag(help: ArgumentHelp("Tell, for each Python thread's sample (or interval off CPU), whether it holds the GIL, "
+                             + "runs with it released or waits for it. Waiting gets its own [waiting for the GIL] frame "
+                             + "under the Python frame that asked for it; the summary gives each process's GIL time. "
+                             + "With --clock wall the waits themselves are weighed (CPU-only profiles show little waiting). "
+                             + "CPython 3.7 and newer, GIL builds."))
+    var gil = false
+
     @Flag(help: "Also print a report of the top functions to stdout (see `pyrograph report`).")
     var report = false
 
@@ -97,11 +104,13 @@ struct RecordCommand: ParsableCommand {
         options.showStatus = isatty(STDERR_FILENO) != 0
         options.clock = clock
         options.offCPUOnly = offCPUOnly
+        options.gil = gil
         let inWallTime = clock == .wall || offCPUOnly
         let scope = target.scopeDescription
         let frequency = target.frequency
+        let what = offCPUOnly ? "the off-CPU intervals of \(scope)" : "\(scope) at \(frequency) Hz"
         options.onStart = { cpus in
-            fputs("pyrograph: recording \(scope) at \(frequency) Hz on \(cpus) CPUs; Ctrl-C to stop\n", stderr)
+            fputs("pyrograph: recording \(what) on \(cpus) CPUs; Ctrl-C to stop\n", stderr)
         }
         let session = RecordingSession(options: options)
         let sink = ProfileSink(options: StackAggregator.Options(perThread: threads || resolvedFormat.showsThreads,
@@ -131,7 +140,7 @@ struct RecordCommand: ParsableCommand {
         let stats = result.stats
         var lines: [String] = []
         lines.append("pyrograph: \(profile.totalSamples) samples from \(result.processesSeen) processes "
-            + "in \(DecimalText.tenths(result.elapsedSeconds)) s at \(target.frequency) Hz")
+            + "in \(DecimalText.tenths(result.elapsedSeconds)) s" + (offCPUOnly ? " (off-CPU intervals)" : " at \(target.frequency) Hz"))
         var lost = "  lost samples: \(stats.lost)"
         if stats.lost > 0 { lost += " (ring buffer full: the reader fell behind; try a lower -F)" }
         lines.append(lost)
@@ -154,6 +163,7 @@ struct RecordCommand: ParsableCommand {
         if clock == .wall || offCPUOnly {
             lines.append(contentsOf: timeSummary(result))
         }
+        if gil { lines.append(contentsOf: gilSummary(result)) }
         lines.append(contentsOf: pythonSummary(result.python, stats: stats))
         let unwinding = result.unwinding
         if unwinding.processes > 0 {
@@ -207,6 +217,26 @@ struct RecordCommand: ParsableCommand {
                 + "off CPU \(seconds(time.offCPUNanoseconds)) s (thread-seconds)")
         }
         if processes.count > 20 { lines.append("  ... and \(processes.count - 20) more processes") }
+        return lines
+    }
+
+    /// `--gil`: per process, the Python threads' time holding the GIL,
+    /// with it released, and waiting for it.
+    private func gilSummary(_ result: RecordingSession.Report) -> [String] {
+        func seconds(_ nanoseconds: UInt64) -> String { DecimalText.tenths(Double(nanoseconds) / 1e9) }
+        let processes = result.timeByProcess.filter {
+            $0.value.gilHeldNanoseconds + $0.value.gilReleasedNanoseconds + $0.value.gilWaitingNanoseconds > 0
+        }.sorted { ($0.value.gilWaitingNanoseconds, $1.key) > ($1.value.gilWaitingNanoseconds, $0.key) }
+        var lines: [String] = []
+        if processes.isEmpty { lines.append("  GIL: no Python thread's GIL state was read") }
+        for (pid, time) in processes.prefix(20) {
+            lines.append("  GIL in \(UntrustedText.escaped(time.comm)) (\(pid)): held \(seconds(time.gilHeldNanoseconds)) s, "
+                + "released \(seconds(time.gilReleasedNanoseconds)) s, waiting \(seconds(time.gilWaitingNanoseconds)) s "
+                + "(thread-seconds)")
+        }
+        if result.stats.gilUnreadable > 0 {
+            lines.append("  GIL unreadable: \(result.stats.gilUnreadable) records without a GIL state")
+        }
         return lines
     }
 
