@@ -36,6 +36,9 @@ public final class RecordingSession {
         public var offCPUOnly = false
         /// Read each Python record's GIL state: waiting gets its own frame.
         public var gil = false
+        /// The probability of recording each switch-out; the kept intervals
+        /// weigh 1/probability times their length.
+        public var offCPUSampling: Double = 1
         /// Called once sampling has begun, with the number of CPUs sampled.
         public var onStart: ((Int) -> Void)?
 
@@ -86,6 +89,9 @@ public final class RecordingSession {
         public var offCPUUnmatchedStarts: Int
         /// Intervals still open at stop, counted up to the stop.
         public var offCPUOpenAtStop: Int
+        /// Threads that slept through the whole recording, each counted for
+        /// its whole length (see SilentThreads).
+        public var silentThreads: Int = 0
 
         public var elapsedSeconds: Double { recording.durationSeconds }
         public var processesSeen: Int { recording.processCount }
@@ -113,6 +119,9 @@ public final class RecordingSession {
     private var timeByProcess: [Int32: ProcessTime] = [:]
     private var offCPUUnmatchedEnds = 0
     private var offCPUUnmatchedStarts = 0
+    /// Threads that sent a record; the others, listed at the start, slept through.
+    private var tidsSeen = Set<Int32>()
+    private var silentThreads = SilentThreads()
 
     public init(options: Options) {
         self.options = options
@@ -126,13 +135,15 @@ public final class RecordingSession {
     public func run() throws -> Report {
         let explicitTargets = !options.pids.isEmpty || !options.command.isEmpty
         let filter = explicitTargets || !options.allProcesses
-        let sampler = try Sampler(configuration: .init(frequency: options.frequency, filterByPID: filter,
-                                                       cpus: Sampler.onlineCPUs(),
-                                                       unwindRowCapacity: options.unwindRowCapacity,
-                                                       unwindPageCapacity: options.unwindPageCapacity,
-                                                       samplesOnCPU: !options.offCPUOnly,
-                                                       recordsOffCPU: options.offCPUOnly || options.clock == .wall,
-                                                       tracksGIL: options.gil))
+        var configuration = Sampler.Configuration(frequency: options.frequency, filterByPID: filter,
+                                                  cpus: Sampler.onlineCPUs(),
+                                                  unwindRowCapacity: options.unwindRowCapacity,
+                                                  unwindPageCapacity: options.unwindPageCapacity,
+                                                  samplesOnCPU: !options.offCPUOnly,
+                                                  recordsOffCPU: options.offCPUOnly || options.clock == .wall,
+                                                  tracksGIL: options.gil)
+        configuration.offCPUSamplingProbability = options.offCPUSampling
+        let sampler = try Sampler(configuration: configuration)
         unwinder = NativeUnwindTracker(sampler: sampler)
         for pid in options.pids { try sampler.addTarget(pid: pid) }
         // -p PID is the process and all its descendants, the existing ones
@@ -170,6 +181,11 @@ public final class RecordingSession {
         let lateDescendants = ProcessAncestry.descendants(of: Set(options.pids)).filter { !existingDescendants.contains($0) }
         for pid in lateDescendants { try? sampler.addTarget(pid: pid) }
         python.inspect(pids: lateDescendants)
+        let recordsOffCPU = options.offCPUOnly || options.clock == .wall
+        if recordsOffCPU && filter {
+            silentThreads.note(options.pids + existingDescendants + lateDescendants
+                + (explicitTargets ? [] : python.symbolizers.map(\.process.pid)))
+        }
         clock = MonotonicClock()
         let start = (monotonic: MonotonicClock.nanoseconds(CLOCK_MONOTONIC),
                      unix: MonotonicClock.nanoseconds(CLOCK_REALTIME))
@@ -202,10 +218,21 @@ public final class RecordingSession {
         let openAtStop = pendingOffCPU.count
         for (_, pending) in pendingOffCPU.sorted(by: { $0.key < $1.key }) {
             var sample = pending
-            sample.weightNanoseconds = stopNanoseconds > sample.timestampNanoseconds ? stopNanoseconds - sample.timestampNanoseconds : 0
+            sample.weightNanoseconds = offCPUWeight(stopNanoseconds > sample.timestampNanoseconds
+                ? stopNanoseconds - sample.timestampNanoseconds : 0)
             deliver(sample, pid: pending.stack.process.id ?? 0)
         }
         pendingOffCPU.removeAll()
+        let silent = recordsOffCPU ? silentThreads.silent(seen: tidsSeen) : []
+        for (index, thread) in silent.enumerated() {
+            let comms = silentThreads.comms(pid: thread.pid, tid: thread.tid)
+            let stack = SymbolizedStack(id: Int(Int32.max) + index, process: .process(comm: comms.process, pid: thread.pid),
+                                        thread: .thread(name: comms.thread, tid: thread.tid),
+                                        frames: silentThreads.frames(pid: thread.pid, tid: thread.tid), table: frameTable)
+            deliver(SymbolizedSample(stack: stack, timestampNanoseconds: start.monotonic, cpu: 0, origin: .offCPU,
+                                     weightNanoseconds: stopNanoseconds > start.monotonic ? stopNanoseconds - start.monotonic : 0),
+                    pid: thread.pid)
+        }
         if pyro_stop_requested(), let child {
             let signal = pyro_stop_signal()
             commandExitStatus = child.stop(signal: signal == 0 ? SIGTERM : signal, forward: pyro_stop_signal_from_process(),
@@ -229,7 +256,7 @@ public final class RecordingSession {
                       distinctStacks: stacks.count, samplesPastStackLimit: samplesPastStackLimit,
                       droppedAtStop: shutdown.dropped, timeByProcess: timeByProcess,
                       offCPUUnmatchedEnds: offCPUUnmatchedEnds, offCPUUnmatchedStarts: offCPUUnmatchedStarts,
-                      offCPUOpenAtStop: openAtStop)
+                      offCPUOpenAtStop: openAtStop, silentThreads: silent.count)
     }
 
     private func handle(_ record: RingBufferRecord) {
@@ -246,13 +273,14 @@ public final class RecordingSession {
             unwinder.mappingAdded(pid)
             symbolizer.mappingsChanged(pid)
         case let .offCPUEnd(tid, start, end):
+            tidsSeen.insert(tid)
             guard let pending = pendingOffCPU[tid], pending.timestampNanoseconds == start else {
                 offCPUUnmatchedEnds += 1
                 return
             }
             pendingOffCPU.removeValue(forKey: tid)
             var sample = pending
-            sample.weightNanoseconds = end > start ? end - start : 0
+            sample.weightNanoseconds = offCPUWeight(end > start ? end - start : 0)
             deliver(sample, pid: pending.stack.process.id ?? 0)
         case .malformed:
             malformedRecords += 1
@@ -260,6 +288,7 @@ public final class RecordingSession {
     }
 
     private func handle(_ sample: RawSample) {
+        tidsSeen.insert(sample.tid)
         if pidsSeen.insert(sample.pid).inserted {
             symbolizer.noteProcess(sample.pid)
             unwinder.prepare(sample.pid)
@@ -282,6 +311,12 @@ public final class RecordingSession {
         if let process = pythonSymbolizer?.process {
             pythonReport.record(sample, process: process, complete: stack.hasCompletePython)
         }
+    }
+
+    /// A kept interval stands for 1/probability intervals like it: the
+    /// expected total is the true one.
+    private func offCPUWeight(_ nanoseconds: UInt64) -> UInt64 {
+        options.offCPUSampling >= 1 ? nanoseconds : UInt64((Double(nanoseconds) / options.offCPUSampling).rounded())
     }
 
     private func deliver(_ sample: SymbolizedSample, pid: Int32) {

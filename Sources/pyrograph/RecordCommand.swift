@@ -67,6 +67,13 @@ struct RecordCommand: ParsableCommand {
     @Flag(name: .customLong("off-cpu"), help: "Record only the intervals threads spend off CPU (an off-CPU flame graph).")
     var offCPUOnly = false
 
+    @Option(name: .customLong("off-cpu-sampling"),
+            help: ArgumentHelp("With --clock wall or --off-cpu: record each switch off CPU with this probability "
+                + "(0 < P <= 1, default 1). Capturing the stacks is the cost of a switch; a kept interval weighs 1/P "
+                + "times its length, so totals stay unbiased while switch-heavy programs pay P of the cost.",
+                               valueName: "P"))
+    var offCPUSampling: Double = 1
+
     @Flag(help: ArgumentHelp("Tell, for each Python thread's sample (or interval off CPU), whether it holds the GIL, "
                              + "runs with it released or waits for it. Waiting gets its own [waiting for the GIL] frame "
                              + "under the Python frame that asked for it; the summary gives each process's GIL time. "
@@ -80,6 +87,12 @@ struct RecordCommand: ParsableCommand {
     func validate() throws {
         guard maximumStacks >= 1 else {
             throw ValidationError("--max-stacks \(maximumStacks): at least one stack")
+        }
+        if !(offCPUSampling > 0 && offCPUSampling <= 1) {
+            throw ValidationError("--off-cpu-sampling \(offCPUSampling): a probability in (0, 1]")
+        }
+        if offCPUSampling < 1 && clock != .wall && !offCPUOnly {
+            throw ValidationError("--off-cpu-sampling needs --clock wall or --off-cpu: CPU profiles record no switches")
         }
         if let duration, !(duration > 0 && duration.isFinite) {
             throw ValidationError("-d \(duration): the duration must be a positive number of seconds")
@@ -105,6 +118,7 @@ struct RecordCommand: ParsableCommand {
         options.clock = clock
         options.offCPUOnly = offCPUOnly
         options.gil = gil
+        options.offCPUSampling = offCPUSampling
         let inWallTime = clock == .wall || offCPUOnly
         let scope = target.scopeDescription
         let frequency = target.frequency
@@ -203,10 +217,18 @@ struct RecordCommand: ParsableCommand {
         var lines = ["  off-CPU intervals: \(stats.offCPUIntervals) ended, \(result.offCPUOpenAtStop) open at stop (counted to the stop)"]
         let lostInKernel = stats.offCPULostRingBufferFull + stats.offCPUUntracked
         let unmatched = result.offCPUUnmatchedEnds + result.offCPUUnmatchedStarts
+        if stats.offCPUSampledOut > 0 {
+            lines.append("  off-CPU switches sampled out: \(stats.offCPUSampledOut) (--off-cpu-sampling \(offCPUSampling): "
+                + "each kept interval weighs \(DecimalText.tenths(1 / offCPUSampling))×)")
+        }
         if lostInKernel + UInt64(unmatched) > 0 {
             lines.append("  off-CPU intervals lost: ring buffer full \(stats.offCPULostRingBufferFull), start map full "
                 + "\(stats.offCPUUntracked), ends without stacks \(result.offCPUUnmatchedEnds), stacks without an end "
                 + "\(result.offCPUUnmatchedStarts)")
+        }
+        if result.silentThreads > 0 {
+            lines.append("  threads asleep for the whole recording: \(result.silentThreads) (each counted for all of it, "
+                + "with its kernel stack)")
         }
         func seconds(_ nanoseconds: UInt64) -> String { DecimalText.tenths(Double(nanoseconds) / 1e9) }
         let processes = result.timeByProcess.sorted {

@@ -335,6 +335,7 @@ enum pyro_stat {
 	PYRO_STAT_OFF_CPU_INTERVALS,     /* intervals whose end was sent */
 	PYRO_STAT_OFF_CPU_LOST_RINGBUF,  /* ring buffer full at switch-out or switch-in: interval lost */
 	PYRO_STAT_OFF_CPU_UNTRACKED,     /* the per-thread start map was full: interval lost */
+	PYRO_STAT_OFF_CPU_SAMPLED_OUT,   /* switch-outs skipped by --off-cpu-sampling (the kept ones weigh more) */
 	/* --gil: */
 	PYRO_STAT_GIL_UNREADABLE,        /* the GIL's memory could not be read: state unknown */
 	PYRO_STAT_COUNT,

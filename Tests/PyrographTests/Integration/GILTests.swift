@@ -1,4 +1,6 @@
 import Foundation
+import ProcessInspection
+import PythonRuntime
 import XCTest
 
 /// `record --clock wall --gil` against gil_threads.py: two threads burning
@@ -16,6 +18,43 @@ final class GILTests: XCTestCase {
     func testPython3_12() throws { try check(PythonInterpreters.require("3.12")) }
     func testPython3_13() throws { try check(PythonInterpreters.require("3.13")) }
     func testDebianPython3_14() throws { try check(PythonInterpreters.requireDebian("3.14-debian-unstable")) }
+
+    /// GILState, the host's reader, names the spinning thread as the holder,
+    /// and nobody while every thread sleeps.
+    func testGILStateNamesTheHolder() throws {
+        let script = """
+            import sys, threading, time
+            def spin():
+                print(threading.get_ident()); sys.stdout.flush()
+                while True: pass
+            if sys.argv[1] == "spin": threading.Thread(target=spin, daemon=True).start()
+            else: print(0); sys.stdout.flush()
+            time.sleep(60)
+            """
+        for label in ["3.8", "3.11-debian", "3.12", "3.13"] {
+            let python = try PythonInterpreters.require(label)
+            for mode in ["spin", "sleep"] {
+                let child = try FixtureChild(python.path, ["-c", script, mode])
+                defer { child.process.terminate(); child.process.waitUntilExit() }
+                let spinner = try XCTUnwrap(UInt64(child.readLine(timeout: 30)), "\(python)")
+                let process = try XCTUnwrap(PythonProcessDetector().detect(pid: child.pid), "\(python)")
+                let memory = try ProcessMemory(pid: child.pid)
+                var holders: [UInt64?] = []
+                for _ in 0..<20 {
+                    switch GILState.read(process, memory: memory) {
+                    case .success(let state): holders.append(state.holderThreadID)
+                    case .failure(let failure): return XCTFail("\(python): \(failure)")
+                    }
+                    usleep(10_000)
+                }
+                if mode == "spin" {
+                    XCTAssertGreaterThanOrEqual(holders.filter { $0 == spinner }.count, 15, "\(python): \(holders) vs \(spinner)")
+                } else {
+                    XCTAssertEqual(holders.compactMap { $0 }, [], "\(python): nobody holds the GIL while all sleep")
+                }
+            }
+        }
+    }
 
     private struct Truth: Decodable {
         struct Thread: Decodable {
