@@ -4,12 +4,14 @@
  * CPU and threads going off CPU alike:
  * - it holds the GIL when the GIL is locked and its last_holder is the
  *   thread's own state (the thread state the Python walk just found);
- * - it waits for the GIL when it sleeps in a futex inside the GIL's struct:
- *   take_gil waits on the GIL's condition variable and mutex, and a thread
- *   that dropped it on request waits on its switch condition until another
- *   takes it. The futex address is the syscall's first argument, in the
- *   user registers saved at syscall entry; no symbols are needed, so
- *   stripped interpreters (Debian's) are covered too;
+ * - it waits for the GIL when it is off CPU (or sampled) inside a futex(2)
+ *   call on an address inside the GIL's struct: take_gil waits on the GIL's
+ *   condition variable and mutex, a thread that dropped it on request waits
+ *   on its switch condition until another takes it, and one handing it
+ *   over wakes the waiters there (then preempted, on a busy host, on its
+ *   way back from the wake). The futex address is the syscall's first
+ *   argument, in the user registers saved at syscall entry; no symbols are
+ *   needed, so stripped interpreters (Debian's) are covered too;
  * - otherwise it runs (or sleeps) with the GIL released.
  * Four reads of user memory and two map lookups per record, only when the
  * loader set track_gil. Included by stack_capture.bpf.h after the walker. */
@@ -19,28 +21,8 @@
 /* Set by the loader between open and load (`record --gil`). */
 const volatile bool track_gil = false;
 
-/* Not in vmlinux.h: x86_64's futex(2) number and the commands that wait
- * (linux/futex.h). The command is the op without its flags. */
+/* Not in vmlinux.h: x86_64's futex(2) number. */
 #define PYRO_NR_FUTEX 202
-#define PYRO_FUTEX_CMD_MASK 0x7f
-#define PYRO_FUTEX_WAIT 0
-#define PYRO_FUTEX_LOCK_PI 6
-#define PYRO_FUTEX_WAIT_BITSET 9
-#define PYRO_FUTEX_WAIT_REQUEUE_PI 11
-#define PYRO_FUTEX_LOCK_PI2 13
-
-static __always_inline bool futex_wait_command(__u64 op)
-{
-	switch (op & PYRO_FUTEX_CMD_MASK) {
-	case PYRO_FUTEX_WAIT:
-	case PYRO_FUTEX_LOCK_PI:
-	case PYRO_FUTEX_WAIT_BITSET:
-	case PYRO_FUTEX_WAIT_REQUEUE_PI:
-	case PYRO_FUTEX_LOCK_PI2:
-		return true;
-	}
-	return false;
-}
 
 /* The address of the process's GIL, 0 if unreadable. */
 static __always_inline __u64 gil_address(const struct pyro_python_layout *layout)
@@ -73,7 +55,11 @@ static __always_inline __u32 read_gil_state(struct task_struct *task, __u32 tgid
 	if (!thread_state)
 		return PYRO_GIL_UNKNOWN;
 	gil = gil_address(layout);
-	if (!gil || bpf_probe_read_user(&locked, sizeof(locked), (const void *)(gil + layout->gil_locked)) ||
+	/* Before the runtime is initialized, and after it is finalized, there
+	 * is no GIL to read. */
+	if (!gil)
+		return PYRO_GIL_UNKNOWN;
+	if (bpf_probe_read_user(&locked, sizeof(locked), (const void *)(gil + layout->gil_locked)) ||
 	    bpf_probe_read_user(&holder, sizeof(holder), (const void *)(gil + layout->gil_last_holder))) {
 		count_stat(PYRO_STAT_GIL_UNREADABLE);
 		return PYRO_GIL_UNKNOWN;
@@ -81,7 +67,7 @@ static __always_inline __u32 read_gil_state(struct task_struct *task, __u32 tgid
 	if (locked && holder == *thread_state)
 		return PYRO_GIL_HELD;
 	regs = (struct pt_regs *)bpf_task_pt_regs(task);
-	if (regs && BPF_CORE_READ(regs, orig_ax) == PYRO_NR_FUTEX && futex_wait_command(BPF_CORE_READ(regs, si))) {
+	if (regs && BPF_CORE_READ(regs, orig_ax) == PYRO_NR_FUTEX) {
 		futex = BPF_CORE_READ(regs, di);
 		if (futex >= gil && futex < gil + layout->gil_size)
 			return PYRO_GIL_WAITING;
