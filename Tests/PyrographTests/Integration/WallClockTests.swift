@@ -63,6 +63,44 @@ final class WallClockTests: XCTestCase {
         XCTAssertTrue(result.stderr.contains("threads asleep for the whole recording: 3"), result.stderr)
     }
 
+    /// `--off-cpu-sampling 0.25` keeps a quarter of the switches; each kept
+    /// interval weighs four times its length, so every thread still
+    /// carries its wall time.
+    func testSampledSwitchesKeepTheWallTime() throws {
+        try TestSupport.requireRoot()
+        let python = try PythonInterpreters.require("3.12")
+        let seconds = 2.0
+        let script = """
+            import threading, time
+            def nap(deadline):
+                while time.time() < deadline: time.sleep(0.002)
+            deadline = time.time() + \(seconds)
+            naps = [threading.Thread(target=nap, args=(deadline,)) for _ in range(2)]
+            for thread in naps: thread.start()
+            for thread in naps: thread.join()
+            """
+        let directory = try TestSupport.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let output = directory.appendingPathComponent("sampled.folded")
+        let result = try TestSupport.run(try TestSupport.pyrographBinary(), [
+            "record", "--clock", "wall", "--off-cpu-sampling", "0.25", "--threads", "-F", "99", "-f", "folded",
+            "-o", output.path, "--", python.path, "-c", script,
+        ])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        var byThread: [String: Int] = [:]
+        for line in try String(contentsOf: output, encoding: .utf8).split(separator: "\n") {
+            let frames = line.split(separator: ";")
+            guard frames.count > 2, line.contains("nap ("), let space = line.lastIndex(of: " "),
+                  let count = Int(line[line.index(after: space)...]) else { continue }
+            byThread[String(frames[1]), default: 0] += count
+        }
+        XCTAssertEqual(byThread.count, 2, "\(byThread)\n\(result.stderr)")
+        for (thread, count) in byThread {
+            XCTAssertEqual(Double(count), 99 * seconds, accuracy: 0.2 * 99 * seconds, "\(thread)'s wall time\n\(result.stderr)")
+        }
+        XCTAssertTrue(result.stderr.contains("off-CPU switches sampled out: "), result.stderr)
+    }
+
     private struct Truth: Decodable {
         var pid: Int32
         var wait: Double
