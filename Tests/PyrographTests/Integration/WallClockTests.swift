@@ -17,7 +17,6 @@ final class WallClockTests: XCTestCase {
 
     func testPython3_12() throws { try checkWallAndCPU("3.12") }
     func testDebianStaticPython3_11() throws { try checkWallAndCPU("3.11-debian") }
-    func testPython3_8() throws { try checkWallAndCPU("3.8") }
     func testPython3_13() throws { try checkWallAndCPU("3.13") }
 
     /// Threads asleep before the recording starts and until it ends never
