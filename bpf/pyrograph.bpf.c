@@ -14,6 +14,11 @@ char LICENSE[] SEC("license") = "GPL";
 /* Set by the loader between open and load; when false, the verifier prunes
  * the filter and every process is sampled. */
 const volatile bool filter_by_pid = false;
+/* Set by the loader (`--off-cpu-sampling P`): a switch-out is recorded
+ * when a random u32 falls below this, i.e. with probability P; the loader
+ * weighs the kept intervals by 1/P, which keeps the totals unbiased. The
+ * default, ~0, records every switch-out and draws no random number. */
+const volatile __u32 off_cpu_keep_below = ~0u;
 /* Set by the loader: the cpu-clock event's period, 1e9 / frequency, which
  * is the time each sample stands for. */
 const volatile __u64 sample_period_ns = 0;
@@ -181,6 +186,13 @@ int BPF_PROG(pyro_off_cpu_switch, bool preempt, struct task_struct *prev, struct
 	/* The idle task, kernel threads and exiting threads have no wait to show. */
 	if (!tid || (prev->flags & PF_KTHREAD) || prev->exit_state || !is_wanted(tgid))
 		return 0;
+	/* The capture is the cost of a switch; sampling makes most short
+	 * blocks free. Skipped switch-outs leave no start, so their switch-in
+	 * costs one lookup. */
+	if (off_cpu_keep_below != ~0u && bpf_get_prandom_u32() >= off_cpu_keep_below) {
+		count_stat(PYRO_STAT_OFF_CPU_SAMPLED_OUT);
+		return 0;
+	}
 	sample = bpf_map_lookup_elem(&sample_scratch, &zero);
 	if (!sample)
 		return 0;

@@ -23,6 +23,7 @@
 
 #include "python_walker.bpf.h"
 #include "native_unwinder.bpf.h"
+#include "gil_state.bpf.h"
 
 /* Fills the record's identity for the current thread. */
 static __always_inline void begin_sample(struct pyro_sample *sample, struct task_struct *task, __u32 tgid,
@@ -36,7 +37,7 @@ static __always_inline void begin_sample(struct pyro_sample *sample, struct task
 	sample->weight_ns = weight_ns;
 	sample->origin = origin;
 	sample->off_cpu_state = PYRO_OFF_CPU_NONE;
-	sample->reserved = 0;
+	sample->gil_state = PYRO_GIL_UNKNOWN;
 	BPF_CORE_READ_STR_INTO(&sample->process_comm, task, group_leader, comm);
 	bpf_get_current_comm(&sample->thread_comm, sizeof(sample->thread_comm));
 }
@@ -66,6 +67,8 @@ static __always_inline __u64 capture_stacks(void *ctx, struct task_struct *task,
 	}
 
 	python_frames = walk_python_stack(sample, tgid, tid, BPF_CORE_READ(task, thread.fsbase));
+	if (track_gil)
+		sample->gil_state = read_gil_state(task, tgid, tid);
 	/* The lengths are read back from the sample: a length kept in a
 	 * register through the walks doubles the verifier's work. */
 	size = offsetof(struct pyro_sample, stacks) +

@@ -25,6 +25,9 @@ public enum Annotation: Hashable, Sendable {
     case nativeUnwindStopped(NativeStop)
     /// The stack is an interval off CPU; the innermost frame says why.
     case offCPU(OffCPUWait)
+    /// The thread waits for the GIL (`--gil`): under the Python frame that
+    /// asked for it.
+    case waitingForGIL
     /// The kernel could not capture the user stack at all.
     case userStackUnavailable
     /// A Python frame whose code object could not be read.
@@ -44,7 +47,7 @@ public enum Annotation: Hashable, Sendable {
     public var marksMissingPython: Bool {
         switch self {
         case .pythonFrameUnreadable, .pythonStackTruncated, .pythonStackReadFault, .pythonStacksUnavailable: return true
-        case .nativeUnwindStopped, .userStackUnavailable, .stackTableFull, .offCPU: return false
+        case .nativeUnwindStopped, .userStackUnavailable, .stackTableFull, .offCPU, .waitingForGIL: return false
         }
     }
 }

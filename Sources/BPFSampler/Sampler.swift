@@ -23,9 +23,22 @@ public final class Sampler {
         /// Record every interval a wanted thread spends off CPU (the
         /// sched_switch hook); not loaded otherwise.
         public var recordsOffCPU: Bool
+        /// Read each Python record's GIL state (`--gil`).
+        public var tracksGIL: Bool
+        /// The probability of recording each switch-out (1: all); the kept
+        /// intervals stand for 1/probability as many.
+        public var offCPUSamplingProbability: Double = 1
+
+        /// The BPF side's threshold for a random u32.
+        var offCPUKeepBelow: UInt32 {
+            offCPUSamplingProbability >= 1 ? UInt32.max
+                : UInt32(max(0, min(Double(UInt32.max - 1), offCPUSamplingProbability * 4_294_967_296)))
+        }
 
         public init(frequency: UInt64, filterByPID: Bool, cpus: [Int], unwindRowCapacity: UInt32 = 0,
-                    unwindPageCapacity: UInt32 = 0, samplesOnCPU: Bool = true, recordsOffCPU: Bool = false) {
+                    unwindPageCapacity: UInt32 = 0, samplesOnCPU: Bool = true, recordsOffCPU: Bool = false,
+                    tracksGIL: Bool = false) {
+            self.tracksGIL = tracksGIL
             self.samplesOnCPU = samplesOnCPU
             self.recordsOffCPU = recordsOffCPU
             self.frequency = frequency
@@ -59,6 +72,8 @@ public final class Sampler {
         guard configured == 0 else { throw SamplerError.openFailed(errno: configured, log: Sampler.libbpfLog()) }
         pyro_bpf_choose_mapping_events(skeleton)
         pyro_bpf_choose_off_cpu(skeleton, configuration.recordsOffCPU)
+        pyro_bpf_track_gil(skeleton, configuration.tracksGIL)
+        pyro_bpf_sample_off_cpu(skeleton, configuration.offCPUKeepBelow)
         let loaded = pyro_bpf_load(skeleton)
         // On failure, deinit destroys the skeleton.
         guard loaded == 0 else { throw SamplerError.loadFailed(errno: loaded, log: Sampler.libbpfLog()) }

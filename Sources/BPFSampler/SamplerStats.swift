@@ -20,6 +20,10 @@ public struct SamplerStats: Equatable, Sendable {
     public var offCPUIntervals: UInt64 = 0
     public var offCPULostRingBufferFull: UInt64 = 0
     public var offCPUUntracked: UInt64 = 0
+    /// Switch-outs skipped by `--off-cpu-sampling`.
+    public var offCPUSampledOut: UInt64 = 0
+    /// `--gil`: records whose GIL could not be read.
+    public var gilUnreadable: UInt64 = 0
 
     public init() {}
 
@@ -45,6 +49,8 @@ public struct SamplerStats: Equatable, Sendable {
         offCPUIntervals = value(PYRO_STAT_OFF_CPU_INTERVALS)
         offCPULostRingBufferFull = value(PYRO_STAT_OFF_CPU_LOST_RINGBUF)
         offCPUUntracked = value(PYRO_STAT_OFF_CPU_UNTRACKED)
+        offCPUSampledOut = value(PYRO_STAT_OFF_CPU_SAMPLED_OUT)
+        gilUnreadable = value(PYRO_STAT_GIL_UNREADABLE)
     }
 
     public var lost: UInt64 { lostRingBufferFull }

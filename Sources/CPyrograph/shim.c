@@ -98,6 +98,16 @@ void pyro_bpf_choose_off_cpu(struct pyrograph_bpf *skel, bool enabled)
 		bpf_map__set_max_entries(skel->maps.off_cpu_starts, 1);
 }
 
+void pyro_bpf_sample_off_cpu(struct pyrograph_bpf *skel, uint32_t keep_below)
+{
+	skel->rodata->off_cpu_keep_below = keep_below;
+}
+
+void pyro_bpf_track_gil(struct pyrograph_bpf *skel, bool enabled)
+{
+	skel->rodata->track_gil = enabled;
+}
+
 int pyro_bpf_attach_off_cpu(struct pyrograph_bpf *skel)
 {
 	skel->links.pyro_off_cpu_switch = bpf_program__attach(skel->progs.pyro_off_cpu_switch);

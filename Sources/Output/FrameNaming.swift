@@ -42,6 +42,7 @@ public enum FrameNaming {
         case let .pythonStacksUnavailable(reason): return reason
         case .stackTableFull: return "stack table full"
         case let .offCPU(wait): return "off-cpu: " + text(wait)
+        case .waitingForGIL: return "waiting for the GIL"
         }
     }
 

@@ -53,6 +53,11 @@ public struct PythonLayout: Equatable, Sendable {
     /// copies (`_PyCodeArray *`: size, then the entries).
     public var codeTLBC: Int? = nil
 
+    /// Where the GIL lies and which of its fields say who holds it, for
+    /// `record --gil` and `GILState`; nil where pyrograph cannot read it
+    /// (2.7 and 3.6 keep it in separate statics; free-threaded builds).
+    public var gil: GILLayout? = nil
+
     /// The fields of `str` and `bytes` objects the loader reads, and where
     /// every object keeps its type.
     public struct ObjectLayout: Equatable, Sendable {
@@ -92,6 +97,13 @@ public struct PythonLayout: Equatable, Sendable {
         let ends = [framePrevious + 8, frameCode + 8, frameInstruction + (instructionIsPointer ? 8 : 4),
                     (frameIsEntry ?? 0) + 1, (frameOwner ?? 0) + 1, (frameTLBCIndex ?? 0) + 4]
         return (ends.max()! + 7) & ~7
+    }
+
+    /// This layout with the version's GIL.
+    func with(gil: GILLayout) -> PythonLayout {
+        var layout = self
+        layout.gil = gil
+        return layout
     }
 
     /// The `bytes` object holding a line table: size at 16, data at 32 on

@@ -26,6 +26,15 @@ extension pyro_python_layout {
         executable_tag_bits = UInt8(truncatingIfNeeded: layout.frameExecutableTagBits)
         frame_tlbc_index = offset(layout.frameTLBCIndex)
         code_tlbc = offset(layout.codeTLBC)
+        gil_locked = UInt16(PYRO_NO_OFFSET)
+        interpreter_gil = UInt16(PYRO_NO_OFFSET)
+        if let gil = layout.gil, let fields = GILFields(gil, layout, interpreterHeadAddress: process.interpreterHeadAddress) {
+            gil_address = fields.address
+            interpreter_gil = offset(fields.interpreterPointer)
+            gil_locked = UInt16(gil.locked)
+            gil_last_holder = UInt16(gil.lastHolder)
+            gil_size = UInt16(gil.size)
+        }
     }
 }
 

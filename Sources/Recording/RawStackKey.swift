@@ -29,6 +29,7 @@ struct RawStackKey: Hashable {
         hasher.combine(sample.nativeStatus.rawValue)
         hasher.combine(sample.pythonFrames)
         if let state = sample.offCPUState { hasher.combine(state) }
+        if let gil = sample.gil { hasher.combine(gil) }
     }
 
     /// The key of a process's overflow stack, which takes the samples of

@@ -43,6 +43,11 @@ public final class RecordingSession {
         public var clock: Clock = .cpu
         /// Only the off-CPU intervals, no on-CPU samples.
         public var offCPUOnly = false
+        /// Read each Python record's GIL state: waiting gets its own frame.
+        public var gil = false
+        /// The probability of recording each switch-out; the kept intervals
+        /// weigh 1/probability times their length.
+        public var offCPUSampling: Double = 1
         /// Called once sampling has begun, with the number of CPUs sampled.
         public var onStart: ((Int) -> Void)?
 
@@ -59,6 +64,11 @@ public final class RecordingSession {
         public var comm: String
         public var onCPUNanoseconds: UInt64 = 0
         public var offCPUNanoseconds: UInt64 = 0
+        /// `--gil`: time of Python threads holding the GIL, running or
+        /// sleeping with it released, and waiting for it.
+        public var gilHeldNanoseconds: UInt64 = 0
+        public var gilReleasedNanoseconds: UInt64 = 0
+        public var gilWaitingNanoseconds: UInt64 = 0
     }
 
     /// What the recording saw, besides the samples the sinks received.
@@ -91,6 +101,9 @@ public final class RecordingSession {
         public var offCPUUnmatchedStarts: Int
         /// Intervals still open at stop, counted up to the stop.
         public var offCPUOpenAtStop: Int
+        /// Threads that slept through the whole recording, each counted for
+        /// its whole length (see SilentThreads).
+        public var silentThreads: Int = 0
 
         public var elapsedSeconds: Double { recording.durationSeconds }
         public var processesSeen: Int { recording.processCount }
@@ -122,6 +135,9 @@ public final class RecordingSession {
     private var timeByProcess: [Int32: ProcessTime] = [:]
     private var offCPUUnmatchedEnds = 0
     private var offCPUUnmatchedStarts = 0
+    /// Threads that sent a record; the others, listed at the start, slept through.
+    private var tidsSeen = Set<Int32>()
+    private var silentThreads = SilentThreads()
 
     public init(options: Options) {
         self.options = options
@@ -135,12 +151,15 @@ public final class RecordingSession {
     public func run() throws -> Report {
         let explicitTargets = !options.pids.isEmpty || !options.command.isEmpty
         let filter = explicitTargets || !options.allProcesses
-        let sampler = try Sampler(configuration: .init(frequency: options.frequency, filterByPID: filter,
-                                                       cpus: Sampler.onlineCPUs(),
-                                                       unwindRowCapacity: options.unwindRowCapacity,
-                                                       unwindPageCapacity: options.unwindPageCapacity,
-                                                       samplesOnCPU: !options.offCPUOnly,
-                                                       recordsOffCPU: options.offCPUOnly || options.clock == .wall))
+        var configuration = Sampler.Configuration(frequency: options.frequency, filterByPID: filter,
+                                                  cpus: Sampler.onlineCPUs(),
+                                                  unwindRowCapacity: options.unwindRowCapacity,
+                                                  unwindPageCapacity: options.unwindPageCapacity,
+                                                  samplesOnCPU: !options.offCPUOnly,
+                                                  recordsOffCPU: options.offCPUOnly || options.clock == .wall,
+                                                  tracksGIL: options.gil)
+        configuration.offCPUSamplingProbability = options.offCPUSampling
+        let sampler = try Sampler(configuration: configuration)
         unwinder = NativeUnwindTracker(sampler: sampler)
         for pid in options.pids { try sampler.addTarget(pid: pid) }
         // -p PID is the process and all its descendants, the existing ones
@@ -178,6 +197,11 @@ public final class RecordingSession {
         let lateDescendants = ProcessAncestry.descendants(of: Set(options.pids)).filter { !existingDescendants.contains($0) }
         for pid in lateDescendants { try? sampler.addTarget(pid: pid) }
         python.inspect(pids: lateDescendants)
+        let recordsOffCPU = options.offCPUOnly || options.clock == .wall
+        if recordsOffCPU && filter {
+            silentThreads.note(options.pids + existingDescendants + lateDescendants
+                + (explicitTargets ? [] : python.symbolizers.map(\.process.pid)))
+        }
         clock = MonotonicClock()
         let start = (monotonic: MonotonicClock.nanoseconds(CLOCK_MONOTONIC),
                      unix: MonotonicClock.nanoseconds(CLOCK_REALTIME))
@@ -215,10 +239,21 @@ public final class RecordingSession {
         let openAtStop = pendingOffCPU.count
         for (_, pending) in pendingOffCPU.sorted(by: { $0.key < $1.key }) {
             var sample = pending
-            sample.weightNanoseconds = stopNanoseconds > sample.timestampNanoseconds ? stopNanoseconds - sample.timestampNanoseconds : 0
+            sample.weightNanoseconds = offCPUWeight(stopNanoseconds > sample.timestampNanoseconds
+                ? stopNanoseconds - sample.timestampNanoseconds : 0)
             deliver(sample, pid: pending.stack.process.id ?? 0)
         }
         pendingOffCPU.removeAll()
+        let silent = recordsOffCPU ? silentThreads.silent(seen: tidsSeen) : []
+        for (index, thread) in silent.enumerated() {
+            let comms = silentThreads.comms(pid: thread.pid, tid: thread.tid)
+            let stack = SymbolizedStack(id: Int(Int32.max) + index, process: .process(comm: comms.process, pid: thread.pid),
+                                        thread: .thread(name: comms.thread, tid: thread.tid),
+                                        frames: silentThreads.frames(pid: thread.pid, tid: thread.tid), table: frameTable)
+            deliver(SymbolizedSample(stack: stack, timestampNanoseconds: start.monotonic, cpu: 0, origin: .offCPU,
+                                     weightNanoseconds: stopNanoseconds > start.monotonic ? stopNanoseconds - start.monotonic : 0),
+                    pid: thread.pid)
+        }
         if pyro_stop_requested(), let child {
             let signal = pyro_stop_signal()
             commandExitStatus = child.stop(signal: signal == 0 ? SIGTERM : signal, forward: pyro_stop_signal_from_process(),
@@ -242,7 +277,7 @@ public final class RecordingSession {
                       distinctStacks: stacks.namedInRecording, samplesPastStackLimit: samplesPastStackLimit, stackMemoryFull: stackMemoryFull,
                       droppedAtStop: shutdown.dropped, timeByProcess: timeByProcess,
                       offCPUUnmatchedEnds: offCPUUnmatchedEnds, offCPUUnmatchedStarts: offCPUUnmatchedStarts,
-                      offCPUOpenAtStop: openAtStop)
+                      offCPUOpenAtStop: openAtStop, silentThreads: silent.count)
     }
 
     private func handle(_ record: RingBufferRecord) {
@@ -261,13 +296,14 @@ public final class RecordingSession {
             unwinder.mappingAdded(pid)
             symbolizer.mappingsChanged(pid)
         case let .offCPUEnd(tid, start, end):
+            tidsSeen.insert(tid)
             guard let pending = pendingOffCPU[tid], pending.timestampNanoseconds == start else {
                 offCPUUnmatchedEnds += 1
                 return
             }
             pendingOffCPU.removeValue(forKey: tid)
             var sample = pending
-            sample.weightNanoseconds = end > start ? end - start : 0
+            sample.weightNanoseconds = offCPUWeight(end > start ? end - start : 0)
             deliver(sample, pid: pending.stack.process.id ?? 0)
         case .malformed:
             malformedRecords += 1
@@ -275,6 +311,7 @@ public final class RecordingSession {
     }
 
     private func handle(_ sample: RawSample) {
+        tidsSeen.insert(sample.tid)
         if pidsSeen.insert(sample.pid).inserted {
             processCount += 1
             symbolizer.noteProcess(sample.pid)
@@ -288,7 +325,7 @@ public final class RecordingSession {
         let stack = symbolizedStack(for: sample, python: pythonSymbolizer)
         let symbolized = SymbolizedSample(stack: stack, timestampNanoseconds: sample.timestampNanoseconds,
                                           cpu: sample.cpu, origin: sample.origin,
-                                          weightNanoseconds: sample.weightNanoseconds)
+                                          weightNanoseconds: sample.weightNanoseconds, gil: sample.gil)
         if sample.origin == .offCPU {
             // Weighed when the thread comes back on CPU.
             if pendingOffCPU.updateValue(symbolized, forKey: sample.tid) != nil { offCPUUnmatchedStarts += 1 }
@@ -300,14 +337,29 @@ public final class RecordingSession {
         }
     }
 
+    /// A kept interval stands for 1/probability intervals like it: the
+    /// expected total is the true one.
+    private func offCPUWeight(_ nanoseconds: UInt64) -> UInt64 {
+        options.offCPUSampling >= 1 ? nanoseconds : UInt64((Double(nanoseconds) / options.offCPUSampling).rounded())
+    }
+
     private func deliver(_ sample: SymbolizedSample, pid: Int32) {
-        // Only a wall-clock summary shows it: a CPU recording of days keeps
-        // nothing per process it has seen.
-        if options.clock == .wall || options.offCPUOnly {
+        // Only a wall-clock or GIL summary shows it: a CPU recording of days
+        // keeps nothing per process it has seen.
+        if options.clock == .wall || options.offCPUOnly || options.gil {
             var time = timeByProcess[pid] ?? ProcessTime(comm: sample.stack.process.function)
+            // The latest name: a `--` command's first records can predate its exec.
+            time.comm = sample.stack.process.function
             switch sample.origin {
             case .onCPU: time.onCPUNanoseconds += sample.weightNanoseconds
             case .offCPU: time.offCPUNanoseconds += sample.weightNanoseconds
+            }
+            // The stack knows better than the kernel's guess (see StackSymbolizer.waitsForGIL).
+            switch sample.stack.waitsForGIL ? .waiting : sample.gil {
+            case .held: time.gilHeldNanoseconds += sample.weightNanoseconds
+            case .released: time.gilReleasedNanoseconds += sample.weightNanoseconds
+            case .waiting: time.gilWaitingNanoseconds += sample.weightNanoseconds
+            case nil: break
             }
             timeByProcess[pid] = time
         }

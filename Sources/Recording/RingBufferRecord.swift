@@ -85,6 +85,23 @@ public enum OffCPUState: Hashable, Sendable {
     }
 }
 
+/// Where a Python thread stood with the GIL (`enum pyro_gil_state`),
+/// recorded with `--gil`.
+public enum GILHolding: Hashable, Sendable {
+    case held
+    case released
+    case waiting
+
+    init?(_ raw: UInt32) {
+        switch raw {
+        case PYRO_GIL_HELD.rawValue: self = .held
+        case PYRO_GIL_RELEASED.rawValue: self = .released
+        case PYRO_GIL_WAITING.rawValue: self = .waiting
+        default: return nil
+        }
+    }
+}
+
 /// The raw content of one sample: who was on CPU and the addresses of its
 /// stacks, innermost first, as the kernel captured them.
 public struct RawSample: Equatable {
@@ -98,6 +115,8 @@ public struct RawSample: Equatable {
     public var weightNanoseconds: UInt64
     /// Off-CPU records: why the thread left the CPU.
     public var offCPUState: OffCPUState?
+    /// `--gil`: the thread's GIL state; nil when not asked or not known.
+    public var gil: GILHolding?
     public var processComm: String
     public var threadComm: String
     public var kernelStack: [UInt64]
@@ -146,6 +165,7 @@ public struct RawSample: Equatable {
         self.origin = origin
         weightNanoseconds = u64(\.weight_ns)
         offCPUState = origin == .offCPU ? OffCPUState(u32(\.off_cpu_state)) ?? .sleeping : nil
+        gil = GILHolding(u32(\.gil_state))
         processComm = comm(Layout.offset(of: \.process_comm)!)
         threadComm = comm(Layout.offset(of: \.thread_comm)!)
         let kernelBytes = s32(\.kernel_stack_bytes)
@@ -172,8 +192,9 @@ public struct RawSample: Equatable {
 
     public init(pid: Int32, tid: Int32, processComm: String, threadComm: String,
                 kernelStack: [UInt64], userStack: [UInt64], origin: SampleOrigin = .onCPU, weightNanoseconds: UInt64 = 0,
-                offCPUState: OffCPUState? = nil) {
+                offCPUState: OffCPUState? = nil, gil: GILHolding? = nil) {
         self.offCPUState = offCPUState
+        self.gil = gil
         self.pid = pid
         self.tid = tid
         self.cpu = 0

@@ -33,6 +33,8 @@ public final class SymbolizedStack {
     private let table: FrameTable
     /// Has Python frames, and none is missing or unreadable.
     public private(set) var hasCompletePython: Bool
+    /// Has a `[waiting for the GIL]` frame (`--gil`).
+    public private(set) var waitsForGIL: Bool
 
     init(id: Int, process: Frame, thread: Frame, frames: [Frame], table: FrameTable) {
         self.id = id
@@ -41,6 +43,7 @@ public final class SymbolizedStack {
         threadID = table.intern(thread)
         node = table.intern(frames)
         hasCompletePython = frames.isCompletePython
+        waitsForGIL = frames.contains { $0.annotation == .waitingForGIL }
     }
 
     /// The table `frameIDs` index.
@@ -55,6 +58,7 @@ public final class SymbolizedStack {
     func rename(_ frames: [Frame]) {
         node = table.intern(frames)
         hasCompletePython = frames.isCompletePython
+        waitsForGIL = frames.contains { $0.annotation == .waitingForGIL }
     }
 }
 
@@ -69,4 +73,6 @@ public struct SymbolizedSample {
     /// The time the sample stands for: one sampling period on CPU, the
     /// interval's length off CPU.
     public var weightNanoseconds: UInt64
+    /// `--gil`: where the thread stood with the GIL.
+    public var gil: GILHolding? = nil
 }

@@ -83,6 +83,7 @@ public final class StackSymbolizer {
         if let refusal = python?.process.refusal {
             user.append(.annotation(.pythonStacksUnavailable(refusal.frameText(python?.process.version))))
         }
+        if StackSymbolizer.waitsForGIL(sample, native) { StackSymbolizer.markWaitingForGIL(&user) }
         var frames: [Frame] = user.reversed()
         for (index, address) in sample.kernelStack.enumerated().reversed() {
             frames.append(.kernel(symbol: kernelName(address, isReturnAddress: index > 0)))
@@ -92,6 +93,31 @@ public final class StackSymbolizer {
             frames.append(.annotation(.offCPU(StackSymbolizer.wait(state))))
         }
         return frames
+    }
+
+    /// The interpreter's GIL switch: taking the GIL, and dropping it on
+    /// another thread's request (after which the thread asks for it again).
+    static let gilSwitchFunctions: Set<String> = ["take_gil", "drop_gil"]
+
+    /// Whether the thread waits for the GIL: the kernel saw it asleep on the
+    /// GIL's futexes, or, without the GIL, it is inside the GIL switch (a
+    /// waiter preempted between two sleeps in take_gil, a thread preempted
+    /// while handing the GIL over), which only interpreters with symbols
+    /// tell (pyenv's; Debian's are stripped and rely on the futex).
+    static func waitsForGIL(_ sample: RawSample, _ native: [SymbolizedAddress]) -> Bool {
+        switch sample.gil {
+        case .waiting: return true
+        case .released: return native.contains { $0.symbol.map(gilSwitchFunctions.contains) ?? false }
+        case .held, nil: return false
+        }
+    }
+
+    /// A thread waiting for the GIL gets its own frame right under its
+    /// innermost Python frame, above the native frames of the wait, so the
+    /// waiting of each Python caller is one bar. `user` is innermost first.
+    static func markWaitingForGIL(_ user: inout [Frame]) {
+        let innermostPython = user.firstIndex { $0.kind == .python }
+        user.insert(.annotation(.waitingForGIL), at: innermostPython ?? 0)
     }
 
     static func wait(_ state: OffCPUState) -> Annotation.OffCPUWait {

@@ -74,6 +74,20 @@ struct RecordCommand: ParsableCommand {
     @Flag(name: .customLong("off-cpu"), help: "Record only the intervals threads spend off CPU (an off-CPU flame graph).")
     var offCPUOnly = false
 
+    @Option(name: .customLong("off-cpu-sampling"),
+            help: ArgumentHelp("With --clock wall or --off-cpu: record each switch off CPU with this probability "
+                + "(0 < P <= 1, default 1). Capturing the stacks is the cost of a switch; a kept interval weighs 1/P "
+                + "times its length, so totals stay unbiased while switch-heavy programs pay P of the cost.",
+                               valueName: "P"))
+    var offCPUSampling: Double = 1
+
+    @Flag(help: ArgumentHelp("Tell, for each Python thread's sample (or interval off CPU), whether it holds the GIL, "
+                             + "runs with it released or waits for it. Waiting gets its own [waiting for the GIL] frame "
+                             + "under the Python frame that asked for it; the summary gives each process's GIL time. "
+                             + "With --clock wall the waits themselves are weighed (CPU-only profiles show little waiting). "
+                             + "CPython 3.7 and newer, GIL builds."))
+    var gil = false
+
     @Flag(help: "Also print a report of the top functions to stdout (see `pyrograph report`).")
     var report = false
 
@@ -96,6 +110,12 @@ struct RecordCommand: ParsableCommand {
         }
         if interval != nil && report {
             throw ValidationError("--report prints one report at the end: it does not go with --interval")
+        }
+        if !(offCPUSampling > 0 && offCPUSampling <= 1) {
+            throw ValidationError("--off-cpu-sampling \(offCPUSampling): a probability in (0, 1]")
+        }
+        if offCPUSampling < 1 && clock != .wall && !offCPUOnly {
+            throw ValidationError("--off-cpu-sampling needs --clock wall or --off-cpu: CPU profiles record no switches")
         }
         if let duration, !(duration > 0 && duration.isFinite) {
             throw ValidationError("-d \(duration): the duration must be a positive number of seconds")
@@ -131,11 +151,14 @@ struct RecordCommand: ParsableCommand {
         options.clock = clock
         options.offCPUOnly = offCPUOnly
         options.forgetStacksEvery = interval
+        options.gil = gil
+        options.offCPUSampling = offCPUSampling
         let inWallTime = clock == .wall || offCPUOnly
         let scope = target.scopeDescription
         let frequency = target.frequency
+        let what = offCPUOnly ? "the off-CPU intervals of \(scope)" : "\(scope) at \(frequency) Hz"
         options.onStart = { cpus in
-            fputs("pyrograph: recording \(scope) at \(frequency) Hz on \(cpus) CPUs; Ctrl-C to stop\n", stderr)
+            fputs("pyrograph: recording \(what) on \(cpus) CPUs; Ctrl-C to stop\n", stderr)
         }
         let session = RecordingSession(options: options)
         let view = StackAggregator.Options(perThread: threads || resolvedFormat.showsThreads, includeKernel: !noKernel && !pythonOnly,
@@ -191,7 +214,7 @@ struct RecordCommand: ParsableCommand {
         let stats = result.stats
         var lines: [String] = []
         lines.append("pyrograph: \(samples) samples from \(result.processesSeen) processes "
-            + "in \(DecimalText.tenths(result.elapsedSeconds)) s at \(target.frequency) Hz")
+            + "in \(DecimalText.tenths(result.elapsedSeconds)) s" + (offCPUOnly ? " (off-CPU intervals)" : " at \(target.frequency) Hz"))
         var lost = "  lost samples: \(stats.lost)"
         if stats.lost > 0 { lost += " (ring buffer full: the reader fell behind; try a lower -F)" }
         lines.append(lost)
@@ -215,6 +238,7 @@ struct RecordCommand: ParsableCommand {
         if clock == .wall || offCPUOnly {
             lines.append(contentsOf: timeSummary(result))
         }
+        if gil { lines.append(contentsOf: gilSummary(result)) }
         lines.append(contentsOf: pythonSummary(result.python, stats: stats))
         let unwinding = result.unwinding
         if unwinding.processes > 0 {
@@ -254,10 +278,18 @@ struct RecordCommand: ParsableCommand {
         var lines = ["  off-CPU intervals: \(stats.offCPUIntervals) ended, \(result.offCPUOpenAtStop) open at stop (counted to the stop)"]
         let lostInKernel = stats.offCPULostRingBufferFull + stats.offCPUUntracked
         let unmatched = result.offCPUUnmatchedEnds + result.offCPUUnmatchedStarts
+        if stats.offCPUSampledOut > 0 {
+            lines.append("  off-CPU switches sampled out: \(stats.offCPUSampledOut) (--off-cpu-sampling \(offCPUSampling): "
+                + "each kept interval weighs \(DecimalText.tenths(1 / offCPUSampling))×)")
+        }
         if lostInKernel + UInt64(unmatched) > 0 {
             lines.append("  off-CPU intervals lost: ring buffer full \(stats.offCPULostRingBufferFull), start map full "
                 + "\(stats.offCPUUntracked), ends without stacks \(result.offCPUUnmatchedEnds), stacks without an end "
                 + "\(result.offCPUUnmatchedStarts)")
+        }
+        if result.silentThreads > 0 {
+            lines.append("  threads asleep for the whole recording: \(result.silentThreads) (each counted for all of it, "
+                + "with its kernel stack)")
         }
         func seconds(_ nanoseconds: UInt64) -> String { DecimalText.tenths(Double(nanoseconds) / 1e9) }
         let processes = result.timeByProcess.sorted {
@@ -268,6 +300,26 @@ struct RecordCommand: ParsableCommand {
                 + "off CPU \(seconds(time.offCPUNanoseconds)) s (thread-seconds)")
         }
         if processes.count > 20 { lines.append("  ... and \(processes.count - 20) more processes") }
+        return lines
+    }
+
+    /// `--gil`: per process, the Python threads' time holding the GIL,
+    /// with it released, and waiting for it.
+    private func gilSummary(_ result: RecordingSession.Report) -> [String] {
+        func seconds(_ nanoseconds: UInt64) -> String { DecimalText.tenths(Double(nanoseconds) / 1e9) }
+        let processes = result.timeByProcess.filter {
+            $0.value.gilHeldNanoseconds + $0.value.gilReleasedNanoseconds + $0.value.gilWaitingNanoseconds > 0
+        }.sorted { ($0.value.gilWaitingNanoseconds, $1.key) > ($1.value.gilWaitingNanoseconds, $0.key) }
+        var lines: [String] = []
+        if processes.isEmpty { lines.append("  GIL: no Python thread's GIL state was read") }
+        for (pid, time) in processes.prefix(20) {
+            lines.append("  GIL in \(UntrustedText.escaped(time.comm)) (\(pid)): held \(seconds(time.gilHeldNanoseconds)) s, "
+                + "released \(seconds(time.gilReleasedNanoseconds)) s, waiting \(seconds(time.gilWaitingNanoseconds)) s "
+                + "(thread-seconds)")
+        }
+        if result.stats.gilUnreadable > 0 {
+            lines.append("  GIL unreadable: \(result.stats.gilUnreadable) records without a GIL state")
+        }
         return lines
     }
 

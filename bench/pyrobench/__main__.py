@@ -17,9 +17,9 @@ import tempfile
 import time
 import traceback
 
-from . import config, fidelity, report, scale, slowdown, startup, steady, system
+from . import config, fidelity, report, scale, slowdown, startup, steady, system, wall
 
-FIGURES = ["slowdown", "steady", "scale", "fidelity", "startup"]
+FIGURES = ["slowdown", "steady", "scale", "fidelity", "startup", "wall"]
 HERE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
@@ -110,7 +110,7 @@ def main():
     started = time.monotonic()
     errors = []
     results = {"slowdown": {"rows": [], "configs": [], "cost_per_sample": [], "runs": []},
-               "cost_steady": [], "scale": [], "fidelity": [], "startup": []}
+               "cost_steady": [], "scale": [], "fidelity": [], "startup": [], "wall": []}
     with system.SuiteLock(), system.BPFStats() as stats, tempfile.TemporaryDirectory(prefix="pyrograph-bench-") as tmp:
         # A private copy: the binary under test must not change mid-run if
         # someone rebuilds it.
@@ -144,11 +144,12 @@ def main():
                    ("steady", "cost_steady", "CPU per sample, steady state", lambda: steady.run(settings, tmp, log)),
                    ("scale", "scale", "scale", lambda: scale.run(settings, tmp, log, errors)),
                    ("fidelity", "fidelity", "fidelity", lambda: fidelity.run(settings, tmp, log)),
-                   ("startup", "startup", "start-up", lambda: startup.run(settings, tmp, log))]
+                   ("startup", "startup", "start-up", lambda: startup.run(settings, tmp, log)),
+                   ("wall", "wall", "--clock wall on a switch-heavy job", lambda: wall.run(settings, tmp, log))]
         for number, (name, key, title, measure) in enumerate(figures, 1):
             if name not in only:
                 continue
-            log("bench: %d/5 %s" % (number, title))
+            log("bench: %d/%d %s" % (number, len(figures), title))
             try:
                 results[key] = measure()
             except Exception as error:  # one figure's failure must not lose the others

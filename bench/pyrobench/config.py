@@ -75,4 +75,6 @@ class Settings:
                           ("pyrograph", 99, 6.0), ("py-spy", 100, 6.0)])
         # Start-up trials per profiler mode, and children per trial.
         self.startup_trials = 1 if smoke else 3
+        # Wall clock: round trips (thousands) per pair of the pingpong job.
+        self.wall_scale = 3 if smoke else 25
         self.startup_children = 2 if smoke else 5

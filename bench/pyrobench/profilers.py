@@ -20,8 +20,9 @@ class Profiler:
     name = "?"
     ready_marker = ""
 
-    def __init__(self, binary, rate, nonblocking=False):
+    def __init__(self, binary, rate, nonblocking=False, extra=()):
         self.binary, self.rate, self.nonblocking = binary, rate, nonblocking
+        self.extra = list(extra)
 
     @property
     def label(self):
@@ -39,7 +40,7 @@ class Pyrograph(Profiler):
 
     def argv(self, output, pids, children, duration):
         # pyrograph follows the children of -p PIDs itself.
-        argv = [self.binary, "record", "-F", str(self.rate), "-f", "folded", "-o", output]
+        argv = [self.binary, "record", "-F", str(self.rate), "-f", "folded", "-o", output] + self.extra
         for pid in pids:
             argv += ["-p", str(pid)]
         if duration is not None:
@@ -76,6 +77,7 @@ class PySpy(Profiler):
                 "--format", "raw", "--output", output, "--full-filenames"]
         if self.nonblocking:
             argv.append("--nonblocking")
+        argv += self.extra
         if children:
             argv.append("--subprocesses")
         if duration is not None:

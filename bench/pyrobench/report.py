@@ -193,6 +193,15 @@ def markdown(results):
             _f(r["exec_to_python_start_ms"], "%.0f"), _f(r["exec_to_first_python_sample_ms"], "%.0f"),
             _f(r["exec_to_first_python_sample_max_ms"], "%.0f"), r["children_never_sampled_with_python"], r["children"]))
     out.append("")
+
+    out += ["## 6. `--clock wall` on a switch-heavy job (pingpong: 4 thread pairs through pipes; medians)", "",
+            "| configuration | python | wall (s) | slowdown | switches/s | BPF (s) | profiler CPU (s) |",
+            "|---|---|---|---|---|---|---|"]
+    for r in results.get("wall", []):
+        out.append("| %s | %s | %.3f | %.2fx | %s | %s | %s |" % (
+            r["config"], r["python"], r["median_wall_s"], r["slowdown"], _f(r.get("switches_per_s"), "%.0f"),
+            _f(r.get("bpf_s"), "%.3f"), _f(r.get("profiler_cpu_s"), "%.3f")))
+    out.append("")
     out.append("Methods: bench/README.md.")
     return "\n".join(out) + "\n"
 

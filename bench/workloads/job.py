@@ -12,7 +12,9 @@ process still lives.
 """
 import hashlib
 import json
+import os
 import random
+import resource
 import subprocess
 import sys
 import threading
@@ -79,7 +81,39 @@ def storm(scale):
         child.wait()
 
 
-KINDS = {"recursion": recursion, "loop": loop, "cext": cext, "threads": threads, "storm": storm}
+def ping_pong(rounds, inbox, outbox, first):
+    """One end of a pipe ping-pong: each byte sent wakes the other end."""
+    if first:
+        os.write(outbox, b"x")
+    for _ in range(rounds):
+        os.read(inbox, 1)
+        os.write(outbox, b"x")
+
+
+def pingpong(scale):
+    """Switch-heavy: 4 pairs of threads pass a byte back and forth through
+    pipes, SCALE x 1000 round trips each; every pass is a context switch
+    (the suite reads the switch count from /proc at the end)."""
+    workers = []
+    for _ in range(4):
+        a_read, b_write = os.pipe()
+        b_read, a_write = os.pipe()
+        workers.append(threading.Thread(target=ping_pong, args=(scale * 1000, a_read, a_write, True)))
+        workers.append(threading.Thread(target=ping_pong, args=(scale * 1000, b_read, b_write, False)))
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+
+
+def context_switches():
+    """Voluntary and involuntary switches of every thread this process had
+    (getrusage sums the exited threads too)."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_nvcsw + usage.ru_nivcsw
+
+
+KINDS = {"recursion": recursion, "loop": loop, "cext": cext, "threads": threads, "storm": storm, "pingpong": pingpong}
 
 
 def main():
@@ -88,10 +122,10 @@ def main():
     print("ready", flush=True)
     if sys.stdin.readline().strip() != "go":
         return 2
-    cpu0, wall0 = time.process_time(), time.perf_counter()
+    cpu0, wall0, switches0 = time.process_time(), time.perf_counter(), context_switches()
     work(scale)
     wall, cpu = time.perf_counter() - wall0, time.process_time() - cpu0
-    print(json.dumps({"wall": wall, "cpu": cpu}), flush=True)
+    print(json.dumps({"wall": wall, "cpu": cpu, "switches": context_switches() - switches0}), flush=True)
     sys.stdin.readline()  # exit when told (EOF), so profilers can be read first
     return 0
 

@@ -95,6 +95,18 @@ struct pyro_python_layout {
 	__u16 frame_tlbc_index;
 	__u16 code_tlbc;
 	__u8 reserved2[6];
+	/* The GIL, for `record --gil` (PYRO_NO_OFFSET in gil_locked when the
+	 * build has none pyrograph can read). Up to 3.11 it lies in _PyRuntime
+	 * at gil_address; from 3.12 each interpreter points to its own, at
+	 * interpreter_gil in the first interpreter (gil_address 0). A thread
+	 * holds it when `locked` is set and `last_holder` is its thread state;
+	 * it waits for it when it sleeps in a futex inside the GIL's gil_size
+	 * bytes (its mutex and condition variables). */
+	__u64 gil_address;
+	__u16 interpreter_gil;
+	__u16 gil_locked;       /* int */
+	__u16 gil_last_holder;  /* PyThreadState * */
+	__u16 gil_size;
 };
 
 /* How to find the caller's frame from one PC range, compiled by the loader
@@ -206,6 +218,16 @@ enum pyro_off_cpu_state {
 	PYRO_OFF_CPU_PREEMPTED = 3,     /* still runnable: preempted or yielded */
 };
 
+/* Where a Python thread stood with the GIL when sampled or when it went
+ * off CPU (`record --gil`; UNKNOWN otherwise, and for threads pyrograph
+ * cannot tell about). */
+enum pyro_gil_state {
+	PYRO_GIL_UNKNOWN = 0,
+	PYRO_GIL_HELD = 1,     /* locked, and last_holder is the thread's state */
+	PYRO_GIL_RELEASED = 2, /* another thread holds it, or nobody */
+	PYRO_GIL_WAITING = 3,  /* asleep in a futex of the GIL's mutex or conditions */
+};
+
 /* A sample's stacks, back to back in 8-byte words: the kernel pcs, then
  * the user pcs, then the Python frames (PYRO_PYTHON_FRAME_WORDS each),
  * each innermost first. Only the used words are sent. Where each starts
@@ -235,7 +257,7 @@ struct pyro_sample {
 	__u32 python_frame_count;
 	__u32 origin;  /* enum pyro_sample_origin */
 	__u32 off_cpu_state; /* enum pyro_off_cpu_state */
-	__u32 reserved;
+	__u32 gil_state;     /* enum pyro_gil_state */
 	__u64 stacks[PYRO_SAMPLE_WORDS];
 };
 
@@ -313,6 +335,9 @@ enum pyro_stat {
 	PYRO_STAT_OFF_CPU_INTERVALS,     /* intervals whose end was sent */
 	PYRO_STAT_OFF_CPU_LOST_RINGBUF,  /* ring buffer full at switch-out or switch-in: interval lost */
 	PYRO_STAT_OFF_CPU_UNTRACKED,     /* the per-thread start map was full: interval lost */
+	PYRO_STAT_OFF_CPU_SAMPLED_OUT,   /* switch-outs skipped by --off-cpu-sampling (the kept ones weigh more) */
+	/* --gil: */
+	PYRO_STAT_GIL_UNREADABLE,        /* the GIL's memory could not be read: state unknown */
 	PYRO_STAT_COUNT,
 };
 

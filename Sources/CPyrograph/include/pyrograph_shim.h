@@ -39,6 +39,11 @@ void pyro_bpf_choose_mapping_events(struct pyrograph_bpf *skel);
 /* Between open and load: loads the off-CPU hook (sched_switch) only when
  * enabled, so a CPU-only recording costs the scheduler nothing. */
 void pyro_bpf_choose_off_cpu(struct pyrograph_bpf *skel, bool enabled);
+/* Between open and load: records a switch-out when a random u32 is below
+ * keep_below (UINT32_MAX: every one). */
+void pyro_bpf_sample_off_cpu(struct pyrograph_bpf *skel, uint32_t keep_below);
+/* Between open and load: reads each Python record's GIL state (`--gil`). */
+void pyro_bpf_track_gil(struct pyrograph_bpf *skel, bool enabled);
 int pyro_bpf_load(struct pyrograph_bpf *skel);
 /* After load, when chosen: attaches the off-CPU hook. */
 int pyro_bpf_attach_off_cpu(struct pyrograph_bpf *skel);

@@ -93,6 +93,9 @@ public struct DebugOffsetsFamily: PythonRuntimeFamily {
         let frameTLBCIndex = offsets.header.freeThreaded
             ? fields.optionalOffset("interpreter_frame", "tlbc_index", width: 4) : nil
         let codeTLBC = offsets.header.freeThreaded ? fields.optionalOffset("code_object", "co_tlbc", width: 8) : nil
+        // Free-threaded builds run without the GIL (or with one enabled on
+        // demand); --gil reads only the GIL builds'.
+        let gil = offsets.header.freeThreaded ? nil : fields.gil()
         if let problem = fields.problem {
             return .failure(.implausibleDebugOffsets(offsets.header.version, problem))
         }
@@ -117,6 +120,7 @@ public struct DebugOffsetsFamily: PythonRuntimeFamily {
         // frame's tlbc_index picks the copy its instr_ptr points into.
         layout.frameTLBCIndex = frameTLBCIndex
         layout.codeTLBC = codeTLBC
+        layout.gil = gil
         return .success(layout)
     }
 
@@ -134,6 +138,21 @@ public struct DebugOffsetsFamily: PythonRuntimeFamily {
             }
             require(section, at: value, width: width, what: "\(section).\(field)")
             return problem == nil ? Int(value) : 0
+        }
+
+        /// The interpreter's GIL: `ceval_gil` points to it; `locked` and
+        /// `holder` are given inside the interpreter's own `_gil`
+        /// (`gil_runtime_state`), so relative to it they are the struct's.
+        mutating func gil() -> GILLayout? {
+            guard let pointer = optionalOffset("interpreter_state", "ceval_gil", width: 8),
+                  let embedded = optionalOffset("interpreter_state", "gil_runtime_state", width: 0),
+                  let locked = optionalOffset("interpreter_state", "gil_runtime_state_locked", width: 4),
+                  let holder = optionalOffset("interpreter_state", "gil_runtime_state_holder", width: 8),
+                  locked >= embedded, holder >= embedded,
+                  locked + 4 - embedded <= GILLayout.structSize, holder + 8 - embedded <= GILLayout.structSize
+            else { return nil }
+            return GILLayout(place: .interpreterPointer(offset: pointer), locked: locked - embedded,
+                             lastHolder: holder - embedded)
         }
 
         mutating func optionalOffset(_ section: String, _ field: String, width: Int) -> Int? {

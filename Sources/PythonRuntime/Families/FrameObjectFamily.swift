@@ -25,9 +25,11 @@ public struct FrameObjectFamily: PythonRuntimeFamily {
         switch (version.major, version.minor) {
         case (2, 7): return python27
         case (3, 6): return python36
-        case (3, 7): return python37
-        case (3, 8), (3, 9): return python38
-        case (3, 10): return python310
+        // The GIL lies in _PyRuntime.ceval.gil, which moves with the fields before it.
+        case (3, 7): return python37.with(gil: GILLayout(place: .runtime(offset: 1264)))
+        case (3, 8): return python38.with(gil: GILLayout(place: .runtime(offset: 1152)))
+        case (3, 9): return python38.with(gil: GILLayout(place: .runtime(offset: 352)))
+        case (3, 10): return python310.with(gil: GILLayout(place: .runtime(offset: 352)))
         default: return nil
         }
     }

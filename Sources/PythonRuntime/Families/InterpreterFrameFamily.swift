@@ -21,8 +21,9 @@ public struct InterpreterFrameFamily: PythonRuntimeFamily {
 
     public static func layout(for version: PythonVersion) -> PythonLayout? {
         switch (version.major, version.minor) {
-        case (3, 11): return python311
-        case (3, 12): return python312
+        case (3, 11): return python311.with(gil: GILLayout(place: .runtime(offset: 360)))
+        // 3.12: each interpreter's ceval.gil points to its GIL.
+        case (3, 12): return python312.with(gil: GILLayout(place: .interpreterPointer(offset: 384)))
         default: return nil
         }
     }

@@ -17,6 +17,88 @@ final class WallClockTests: XCTestCase {
 
     func testPython3_12() throws { try checkWallAndCPU("3.12") }
     func testDebianStaticPython3_11() throws { try checkWallAndCPU("3.11-debian") }
+    func testPython3_13() throws { try checkWallAndCPU("3.13") }
+
+    /// Threads asleep before the recording starts and until it ends never
+    /// switch, so the scheduler hook never sees them: each must still carry
+    /// the whole recording's wall time, with its kernel stack.
+    func testThreadsAsleepForTheWholeRecording() throws {
+        try TestSupport.requireRoot()
+        let python = try PythonInterpreters.require("3.12")
+        let script = """
+            import sys, threading
+            pool = [threading.Thread(target=threading.Event().wait, daemon=True) for _ in range(2)]
+            for thread in pool: thread.start()
+            print("ready"); sys.stdout.flush()
+            threading.Event().wait()
+            """
+        let child = try FixtureChild(python.path, ["-c", script])
+        defer { child.process.terminate(); child.process.waitUntilExit() }
+        XCTAssertEqual(try child.readLine(timeout: 30), "ready")
+        usleep(200_000)
+        let directory = try TestSupport.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let output = directory.appendingPathComponent("sleepers.folded")
+        let seconds = 2.0
+        let result = try TestSupport.run(try TestSupport.pyrographBinary(), [
+            "record", "--clock", "wall", "--threads", "-F", "99", "-d", "\(seconds)", "-f", "folded", "-o", output.path,
+            "-p", "\(child.pid)",
+        ])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        let lines = try String(contentsOf: output, encoding: .utf8).split(separator: "\n")
+        var byThread: [String: Int] = [:]
+        for line in lines {
+            let frames = line.split(separator: ";")
+            guard frames.count > 2, let space = line.lastIndex(of: " "), let count = Int(line[line.index(after: space)...])
+            else { continue }
+            byThread[String(frames[1]), default: 0] += count
+            XCTAssertTrue(frames.contains { $0.hasSuffix("_[k]") && $0.contains("futex") }, "no futex wait in \(line)")
+            XCTAssertTrue(line.contains("[off-cpu: sleeping]"), String(line))
+        }
+        XCTAssertEqual(byThread.count, 3, "the main thread and the pool of two: \(byThread)\n\(result.stderr)")
+        for (thread, count) in byThread {
+            XCTAssertEqual(Double(count), 99 * seconds, accuracy: 0.15 * 99 * seconds, "\(thread)'s wall time\n\(result.stderr)")
+        }
+        XCTAssertTrue(result.stderr.contains("threads asleep for the whole recording: 3"), result.stderr)
+    }
+
+    /// `--off-cpu-sampling 0.25` keeps a quarter of the switches; each kept
+    /// interval weighs four times its length, so every thread still
+    /// carries its wall time.
+    func testSampledSwitchesKeepTheWallTime() throws {
+        try TestSupport.requireRoot()
+        let python = try PythonInterpreters.require("3.12")
+        let seconds = 2.0
+        let script = """
+            import threading, time
+            def nap(deadline):
+                while time.time() < deadline: time.sleep(0.002)
+            deadline = time.time() + \(seconds)
+            naps = [threading.Thread(target=nap, args=(deadline,)) for _ in range(2)]
+            for thread in naps: thread.start()
+            for thread in naps: thread.join()
+            """
+        let directory = try TestSupport.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let output = directory.appendingPathComponent("sampled.folded")
+        let result = try TestSupport.run(try TestSupport.pyrographBinary(), [
+            "record", "--clock", "wall", "--off-cpu-sampling", "0.25", "--threads", "-F", "99", "-f", "folded",
+            "-o", output.path, "--", python.path, "-c", script,
+        ])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        var byThread: [String: Int] = [:]
+        for line in try String(contentsOf: output, encoding: .utf8).split(separator: "\n") {
+            let frames = line.split(separator: ";")
+            guard frames.count > 2, line.contains("nap ("), let space = line.lastIndex(of: " "),
+                  let count = Int(line[line.index(after: space)...]) else { continue }
+            byThread[String(frames[1]), default: 0] += count
+        }
+        XCTAssertEqual(byThread.count, 2, "\(byThread)\n\(result.stderr)")
+        for (thread, count) in byThread {
+            XCTAssertEqual(Double(count), 99 * seconds, accuracy: 0.2 * 99 * seconds, "\(thread)'s wall time\n\(result.stderr)")
+        }
+        XCTAssertTrue(result.stderr.contains("off-CPU switches sampled out: "), result.stderr)
+    }
 
     private struct Truth: Decodable {
         var pid: Int32

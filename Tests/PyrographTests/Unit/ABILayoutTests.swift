@@ -43,7 +43,7 @@ final class ABILayoutTests: XCTestCase {
             "python_frame_count": member(\pyro_sample.python_frame_count),
             "origin": member(\pyro_sample.origin),
             "off_cpu_state": member(\pyro_sample.off_cpu_state),
-            "reserved": member(\pyro_sample.reserved),
+            "gil_state": member(\pyro_sample.gil_state),
             "stacks": member(\pyro_sample.stacks),
         ]),
         "pyro_python_frame": layout(pyro_python_frame.self, [
@@ -73,6 +73,11 @@ final class ABILayoutTests: XCTestCase {
             "frame_tlbc_index": member(\pyro_python_layout.frame_tlbc_index),
             "code_tlbc": member(\pyro_python_layout.code_tlbc),
             "reserved2": member(\pyro_python_layout.reserved2),
+            "gil_address": member(\pyro_python_layout.gil_address),
+            "interpreter_gil": member(\pyro_python_layout.interpreter_gil),
+            "gil_locked": member(\pyro_python_layout.gil_locked),
+            "gil_last_holder": member(\pyro_python_layout.gil_last_holder),
+            "gil_size": member(\pyro_python_layout.gil_size),
             "reserved": member(\pyro_python_layout.reserved),
         ]),
         "pyro_unwind_row": layout(pyro_unwind_row.self, [

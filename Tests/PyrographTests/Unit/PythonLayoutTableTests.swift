@@ -56,6 +56,9 @@ final class PythonLayoutTableTests: XCTestCase {
         XCTAssertEqual(measured["frameOwner"], 70)
         XCTAssertEqual(measured["asciiData"], 40)
         XCTAssertEqual(measured["compactData"], 56)
+        // _Py_DebugOffsets give the GIL's fields but not its size.
+        XCTAssertEqual(measured["gilSize"], GILLayout.structSize)
+        XCTAssertEqual(measured["interpreterGIL"], 16)
     }
 
     /// What the table says, under the names layout_offsets.c prints. A nil
@@ -83,6 +86,12 @@ final class PythonLayoutTableTests: XCTestCase {
             ("codeVersion", layout.codeVersion),
             ("lineTableData", layout.lineTableDataOffset),
         ]
+        switch layout.gil?.place {
+        case .runtime(let offset)?: claims += [("runtimeGIL", offset), ("interpreterGIL", nil)]
+        case .interpreterPointer(let offset)?: claims += [("runtimeGIL", nil), ("interpreterGIL", offset)]
+        case nil: claims += [("runtimeGIL", nil), ("interpreterGIL", nil)]
+        }
+        claims += [("gilLocked", layout.gil?.locked), ("gilLastHolder", layout.gil?.lastHolder), ("gilSize", layout.gil?.size)]
         switch layout.strings {
         case .python2Bytes:
             claims += [("stringSize", 16), ("stringData", 36), ("asciiData", nil), ("compactData", nil)]

@@ -117,6 +117,9 @@ final class PythonRuntimeFamilyTests: XCTestCase {
             codeFilename: 112, codeName: 120, codeQualname: 128, codeFirstLineNumber: 68, codeLineTable: 136,
             codeAdaptive: 200, codeVersion: 92,
             lineTableFormat: .locationTable, strings: .unicode(asciiData: 40, compactData: 56))
+            // And the GIL, which the table gives too: interp->ceval.gil, and
+            // locked/last_holder as in the 3.13 headers' struct.
+            .with(gil: GILLayout(place: .interpreterPointer(offset: 16), locked: 16, lastHolder: 8))
         XCTAssertEqual(layout, before)
     }
 

@@ -125,6 +125,18 @@ int main(void)
     OFFSET("lineTableData", PyBytesObject, ob_sval);
 #endif
 
+    /* The GIL (3.7+): in _PyRuntime up to 3.11, then per interpreter. */
+#if PY_VERSION_HEX >= 0x030C0000
+    OFFSET("interpreterGIL", PyInterpreterState, ceval.gil);
+#elif PY_VERSION_HEX >= 0x03070000
+    OFFSET("runtimeGIL", _PyRuntimeState, ceval.gil);
+#endif
+#if PY_VERSION_HEX >= 0x03070000
+    OFFSET("gilLocked", struct _gil_runtime_state, locked);
+    OFFSET("gilLastHolder", struct _gil_runtime_state, last_holder);
+    field("gilSize", sizeof(struct _gil_runtime_state));
+#endif
+
     /* 3.13+: the interpreter describes itself in _PyRuntime.debug_offsets. */
 #if PY_VERSION_HEX >= 0x030D0000
     OFFSET("runtimeDebugOffsets", _PyRuntimeState, debug_offsets);

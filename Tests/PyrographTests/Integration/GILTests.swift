@@ -1,0 +1,162 @@
+import Foundation
+import ProcessInspection
+import PythonRuntime
+import XCTest
+
+/// `record --clock wall --gil` against gil_threads.py: two threads burning
+/// Python fight for the GIL, so each waits for it about half its time, under
+/// its own Python function; a third compresses with the GIL released, which
+/// is not waiting. Ground truth: each thread's CPU and wall seconds.
+final class GILTests: XCTestCase {
+    static let seconds = 3.0
+    static let frequency = 99
+    static let waiting = "[waiting for the GIL]"
+
+    func testPython3_8() throws { try check(PythonInterpreters.require("3.8")) }
+    func testPython3_11() throws { try check(PythonInterpreters.require("3.11")) }
+    func testDebianStaticPython3_11() throws { try check(PythonInterpreters.require("3.11-debian")) }
+    func testPython3_12() throws { try check(PythonInterpreters.require("3.12")) }
+    func testPython3_13() throws { try check(PythonInterpreters.require("3.13")) }
+    func testDebianPython3_14() throws { try check(PythonInterpreters.requireDebian("3.14-debian-unstable")) }
+
+    /// GILState, the host's reader, names the spinning thread as the holder,
+    /// and nobody while every thread sleeps.
+    func testGILStateNamesTheHolder() throws {
+        let script = """
+            import sys, threading, time
+            def spin():
+                print(threading.get_ident()); sys.stdout.flush()
+                while True: pass
+            if sys.argv[1] == "spin": threading.Thread(target=spin, daemon=True).start()
+            else: print(0); sys.stdout.flush()
+            time.sleep(60)
+            """
+        for label in ["3.8", "3.11-debian", "3.12", "3.13"] {
+            let python = try PythonInterpreters.require(label)
+            for mode in ["spin", "sleep"] {
+                let child = try FixtureChild(python.path, ["-c", script, mode])
+                defer { child.process.terminate(); child.process.waitUntilExit() }
+                let spinner = try XCTUnwrap(UInt64(child.readLine(timeout: 30)), "\(python)")
+                let process = try XCTUnwrap(PythonProcessDetector().detect(pid: child.pid), "\(python)")
+                let memory = try ProcessMemory(pid: child.pid)
+                var holders: [UInt64?] = []
+                for _ in 0..<20 {
+                    switch GILState.read(process, memory: memory) {
+                    case .success(let state): holders.append(state.holderThreadID)
+                    case .failure(let failure): return XCTFail("\(python): \(failure)")
+                    }
+                    usleep(10_000)
+                }
+                if mode == "spin" {
+                    XCTAssertGreaterThanOrEqual(holders.filter { $0 == spinner }.count, 15, "\(python): \(holders) vs \(spinner)")
+                } else {
+                    XCTAssertEqual(holders.compactMap { $0 }, [], "\(python): nobody holds the GIL while all sleep")
+                }
+            }
+        }
+    }
+
+    private struct Truth: Decodable {
+        struct Thread: Decodable {
+            var tid: Int32
+            var cpu_seconds: Double
+            var wall_seconds: Double
+        }
+        var pid: Int32
+        var threads: [String: Thread]
+    }
+
+    /// One folded line: frames root first, and its count.
+    private struct Line {
+        var frames: [String]
+        var count: Int
+        /// The thread frame, `NAME (TID)`, second from the root with --threads.
+        var tid: Int32? {
+            guard frames.count > 1, let open = frames[1].lastIndex(of: "(") else { return nil }
+            return Int32(frames[1][frames[1].index(after: open)...].dropLast())
+        }
+        var waitingIndex: Int? { frames.firstIndex(of: GILTests.waiting) }
+    }
+
+    private func check(_ python: PythonInterpreter) throws {
+        try TestSupport.requireRoot()
+        let directory = try TestSupport.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let output = directory.appendingPathComponent("gil.folded")
+        let report = directory.appendingPathComponent("truth.json")
+        var arguments = ["record", "--clock", "wall", "--gil", "--threads", "-F", "\(Self.frequency)", "-f", "folded",
+                         "-o", output.path, "--"]
+        if let root = python.root {
+            // The script and its report live inside the root.
+            let inside = URL(fileURLWithPath: root + "/tmp/pyrograph-gil-\(UUID().uuidString.prefix(8))")
+            try FileManager.default.createDirectory(at: inside, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(at: inside) }
+            for name in ["gil_threads.py", "workload.py"] {
+                try FileManager.default.copyItem(at: PythonInterpreters.script(name), to: inside.appendingPathComponent(name))
+            }
+            let innerDirectory = String(inside.path.dropFirst(root.count))
+            arguments += ["/usr/sbin/chroot", root, python.path, "-B", innerDirectory + "/gil_threads.py", "\(Self.seconds)",
+                          innerDirectory + "/truth.json"]
+            try verify(python, arguments: arguments, output: output, report: inside.appendingPathComponent("truth.json"))
+        } else {
+            arguments += [python.path, "-B", PythonInterpreters.script("gil_threads.py").path, "\(Self.seconds)", report.path]
+            try verify(python, arguments: arguments, output: output, report: report)
+        }
+    }
+
+    private func verify(_ python: PythonInterpreter, arguments: [String], output: URL, report: URL) throws {
+        let result = try TestSupport.run(try TestSupport.pyrographBinary(), arguments)
+        XCTAssertEqual(result.status, 0, result.stderr)
+        let truth = try JSONDecoder().decode(Truth.self, from: Data(contentsOf: report))
+        let lines: [Line] = try String(contentsOf: output, encoding: .utf8).split(separator: "\n").compactMap { line in
+            guard let space = line.lastIndex(of: " "), let count = Int(line[line.index(after: space)...]) else { return nil }
+            return Line(frames: line[..<space].split(separator: ";").map(String.init), count: count)
+        }
+        func sum(_ lines: [Line]) -> Double { Double(lines.reduce(0) { $0 + $1.count }) }
+
+        for (name, function) in [("spinner-1", "spin_one"), ("spinner-2", "spin_two")] {
+            let thread = try XCTUnwrap(truth.threads[name], name)
+            let mine = lines.filter { $0.tid == thread.tid }
+            let total = sum(mine)
+            XCTAssertGreaterThan(total, 0.8 * Double(Self.frequency) * thread.wall_seconds,
+                                 "\(python) \(name): wall time missing\n\(result.stderr)")
+            let waiting = mine.filter { $0.waitingIndex != nil }
+            let share = sum(waiting) / max(total, 1)
+            // Running Python needs the GIL: the thread waited for most of
+            // the time it did not run (the rest it was preempted holding it).
+            let truthShare = max(0, 1 - thread.cpu_seconds / thread.wall_seconds)
+            print("\(python) \(name): waiting for the GIL \(share) of its wall time (not on CPU: \(truthShare))")
+            XCTAssertGreaterThan(share, 0.3, "\(python) \(name) waits about half its time\n\(result.stderr)")
+            XCTAssertLessThan(share, 0.7, "\(python) \(name) waits about half its time\n\(result.stderr)")
+            XCTAssertLessThanOrEqual(share, truthShare + 0.05, "\(python) \(name): waiting while on CPU?")
+            // Under the Python frame that asked for it, the thread's own
+            // (where the Python walk found the thread's frames).
+            let callers = Set(waiting.map { line in line.frames[line.waitingIndex! - 1] }.filter(\.isPythonFrame))
+            XCTAssertFalse(callers.isEmpty, "\(python) \(name): never waiting under a Python frame")
+            XCTAssertEqual(callers.map { $0.hasPrefix(function + " (") }, Array(repeating: true, count: callers.count),
+                           "\(python) \(name): waiting under \(callers)")
+        }
+
+        let compressor = try XCTUnwrap(truth.threads["compressor"])
+        let compressing = lines.filter { $0.tid == compressor.tid }
+        let total = sum(compressing)
+        let inDeflate = compressing.filter { line in line.frames.contains { $0.contains("deflate") } }
+        XCTAssertGreaterThan(sum(inDeflate), 0.3 * total, "\(python): the compressor's deflate is missing\n\(result.stderr)")
+        XCTAssertEqual(inDeflate.filter { $0.waitingIndex != nil }.map(\.frames), [],
+                       "\(python): deflate runs with the GIL released, not waiting for it")
+        // Between two calls it does wait, to take the GIL back: there only.
+        let waitingShare = sum(compressing.filter { $0.waitingIndex != nil }) / max(total, 1)
+        print("\(python) compressor: waiting for the GIL \(waitingShare), in deflate \(sum(inDeflate) / max(total, 1))")
+        let callers = Set(compressing.compactMap { line in line.waitingIndex.map { line.frames[$0 - 1] } }.filter(\.isPythonFrame))
+        XCTAssertEqual(callers.map { $0.hasPrefix("compress_loop (") }, Array(repeating: true, count: callers.count),
+                       "\(python) compressor: waiting under \(callers)")
+
+        // The summary's GIL figures for the process.
+        XCTAssertTrue(result.stderr.contains("GIL in "), result.stderr)
+    }
+}
+
+private extension String {
+    /// A folded Python frame: `qualname (file.py:line)`.
+    var isPythonFrame: Bool { hasSuffix(")") && contains(".py:") }
+}
