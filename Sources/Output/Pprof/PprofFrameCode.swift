@@ -75,6 +75,7 @@ enum PprofFrameCode {
         case .pythonStackReadFault: return "python-stack-read-fault"
         case let .pythonStacksUnavailable(reason): return "python-stacks-unavailable/" + reason
         case .stackTableFull: return "stack-table-full"
+        case .waitingForGIL: return "waiting-for-the-gil"
         }
     }
 
@@ -97,6 +98,7 @@ enum PprofFrameCode {
         case ("python-stack-read-fault", nil): return .pythonStackReadFault
         case let ("python-stacks-unavailable", reason?): return .pythonStacksUnavailable(reason)
         case ("stack-table-full", nil): return .stackTableFull
+        case ("waiting-for-the-gil", nil): return .waitingForGIL
         default: return nil
         }
     }

@@ -84,7 +84,7 @@ final class PprofWriterTests: XCTestCase {
             .nativeUnwindStopped(.stackUnreadable), .nativeUnwindStopped(.deeperThan(frames: 127)),
             .nativeUnwindStopped(.unsupportedCFIRule), .offCPU(.sleeping), .offCPU(.blockedOnIO), .offCPU(.preempted),
             .userStackUnavailable, .pythonFrameUnreadable, .pythonStackTruncated(frames: 1024), .pythonStackReadFault,
-            .pythonStacksUnavailable("python 3.16.0: no stack layout / yet"), .stackTableFull,
+            .pythonStacksUnavailable("python 3.16.0: no stack layout / yet"), .stackTableFull, .waitingForGIL,
         ]
         let codes = annotations.map(PprofFrameCode.code(for:))
         XCTAssertEqual(Set(codes).count, codes.count, "two annotations share a code")
