@@ -52,10 +52,18 @@ let package = Package(
             dependencies: ["BPFSampler", "ProcessInspection", "Symbolization", "PythonRuntime", "NativeUnwinding",
                            "Aggregation", "CPyrograph", "CPythonWalker"]
         ),
+        // ptrace(2) with fixed signatures, for `dump --lock`.
+        .target(name: "CPtrace"),
+        // `pyrograph dump`: every thread's stacks of a live process, read from user space.
+        .target(
+            name: "ThreadDump",
+            dependencies: ["CPythonWalker", "CPyrograph", "CPtrace", "ProcessInspection", "PythonRuntime",
+                           "Symbolization", "Output"]
+        ),
         .executableTarget(
             name: "pyrograph",
             dependencies: [
-                "Recording", "Output", "Aggregation", "ProcessInspection", "PythonRuntime",
+                "ThreadDump", "Recording", "Output", "Aggregation", "ProcessInspection", "PythonRuntime",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -82,6 +90,7 @@ let package = Package(
             dependencies: [
                 "Aggregation", "Output", "Symbolization", "ProcessInspection", "PythonRuntime",
                 "NativeUnwinding", "BPFSampler", "Recording", "CPyrograph", "CWalkerHarness", "CPythonWalker",
+                "ThreadDump",
             ],
             resources: [.copy("Golden"), .copy("Fixtures")]
         ),

@@ -16,7 +16,7 @@ struct Pyrograph: ParsableCommand {
           sudo pyrograph record -p 1234 -o app.folded   one process, until Ctrl-C
           sudo pyrograph record -o run.svg -- python3 app.py
         """,
-        subcommands: [RecordCommand.self, ReportCommand.self, PsCommand.self],
+        subcommands: [RecordCommand.self, ReportCommand.self, PsCommand.self, DumpCommand.self],
         defaultSubcommand: nil
     )
 }
