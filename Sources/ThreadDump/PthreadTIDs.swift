@@ -16,12 +16,17 @@ public enum PthreadTIDs {
     public static func map(pthreads: [UInt64], tids processTIDs: Set<Int32>, memory: MemoryReader) -> [UInt64: Int32] {
         let pthreads = Array(Set(pthreads.filter { $0 != 0 }))
         guard !pthreads.isEmpty, !processTIDs.isEmpty else { return [:] }
-        let images = pthreads.map { memory.bytes($0, count: searchedBytes) }
+        // struct pthread may end close to the end of its mapping (the top
+        // of the thread's stack): the longest readable prefix is searched.
+        let images = pthreads.map { pthread in
+            [searchedBytes, searchedBytes / 2, searchedBytes / 4].lazy.compactMap { memory.bytes(pthread, count: $0) }.first
+        }
         func tidsAt(_ offset: Int) -> [UInt64: Int32]? {
             var found: [UInt64: Int32] = [:]
             var used = Set<Int32>()
             for (pthread, image) in zip(pthreads, images) {
                 guard let image else { continue }
+                guard offset + 4 <= image.count else { return nil }
                 let value = image[offset..<offset + 4].enumerated()
                     .reduce(UInt32(0)) { $0 | UInt32($1.element) << (8 * $1.offset) }
                 let tid = Int32(bitPattern: value)
