@@ -92,7 +92,7 @@ public final class ProcessDumper {
         let states = try threadStates(process, layout: layout, memory: memory)
         let tids = (try? directory.threadIDs()) ?? []
         let tidOfPthread = PthreadTIDs.map(pthreads: states.map(\.threadID), tids: Set(tids), memory: memory)
-        let pythonNames = PythonThreadNames.read(process: process, memory: memory)
+        let pythonNames = PythonThreadNames(process: process, memory: memory).namesByIdent(threadStates: states)
         let symbolizer = PythonSymbolizer(process: process, memory: memory)
         let walker = PythonStackWalker(process: process, layout: layout, memory: memory)
 

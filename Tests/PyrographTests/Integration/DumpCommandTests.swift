@@ -148,6 +148,7 @@ final class DumpCommandTests: XCTestCase {
                 continue
             }
             XCTAssertEqual(dumped.pythonThreadID, thread.ident, "\(label): \(thread.name)")
+            XCTAssertEqual(dumped.pythonName, thread.name, "\(label): the Python thread name")
             XCTAssertEqual(dumped.frames, thread.stack, "\(label): \(thread.name)'s stack")
             XCTAssertTrue([.consistent, .locked].contains(dumped.stack.outcome),
                           "\(label): \(thread.name): \(dumped.stack.outcome)")

@@ -1,5 +1,4 @@
 import ProcessInspection
-import PythonRuntime
 
 /// The thread states of a process's main interpreter, read from its list
 /// (`interp->threads.head`, then each state's `next`), with the
