@@ -88,6 +88,7 @@ public final class RecordingSession {
     private var sinks: [SampleSink] = []
     private let symbolizer = StackSymbolizer()
     private var python: PythonTracker!
+    private let threadNaming = PythonThreadNaming()
     private var unwinder: NativeUnwindTracker!
     private var pythonReport = PythonReport()
     /// Started when sampling starts: -d counts sampling time.
@@ -304,7 +305,8 @@ public final class RecordingSession {
             return known
         }
         let stack = SymbolizedStack(id: stacks.count, process: .process(comm: sample.processComm, pid: sample.pid),
-                                    thread: .thread(name: sample.threadComm, tid: sample.tid), frames: frames,
+                                    thread: .thread(name: threadNaming.name(pid: sample.pid, tid: sample.tid, python: pythonSymbolizer)
+                                                        ?? sample.threadComm, tid: sample.tid), frames: frames,
                                     table: frameTable)
         stacks[key] = stack
         return stack
