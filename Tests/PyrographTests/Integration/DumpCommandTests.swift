@@ -186,3 +186,41 @@ private final class ExitingMemory: MemoryReader {
         return live.read(address, into: buffer)
     }
 }
+
+/// `record --threads` names thread frames as `threading` named the threads.
+final class RecordThreadNameTests: XCTestCase {
+    func testThreadFramesCarryThePythonThreadNames() throws {
+        try TestSupport.requireRoot()
+        for python in PythonInterpreters.all {
+            let directory = try TestSupport.temporaryDirectory()
+            let output = directory.appendingPathComponent("threads.folded")
+            let report = directory.appendingPathComponent("names.json")
+            let result = try TestSupport.run(try TestSupport.pyrographBinary(), [
+                "record", "--threads", "-F", "199", "-f", "folded", "-o", output.path, "--",
+                python.path, PythonInterpreters.script("named_threads.py").path, "1", report.path,
+            ])
+            XCTAssertEqual(result.status, 0, "\(python): \(result.stderr)")
+            let names = try JSONDecoder().decode([String: [String: String]].self, from: Data(contentsOf: report))["names"] ?? [:]
+            XCTAssertEqual(Set(names.values), ["cruncher-A", "cruncher-B"], python.label)
+            // (thread frame, samples) of every folded line.
+            let lines: [(thread: String, count: Int)] = try String(contentsOf: output, encoding: .utf8).split(separator: "\n")
+                .compactMap { line in
+                    let frames = line.split(separator: ";")
+                    guard frames.count > 1, let space = line.lastIndex(of: " "),
+                          let count = Int(line[line.index(after: space)...]) else { return nil }
+                    return (String(frames[1]), count)
+                }
+            for (tid, name) in names {
+                let frame = "\(name) (\(tid))"
+                let named = lines.filter { $0.thread == frame }.reduce(0) { $0 + $1.count }
+                let all = lines.filter { $0.thread.hasSuffix("(\(tid))") }.reduce(0) { $0 + $1.count }
+                print("\(python.label): \(named) of \(all) samples of thread \(tid) under \(frame)")
+                // A thread sampled before threading registered it keeps its
+                // OS name on those first stacks.
+                XCTAssertGreaterThan(all, 50, "\(python): thread \(tid) was hardly sampled")
+                XCTAssertGreaterThanOrEqual(Double(named), 0.9 * Double(all),
+                                            "\(python): thread \(tid)'s samples under \(frame): \(Set(lines.map(\.thread)))")
+            }
+        }
+    }
+}
