@@ -89,6 +89,27 @@ final class DumpCommandTests: XCTestCase {
         }
     }
 
+    /// The freezer in this process (whose exit would detach anyway): every
+    /// thread is stopped while it holds them, and runs after release().
+    func testFreezerStopsEveryThreadAndReleasesThem() throws {
+        try TestSupport.requireRoot()
+        let (run, expected) = try start(try PythonInterpreters.require("3.9"))
+        defer { run.process.terminate(); run.process.waitUntilExit() }
+        func states() -> [Character?] {
+            expected.threads.map { ProcessStatus(pid: $0.tid, procRoot: "/proc/\(expected.pid)/task")?.state }
+        }
+        let freezer = try ProcessFreezer(pid: expected.pid)
+        XCTAssertEqual(freezer.stoppedThreads, Set(expected.threads.map(\.tid)))
+        XCTAssertEqual(states(), expected.threads.map { _ in "t" })
+        freezer.release()
+        usleep(100_000)
+        XCTAssertFalse(states().contains("t"), "threads still stopped after release: \(states())")
+        let burner = expected.threads[3].tid
+        let before = try cpuTicks(pid: expected.pid, tid: burner)
+        usleep(300_000)
+        XCTAssertGreaterThan(try cpuTicks(pid: expected.pid, tid: burner), before, "the burner did not run after release")
+    }
+
     /// A process that exits between finding it and reading its threads is
     /// reported as such, not as an empty or broken dump.
     func testAProcessThatExitsWhileDumpedIsSaidToHaveExited() throws {
@@ -216,9 +237,9 @@ final class RecordThreadNameTests: XCTestCase {
                 let all = lines.filter { $0.thread.hasSuffix("(\(tid))") }.reduce(0) { $0 + $1.count }
                 print("\(python.label): \(named) of \(all) samples of thread \(tid) under \(frame)")
                 // A thread sampled before threading registered it keeps its
-                // OS name on those first stacks.
+                // OS name on those first stacks (up to 50 ms of its 1 s).
                 XCTAssertGreaterThan(all, 20, "\(python): thread \(tid) was hardly sampled")
-                XCTAssertGreaterThanOrEqual(Double(named), 0.9 * Double(all),
+                XCTAssertGreaterThanOrEqual(Double(named), 0.8 * Double(all),
                                             "\(python): thread \(tid)'s samples under \(frame): \(Set(lines.map(\.thread)))")
             }
         }
