@@ -7,7 +7,8 @@ public enum DumpTextWriter {
     public static func text(_ snapshot: ProcessSnapshot) -> String {
         var out = "Process \(snapshot.pid): \(escaped(snapshot.command ?? "?"))\n"
         let how = snapshot.locked ? "stopped with ptrace while read" : "read without stopping it"
-        out += "Python \(escaped(snapshot.pythonVersion ?? "?")), \(snapshot.threads.count) threads (\(how))\n"
+        let count = snapshot.threads.count
+        out += "Python \(escaped(snapshot.pythonVersion ?? "?")), \(count) thread\(count == 1 ? "" : "s") (\(how))\n"
         for thread in snapshot.threads {
             out += "\n" + header(thread) + "\n"
             for frame in thread.frames {
