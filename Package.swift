@@ -58,10 +58,18 @@ let package = Package(
         ),
         // `pyrograph top`: the live ranking (pure) and the terminal it is drawn on.
         .target(name: "Live", dependencies: ["Recording", "Aggregation", "Output"]),
+        // ptrace(2) with fixed signatures, for `dump --lock`.
+        .target(name: "CPtrace"),
+        // `pyrograph dump`: every thread's stacks of a live process, read from user space.
+        .target(
+            name: "ThreadDump",
+            dependencies: ["CPythonWalker", "CPyrograph", "CPtrace", "ProcessInspection", "PythonRuntime",
+                           "Symbolization", "Output"]
+        ),
         .executableTarget(
             name: "pyrograph",
             dependencies: [
-                "Recording", "Live", "Output", "Aggregation", "ProcessInspection", "PythonRuntime",
+                "ThreadDump", "Recording", "Live", "Output", "Aggregation", "ProcessInspection", "PythonRuntime",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -88,6 +96,7 @@ let package = Package(
             dependencies: [
                 "Aggregation", "Output", "Symbolization", "ProcessInspection", "PythonRuntime",
                 "NativeUnwinding", "BPFSampler", "Recording", "CPyrograph", "CWalkerHarness", "CPythonWalker", "Live",
+                "ThreadDump",
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             ],
             resources: [.copy("Golden"), .copy("Fixtures")]

@@ -113,6 +113,7 @@ public final class RecordingSession {
     private var sinks: [SampleSink] = []
     private let symbolizer = StackSymbolizer()
     private var python: PythonTracker!
+    private let threadNaming = PythonThreadNaming()
     private var unwinder: NativeUnwindTracker!
     private var pythonReport = PythonReport()
     /// Started when sampling starts: -d counts sampling time.
@@ -386,7 +387,8 @@ public final class RecordingSession {
         }
         overflowStacksNamed += 1
         let stack = SymbolizedStack(id: -overflowStacksNamed, process: .process(comm: sample.processComm, pid: sample.pid),
-                                    thread: .thread(name: sample.threadComm, tid: sample.tid), frames: frames,
+                                    thread: .thread(name: threadNaming.name(pid: sample.pid, tid: sample.tid, python: pythonSymbolizer)
+                                                        ?? sample.threadComm, tid: sample.tid), frames: frames,
                                     table: frameTable)
         stacks[key] = KnownStacks.Entry(stack: stack, unnamedTries: unnamed ? 1 : 0)
         return stack

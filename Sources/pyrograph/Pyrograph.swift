@@ -18,7 +18,7 @@ struct Pyrograph: ParsableCommand {
           sudo pyrograph record -d 10 -o run.pb.gz      pprof, for go tool pprof and others
           pyrograph convert run.pb.gz -o run.svg        any format into any other
         """,
-        subcommands: [RecordCommand.self, TopCommand.self, ReportCommand.self, ConvertCommand.self, DiffCommand.self, PsCommand.self],
+        subcommands: [RecordCommand.self, TopCommand.self, DumpCommand.self, ReportCommand.self, ConvertCommand.self, DiffCommand.self, PsCommand.self],
         defaultSubcommand: nil
     )
 }
