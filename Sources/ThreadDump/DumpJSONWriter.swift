@@ -3,7 +3,7 @@ import Foundation
 /// `pyrograph dump --json`: one document, `{"processes": [...]}`, each
 /// process a `ProcessSnapshot` with its threads (field by field in the
 /// README's "pyrograph dump" section). Absent values are omitted, never
-/// guessed; `holdsGIL` is absent until the GIL is read.
+/// guessed (`holdsGIL` is absent where the GIL is not read).
 public enum DumpJSONWriter {
     public struct Document: Codable, Equatable {
         public var processes: [ProcessSnapshot]

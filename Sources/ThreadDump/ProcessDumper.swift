@@ -95,12 +95,16 @@ public final class ProcessDumper {
         let pythonNames = PythonThreadNames(process: process, memory: memory).namesByIdent(threadStates: states)
         let symbolizer = PythonSymbolizer(process: process, memory: memory)
         let walker = PythonStackWalker(process: process, layout: layout, memory: memory)
+        // A snapshot like the stacks: nil (not said) where the version
+        // keeps no GIL pyrograph reads (2.7, 3.6, free-threaded builds).
+        let gil = try? GILState.read(process, memory: memory).get()
 
         var threads: [ThreadSnapshot] = []
         for state in states {
             let tid = tidOfPthread[state.threadID]
             var thread = ThreadSnapshot(tid: tid, osName: tid.flatMap { try? directory.threadComm(tid: $0) },
                                         pythonName: pythonNames[state.threadID], pythonThreadID: state.threadID,
+                                        holdsGIL: gil.map { $0.holderThreadState == state.address },
                                         stack: PythonStackRead(.unreadable, reads: 0))
             (thread.stack, thread.frames) = stack(of: state, walker: walker, symbolizer: symbolizer,
                                                   locked: freezer != nil)

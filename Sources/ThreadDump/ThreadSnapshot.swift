@@ -11,8 +11,8 @@ public struct ThreadSnapshot: Sendable, Equatable, Codable {
     /// The thread's `threading.get_ident()` (its pthread_self()); nil for a
     /// thread that has no Python thread state.
     public var pythonThreadID: UInt64?
-    /// Whether the thread holds the GIL. Not read by `dump` itself: left
-    /// for the GIL reader (`PythonRuntime/GILState`) to fill.
+    /// Whether the thread held the GIL when it was read (`GILState`); nil
+    /// where the version's GIL is not read (2.7, 3.6, free-threaded).
     public var holdsGIL: Bool?
     public var stack: PythonStackRead
     /// Innermost first, as `py-spy dump` prints.

@@ -34,6 +34,7 @@ final class DumpCommandTests: XCTestCase {
             let process = try XCTUnwrap(document.processes.first, "\(interpreter.label): no process in \(result.stdout)")
             XCTAssertEqual(process.pid, expected.pid)
             check(process, against: expected, interpreter.label)
+            try checkGIL(process, expected, interpreter)
 
             // The text is sanitized: the burner's name holds an escape.
             let text = try TestSupport.run(try TestSupport.pyrographBinary(), ["dump", "-p", String(expected.pid)])
@@ -178,6 +179,33 @@ final class DumpCommandTests: XCTestCase {
         }
         XCTAssertEqual(process.threads.filter { $0.pythonThreadID != nil }.count, expected.threads.count,
                        "\(label): Python threads dumped")
+    }
+
+    /// holdsGIL: absent where the GIL is not read (2.7, 3.6), else said of
+    /// every Python thread, true of one at most; the burner, the one
+    /// thread that runs Python all the time, holds it in most of 3 dumps.
+    private func checkGIL(_ first: ProcessSnapshot, _ expected: Expected, _ interpreter: PythonInterpreter) throws {
+        let python = first.threads.filter { $0.pythonThreadID != nil }
+        if ["2.7", "3.6"].contains(interpreter.label) {
+            XCTAssertTrue(python.allSatisfy { $0.holdsGIL == nil }, "\(interpreter.label): no GIL state is read")
+            return
+        }
+        var burnerHeld = 0
+        for dump in 0..<3 {
+            let process: ProcessSnapshot
+            if dump == 0 {
+                process = first
+            } else {
+                let result = try TestSupport.run(try TestSupport.pyrographBinary(), ["dump", "-p", String(expected.pid), "--json"])
+                process = try XCTUnwrap(try JSONDecoder().decode(DumpJSONWriter.Document.self, from: Data(result.stdout.utf8))
+                    .processes.first)
+            }
+            let states = process.threads.filter { $0.pythonThreadID != nil }.map(\.holdsGIL)
+            XCTAssertFalse(states.contains(nil), "\(interpreter.label): a Python thread without a GIL state")
+            XCTAssertLessThanOrEqual(states.filter { $0 == true }.count, 1, "\(interpreter.label): two GIL holders")
+            if process.threads.first(where: { $0.tid == expected.threads[3].tid })?.holdsGIL == true { burnerHeld += 1 }
+        }
+        XCTAssertGreaterThanOrEqual(burnerHeld, 2, "\(interpreter.label): the burner held the GIL in \(burnerHeld) of 3 dumps")
     }
 
     private func cpuTicks(pid: Int32, tid: Int32) throws -> Int {
