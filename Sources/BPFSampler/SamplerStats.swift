@@ -11,6 +11,9 @@ public struct SamplerStats: Equatable, Sendable {
     public var pythonNoThreadState: UInt64 = 0
     public var pythonReadFaults: UInt64 = 0
     public var pythonTruncated: UInt64 = 0
+    /// Walks cut where the frame chain stopped making sense (a cycle, a
+    /// frame whose code is not a code object, a misaligned frame).
+    public var pythonChainBroken: UInt64 = 0
     public var unwindNoMapping: UInt64 = 0
     public var unwindNoCFI: UInt64 = 0
     public var unwindReadFault: UInt64 = 0
@@ -45,6 +48,7 @@ public struct SamplerStats: Equatable, Sendable {
         offCPUIntervals = value(PYRO_STAT_OFF_CPU_INTERVALS)
         offCPULostRingBufferFull = value(PYRO_STAT_OFF_CPU_LOST_RINGBUF)
         offCPUUntracked = value(PYRO_STAT_OFF_CPU_UNTRACKED)
+        pythonChainBroken = value(PYRO_STAT_PYTHON_CHAIN_BROKEN)
     }
 
     public var lost: UInt64 { lostRingBufferFull }

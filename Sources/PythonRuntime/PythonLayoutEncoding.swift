@@ -26,6 +26,8 @@ extension pyro_python_layout {
         executable_tag_bits = UInt8(truncatingIfNeeded: layout.frameExecutableTagBits)
         frame_tlbc_index = offset(layout.frameTLBCIndex)
         code_tlbc = offset(layout.codeTLBC)
+        object_type = UInt8(truncatingIfNeeded: layout.objects.objectType)
+        code_type_address = process.codeTypeAddress ?? 0
     }
 }
 
@@ -56,6 +58,9 @@ public enum PythonWalkerSupport {
         ]
         if let far = walked.compactMap({ $0 }).first(where: { $0 < 0 || $0 >= Int(PYRO_NO_OFFSET) }) {
             return .walkerCannotRead(version, "an offset of \(far) bytes does not fit the walker's 16-bit offsets")
+        }
+        if layout.objects.objectType > Int(UInt8.max) {
+            return .walkerCannotRead(version, "an object's ob_type lies past the walker's 8-bit offset")
         }
         if layout.frameWindow > Int(PYRO_MAX_FRAME_WINDOW) { return .frameWindowTooLarge(version) }
         return nil

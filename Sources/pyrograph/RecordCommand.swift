@@ -220,8 +220,9 @@ struct RecordCommand: ParsableCommand {
         let failures = report.symbolizationFailures.sorted { $0.key.rawValue < $1.key.rawValue }
             .map { "\($0.key.rawValue): \($0.value)" }
         if !failures.isEmpty { lines.append("  python frames not named: " + failures.joined(separator: ", ")) }
-        if stats.pythonReadFaults + stats.pythonTruncated > 0 {
-            lines.append("  python walks cut short: read faults \(stats.pythonReadFaults), deeper than the limit \(stats.pythonTruncated)")
+        if stats.pythonReadFaults + stats.pythonTruncated + stats.pythonChainBroken > 0 {
+            lines.append("  python walks cut short: read faults \(stats.pythonReadFaults), deeper than the limit \(stats.pythonTruncated)"
+                + ", broken chains \(stats.pythonChainBroken)")
         }
         for (pid, process) in report.unsupported.sorted(by: { $0.key < $1.key }) {
             lines.append("  pid \(pid) (\(UntrustedText.escaped(process.interpreterPath))): Python stacks unavailable: "

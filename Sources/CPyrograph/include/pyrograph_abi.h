@@ -56,6 +56,10 @@ enum pyro_python_status {
 	PYRO_PYTHON_NO_THREAD_STATE = 2, /* thread not (yet) known to the interpreter */
 	PYRO_PYTHON_READ_FAULT = 3,      /* interpreter memory unreadable mid-walk */
 	PYRO_PYTHON_TRUNCATED = 4,       /* deeper than PYRO_MAX_PYTHON_FRAMES */
+	/* The chain stopped making sense; the walk ended there, not at the limit. */
+	PYRO_PYTHON_CHAIN_CYCLE = 5,     /* a frame the walk had already passed */
+	PYRO_PYTHON_CHAIN_NOT_CODE = 6,  /* a frame whose code is not a code object */
+	PYRO_PYTHON_CHAIN_MISALIGNED = 7, /* a frame pointer no interpreter could hold */
 };
 
 #define PYRO_NO_OFFSET 0xffff
@@ -87,7 +91,7 @@ struct pyro_python_layout {
 	__u8 stamp_is_version;       /* the stamp is co_version, not co_firstlineno */
 	__u16 frame_window;          /* bytes of a frame that hold its fields, <= PYRO_MAX_FRAME_WINDOW */
 	__u8 executable_tag_bits;    /* 3.14+: low bits of a frame's executable that tag a _PyStackRef */
-	__u8 reserved;
+	__u8 object_type;            /* offset of ob_type in an object's header */
 	/* Free-threaded 3.14+: the frame's int32 tlbc_index picks the copy of
 	 * the bytecode its instr_ptr points into, co_tlbc->entries[index]
 	 * (co_tlbc: a _PyCodeArray *, its size then the entries); copy 0 is
@@ -95,6 +99,9 @@ struct pyro_python_layout {
 	__u16 frame_tlbc_index;
 	__u16 code_tlbc;
 	__u8 reserved2[6];
+	/* &PyCode_Type: a frame whose code's ob_type differs ends the walk
+	 * (PYRO_PYTHON_CHAIN_NOT_CODE); 0 when the interpreter hides it. */
+	__u64 code_type_address;
 };
 
 /* How to find the caller's frame from one PC range, compiled by the loader
@@ -313,6 +320,7 @@ enum pyro_stat {
 	PYRO_STAT_OFF_CPU_INTERVALS,     /* intervals whose end was sent */
 	PYRO_STAT_OFF_CPU_LOST_RINGBUF,  /* ring buffer full at switch-out or switch-in: interval lost */
 	PYRO_STAT_OFF_CPU_UNTRACKED,     /* the per-thread start map was full: interval lost */
+	PYRO_STAT_PYTHON_CHAIN_BROKEN,   /* a Python frame chain cut where it stopped making sense */
 	PYRO_STAT_COUNT,
 };
 

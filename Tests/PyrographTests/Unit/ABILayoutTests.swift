@@ -73,7 +73,8 @@ final class ABILayoutTests: XCTestCase {
             "frame_tlbc_index": member(\pyro_python_layout.frame_tlbc_index),
             "code_tlbc": member(\pyro_python_layout.code_tlbc),
             "reserved2": member(\pyro_python_layout.reserved2),
-            "reserved": member(\pyro_python_layout.reserved),
+            "object_type": member(\pyro_python_layout.object_type),
+            "code_type_address": member(\pyro_python_layout.code_type_address),
         ]),
         "pyro_unwind_row": layout(pyro_unwind_row.self, [
             "pc": member(\pyro_unwind_row.pc),
