@@ -119,12 +119,14 @@ public final class RecordingSession {
     public func run() throws -> Report {
         let explicitTargets = !options.pids.isEmpty || !options.command.isEmpty
         let filter = explicitTargets || !options.allProcesses
-        let sampler = try Sampler(configuration: .init(frequency: options.frequency, filterByPID: filter,
-                                                       cpus: Sampler.onlineCPUs(),
-                                                       unwindRowCapacity: options.unwindRowCapacity,
-                                                       unwindPageCapacity: options.unwindPageCapacity,
-                                                       samplesOnCPU: !options.offCPUOnly,
-                                                       recordsOffCPU: options.offCPUOnly || options.clock == .wall))
+        var configuration = Sampler.Configuration(frequency: options.frequency, filterByPID: filter,
+                                                  cpus: Sampler.onlineCPUs(),
+                                                  unwindRowCapacity: options.unwindRowCapacity,
+                                                  unwindPageCapacity: options.unwindPageCapacity,
+                                                  samplesOnCPU: !options.offCPUOnly,
+                                                  recordsOffCPU: options.offCPUOnly || options.clock == .wall)
+        configuration.pythonStartsAreTargets = !explicitTargets && !options.allProcesses
+        let sampler = try Sampler(configuration: configuration)
         unwinder = NativeUnwindTracker(sampler: sampler)
         for pid in options.pids { try sampler.addTarget(pid: pid) }
         // -p PID is the process and all its descendants, the existing ones
@@ -206,6 +208,9 @@ public final class RecordingSession {
         if commandExitStatus == nil, let child { commandExitStatus = child.exitStatusIfExited() }
 
         pythonReport.unsupported = python.unsupported
+        pythonReport.startProbes = sampler.pythonStartProbes.count
+        pythonReport.startsCaught = python.startsCaught
+        pythonReport.startProbeFailures = python.startProbeFailures
         pythonReport.symbolizationFailures = python.evictedFailures
         for symbolizer in python.symbolizers {
             for (failure, count) in symbolizer.failures { pythonReport.symbolizationFailures[failure, default: 0] += count }
@@ -234,6 +239,8 @@ public final class RecordingSession {
             unwinder.processExited(pid)
         case let .processExec(pid):
             python.processExec(pid, now: clock.elapsed)
+        case let .pythonStarted(pid):
+            python.processStarted(pid, now: clock.elapsed)
         case let .mappingAdded(pid):
             unwinder.mappingAdded(pid)
             symbolizer.mappingsChanged(pid)

@@ -5,6 +5,8 @@ public enum RingBufferRecord: Equatable {
     case sample(RawSample)
     case processExit(pid: Int32)
     case processExec(pid: Int32)
+    /// The interpreter start probe fired: the kernel gave it its layout.
+    case pythonStarted(pid: Int32)
     case mappingAdded(pid: Int32)
     /// An off-CPU interval's end: the thread `tid`, whose stacks were sent
     /// at `start` (CLOCK_MONOTONIC), came back on CPU at `end`.
@@ -28,6 +30,9 @@ public enum RingBufferRecord: Equatable {
         case PYRO_EVENT_PROCESS_EXEC.rawValue where bytes.count >= MemoryLayout<pyro_process_exec>.size:
             let pid = bytes.loadUnaligned(fromByteOffset: MemoryLayout<pyro_process_exec>.offset(of: \.pid)!, as: UInt32.self)
             self = .processExec(pid: Int32(bitPattern: pid))
+        case PYRO_EVENT_PYTHON_STARTED.rawValue where bytes.count >= MemoryLayout<pyro_python_started>.size:
+            let pid = bytes.loadUnaligned(fromByteOffset: MemoryLayout<pyro_python_started>.offset(of: \.pid)!, as: UInt32.self)
+            self = .pythonStarted(pid: Int32(bitPattern: pid))
         case PYRO_EVENT_MAPPING_ADDED.rawValue where bytes.count >= MemoryLayout<pyro_mapping_added>.size:
             let pid = bytes.loadUnaligned(fromByteOffset: MemoryLayout<pyro_mapping_added>.offset(of: \.pid)!, as: UInt32.self)
             self = .mappingAdded(pid: Int32(bitPattern: pid))

@@ -217,6 +217,12 @@ struct RecordCommand: ParsableCommand {
             lines.append("  python \(interpreter): \(counts.samples) samples in \(counts.pids.count) processes, "
                 + "\(DecimalText.tenths(share))% with a complete Python stack")
         }
+        if report.startProbes > 0 {
+            lines.append("  python start probes: \(report.startProbes) interpreter files, \(report.startsCaught) processes caught as they started")
+        }
+        for failure in report.startProbeFailures.prefix(3) {
+            lines.append("  python start probe not attached (new processes found by polling instead): \(UntrustedText.escaped(failure))")
+        }
         let failures = report.symbolizationFailures.sorted { $0.key.rawValue < $1.key.rawValue }
             .map { "\($0.key.rawValue): \($0.value)" }
         if !failures.isEmpty { lines.append("  python frames not named: " + failures.joined(separator: ", ")) }

@@ -30,6 +30,7 @@ enum pyro_event_kind {
 	PYRO_EVENT_PROCESS_EXEC = 3,
 	PYRO_EVENT_MAPPING_ADDED = 4,
 	PYRO_EVENT_OFF_CPU_END = 5,
+	PYRO_EVENT_PYTHON_STARTED = 6,
 };
 
 /* One Python frame as the walker found it. The loader names it from the
@@ -188,6 +189,24 @@ struct pyro_process_exec {
 	__u32 kind;
 	__u32 pid;
 	__u64 timestamp_ns;
+};
+
+/* Sent when a process starts an interpreter the loader already knows (the
+ * start probe fired): the kernel has already given it its layout. */
+struct pyro_python_started {
+	__u32 kind;
+	__u32 pid;
+	__u64 timestamp_ns;
+};
+
+/* One interpreter file's layout, for the start probe on that file to give
+ * every process that starts it. Its addresses (interpreter_head_address,
+ * code_type_address) are the file's own, before relocation; the probe
+ * adds the load bias it reads from where it fired. */
+struct pyro_python_template {
+	struct pyro_python_layout layout;
+	/* The probed function's address in the file. */
+	__u64 probe_address;
 };
 
 /* Sent when a profiled process may have mapped new code (dlopen), so the
