@@ -74,6 +74,7 @@ const struct pyro_off_cpu_end *pyro_abi_off_cpu_end __attribute__((unused));
 const struct pyro_python_layout *pyro_abi_python_layout __attribute__((unused));
 const struct pyro_python_template *pyro_abi_python_template __attribute__((unused));
 const struct pyro_python_started *pyro_abi_python_started __attribute__((unused));
+const struct pyro_code_capture *pyro_abi_code_capture __attribute__((unused));
 const struct pyro_unwind_process *pyro_abi_unwind_process __attribute__((unused));
 
 static __always_inline void count_stat(__u32 which)

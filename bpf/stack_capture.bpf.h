@@ -23,6 +23,7 @@
 
 #include "python_walker.bpf.h"
 #include "native_unwinder.bpf.h"
+#include "python_code_capture.bpf.h"
 
 /* Fills the record's identity for the current thread. */
 static __always_inline void begin_sample(struct pyro_sample *sample, struct task_struct *task, __u32 tgid,
@@ -66,6 +67,7 @@ static __always_inline __u64 capture_stacks(void *ctx, struct task_struct *task,
 	}
 
 	python_frames = walk_python_stack(sample, tgid, tid, BPF_CORE_READ(task, thread.fsbase));
+	capture_new_code_objects(sample);
 	/* The lengths are read back from the sample: a length kept in a
 	 * register through the walks doubles the verifier's work. */
 	size = offsetof(struct pyro_sample, stacks) +

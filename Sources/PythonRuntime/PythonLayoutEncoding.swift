@@ -28,6 +28,10 @@ extension pyro_python_layout {
         code_tlbc = offset(layout.codeTLBC)
         object_type = UInt8(truncatingIfNeeded: layout.objects.objectType)
         code_type_address = process.codeTypeAddress ?? 0
+        code_filename = offset(layout.codeFilename)
+        code_name = offset(layout.codeQualname ?? layout.codeName)
+        code_line_table = offset(layout.codeLineTable)
+        code_capture_bytes = UInt16(layout.codeCaptureBytes ?? 0)
     }
 }
 

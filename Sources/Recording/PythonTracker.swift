@@ -74,6 +74,23 @@ final class PythonTracker {
         pendingChecks[pid] = PythonTracker.execRetryDelays.map { now + $0 }
     }
 
+    /// Captures for processes not known yet (a forked child whose first
+    /// sample is still to come): handed to its symbolizer once it has one.
+    private var pendingCaptures: [Int32: [CapturedCodeObject]] = [:]
+    private var pendingCaptureCount = 0
+    static let pendingCaptureLimit = 65_536
+
+    /// The kernel copied what naming a code object needs: the process's
+    /// symbolizer names it from that, even once it is freed.
+    func codeCaptured(_ pid: Int32, _ capture: CapturedCodeObject) {
+        if let symbolizer = entries[pid]?.symbolizer ?? retired[pid]?.symbolizer {
+            symbolizer.add(capture)
+        } else if pendingCaptureCount < PythonTracker.pendingCaptureLimit {
+            pendingCaptures[pid, default: []].append(capture)
+            pendingCaptureCount += 1
+        }
+    }
+
     /// The start probe fired: the kernel already walks the process; the
     /// loader reads it now, while it surely lives.
     func processStarted(_ pid: Int32, now: Double) {
@@ -85,6 +102,9 @@ final class PythonTracker {
 
     func processExited(_ pid: Int32, now: Double) {
         pendingChecks.removeValue(forKey: pid)
+        if entries[pid] == nil, let captures = pendingCaptures.removeValue(forKey: pid) {
+            pendingCaptureCount -= captures.count
+        }
         notPython.remove(pid)
         refused.removeValue(forKey: pid)
         if let entry = entries.removeValue(forKey: pid) { retired.retire(pid, entry, now: now) }
@@ -193,6 +213,10 @@ final class PythonTracker {
         let entry = Entry(process: process,
                           symbolizer: PythonSymbolizer(process: process, memory: try? ProcessMemory(pid: pid)))
         entries[pid] = entry
+        if let captures = pendingCaptures.removeValue(forKey: pid) {
+            pendingCaptureCount -= captures.count
+            for capture in captures { entry.symbolizer.add(capture) }
+        }
         watchStarts(of: process, family.walkerLayout(process, layout))
         onDetected?(pid)
         return entry

@@ -241,6 +241,8 @@ public final class RecordingSession {
             python.processExec(pid, now: clock.elapsed)
         case let .pythonStarted(pid):
             python.processStarted(pid, now: clock.elapsed)
+        case let .codeCaptured(pid, capture):
+            python.codeCaptured(pid, capture)
         case let .mappingAdded(pid):
             unwinder.mappingAdded(pid)
             symbolizer.mappingsChanged(pid)

@@ -31,6 +31,7 @@ enum pyro_event_kind {
 	PYRO_EVENT_MAPPING_ADDED = 4,
 	PYRO_EVENT_OFF_CPU_END = 5,
 	PYRO_EVENT_PYTHON_STARTED = 6,
+	PYRO_EVENT_CODE_CAPTURED = 7,
 };
 
 /* One Python frame as the walker found it. The loader names it from the
@@ -103,6 +104,12 @@ struct pyro_python_layout {
 	/* &PyCode_Type: a frame whose code's ob_type differs ends the walk
 	 * (PYRO_PYTHON_CHAIN_NOT_CODE); 0 when the interpreter hides it. */
 	__u64 code_type_address;
+	/* What naming a code object reads (pyro_code_capture): its fields'
+	 * offsets, and the bytes of it that hold them (0: no capture). */
+	__u16 code_filename;
+	__u16 code_name;
+	__u16 code_line_table;
+	__u16 code_capture_bytes;
 };
 
 /* How to find the caller's frame from one PC range, compiled by the loader
@@ -207,6 +214,42 @@ struct pyro_python_template {
 	struct pyro_python_layout layout;
 	/* The probed function's address in the file. */
 	__u64 probe_address;
+};
+
+/* Bytes of a code object and of the objects it names that a capture
+ * holds: the code object's fields, then the start of its filename, name
+ * and line table objects (headers and data; longer data is cut). */
+#define PYRO_CAPTURE_CODE_BYTES 256
+#define PYRO_CAPTURE_FILENAME_BYTES 192
+#define PYRO_CAPTURE_NAME_BYTES 128
+#define PYRO_CAPTURE_LINE_TABLE_BYTES 256
+/* Fewer bytes to try when the full read crosses into unmapped memory. */
+#define PYRO_CAPTURE_SHORT_BYTES 64
+/* Captures one sample may send at most; later samples send the rest. */
+#define PYRO_MAX_CAPTURES_PER_SAMPLE 8
+
+/* What naming one code object needs, copied at sample time the first time
+ * a process's sample holds it: the loader names the frame from this when
+ * the code object is gone by the time it reads (a module body during
+ * import, a function exec'd for 10 ms, a process that has exited). The
+ * *_size fields say how many bytes of each part were read (0: none). */
+struct pyro_code_capture {
+	__u32 kind;
+	__u32 pid;
+	__u64 code;
+	__u64 filename;
+	__u64 name;
+	__u64 line_table;
+	__u32 stamp;
+	__u16 code_size;
+	__u16 filename_size;
+	__u16 name_size;
+	__u16 line_table_size;
+	__u32 reserved;
+	__u8 code_bytes[PYRO_CAPTURE_CODE_BYTES];
+	__u8 filename_bytes[PYRO_CAPTURE_FILENAME_BYTES];
+	__u8 name_bytes[PYRO_CAPTURE_NAME_BYTES];
+	__u8 line_table_bytes[PYRO_CAPTURE_LINE_TABLE_BYTES];
 };
 
 /* Sent when a profiled process may have mapped new code (dlopen), so the
