@@ -36,6 +36,8 @@ public final class RecordingSession {
         public var offCPUOnly = false
         /// Called once sampling has begun, with the number of CPUs sampled.
         public var onStart: ((Int) -> Void)?
+        /// What process frames show.
+        public var processNames: ProcessNaming = .comm
 
         public init() {}
     }
@@ -88,6 +90,8 @@ public final class RecordingSession {
     private var sinks: [SampleSink] = []
     private let symbolizer = StackSymbolizer()
     private var python: PythonTracker!
+    /// pid -> command line, with the comm it was read under.
+    private var commandLines: [Int32: (comm: String, line: String)] = [:]
     private var unwinder: NativeUnwindTracker!
     private var pythonReport = PythonReport()
     /// Started when sampling starts: -d counts sampling time.
@@ -312,11 +316,22 @@ public final class RecordingSession {
             known.rename(frames)
             return known
         }
-        let stack = SymbolizedStack(id: stacks.count, process: .process(comm: sample.processComm, pid: sample.pid),
+        let stack = SymbolizedStack(id: stacks.count, process: .process(comm: processName(sample), pid: sample.pid),
                                     thread: .thread(name: sample.threadComm, tid: sample.tid), frames: frames,
                                     table: frameTable)
         stacks[key] = stack
         return stack
+    }
+
+    /// The process frame's text: its comm, or (`--process-names cmdline`)
+    /// its command line, read at its first sample while it lives; after
+    /// an exec, the new program's.
+    private func processName(_ sample: RawSample) -> String {
+        guard options.processNames == .cmdline else { return sample.processComm }
+        if let known = commandLines[sample.pid], known.comm == sample.processComm { return known.line }
+        let line = ProcessNaming.commandLine(of: sample.pid) ?? sample.processComm
+        commandLines[sample.pid] = (sample.processComm, line)
+        return line
     }
 
     /// Past the limit, a process's new stacks share one stack that says so:
@@ -326,7 +341,7 @@ public final class RecordingSession {
         let key = RawStackKey(overflowOf: sample.pid)
         if let known = overflowStacks[key] { return known }
         let stack = SymbolizedStack(id: -1 - overflowStacks.count,
-                                    process: .process(comm: sample.processComm, pid: sample.pid),
+                                    process: .process(comm: processName(sample), pid: sample.pid),
                                     thread: .thread(name: sample.processComm, tid: sample.pid),
                                     frames: [.annotation(.stackTableFull)], table: frameTable)
         overflowStacks[key] = stack

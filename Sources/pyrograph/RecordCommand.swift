@@ -58,6 +58,13 @@ struct RecordCommand: ParsableCommand {
           help: "One root frame per command (COMM) instead of per process: a pool of workers reads as one tower.")
     var mergeProcesses = false
 
+    @Option(name: .customLong("process-names"),
+            help: ArgumentHelp("What process frames show: comm (the kernel's 15-character name) or cmdline (the "
+                               + "command line, read at the process's first sample, control characters as spaces, "
+                               + "cut at 160 characters), which tells ten python3 workers apart.",
+                               valueName: "comm|cmdline"))
+    var processNames: ProcessNaming = .comm
+
     @Option(help: ArgumentHelp("cpu: where threads run (on-CPU samples only). wall: where they spend their time, "
                                + "on CPU or waiting: each interval a thread spends off CPU weighs what rate × its length "
                                + "on-CPU samples weigh, under an [off-cpu: ...] frame that says what it waited in.",
@@ -96,6 +103,7 @@ struct RecordCommand: ParsableCommand {
         options.allProcesses = target.all
         options.showStatus = isatty(STDERR_FILENO) != 0
         options.clock = clock
+        options.processNames = processNames
         options.offCPUOnly = offCPUOnly
         let inWallTime = clock == .wall || offCPUOnly
         let scope = target.scopeDescription
@@ -239,6 +247,7 @@ struct RecordCommand: ParsableCommand {
 }
 
 extension ProfileFormat: ExpressibleByArgument {}
+extension ProcessNaming: ExpressibleByArgument {}
 extension RecordingSession.Clock: ExpressibleByArgument {}
 
 struct CLIError: Error, CustomStringConvertible {
