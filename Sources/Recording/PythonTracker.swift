@@ -170,6 +170,13 @@ final class PythonTracker {
         } catch {
             startProbeFailures.append("\(error)")
         }
+        // Processes that started this interpreter before the probe (a
+        // batch started at once) are likely waiting for a retry: look now,
+        // the file's symbols being known.
+        for pid in pendingChecks.keys where pid != process.pid && inspect(pid, force: true) != nil {
+            pendingChecks.removeValue(forKey: pid)
+            adoptDescendants(of: pid)
+        }
     }
 
     static func isPythonExecutable(_ pid: Int32) -> Bool {
