@@ -77,6 +77,9 @@ const struct pyro_process_exec *pyro_abi_process_exec __attribute__((unused));
 const struct pyro_mapping_added *pyro_abi_mapping_added __attribute__((unused));
 const struct pyro_off_cpu_end *pyro_abi_off_cpu_end __attribute__((unused));
 const struct pyro_python_layout *pyro_abi_python_layout __attribute__((unused));
+const struct pyro_python_template *pyro_abi_python_template __attribute__((unused));
+const struct pyro_python_started *pyro_abi_python_started __attribute__((unused));
+const struct pyro_code_capture *pyro_abi_code_capture __attribute__((unused));
 const struct pyro_unwind_process *pyro_abi_unwind_process __attribute__((unused));
 
 static __always_inline void count_stat(__u32 which)
@@ -93,6 +96,8 @@ static __always_inline bool is_wanted(__u32 tgid)
 {
 	return !filter_by_pid || bpf_map_lookup_elem(&target_pids, &tgid);
 }
+
+#include "python_start.bpf.h"
 
 SEC("perf_event")
 int pyro_sample_cpu(struct bpf_perf_event_data *ctx)

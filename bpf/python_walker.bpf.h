@@ -98,8 +98,14 @@ struct frame_walk {
 	const struct pyro_python_layout *layout;
 	struct pyro_sample *sample;
 	__u64 frame;
+	/* A frame seen earlier in this walk: at each power-of-two step the
+	 * walk remembers where it is, and meeting that frame again is a cycle
+	 * (Brent's), found within three times the cycle's reach. */
+	__u64 checkpoint;
 	/* Where the Python frames start in sample->stacks: after the pcs. */
 	__u32 first_word;
+	/* Why the chain stopped making sense (a pyro_python_status), or 0. */
+	__u32 broken;
 	bool fault;
 	bool truncated;
 };
@@ -150,6 +156,20 @@ static __always_inline __u8 window_u8(const __u64 *window, __u16 offset)
 	return (__u8)(window_u64(window, offset) >> ((offset & 7) * 8));
 }
 
+/* Whether code is a code object: its type is PyCode_Type. A frame whose
+ * code is anything else is garbage, and so is every frame it leads to. */
+static __always_inline bool is_code_object(struct frame_walk *walk, __u64 code)
+{
+	__u64 type = 0;
+
+	if (code & 7 || walker_read(walk, &type, sizeof(type), code + walk->layout->object_type) ||
+	    type != walk->layout->code_type_address) {
+		walk->broken = PYRO_PYTHON_CHAIN_NOT_CODE;
+		return false;
+	}
+	return true;
+}
+
 static long walk_one_frame(__u32 index, struct frame_walk *walk)
 {
 	const struct pyro_python_layout *layout = walk->layout;
@@ -160,6 +180,17 @@ static long walk_one_frame(__u32 index, struct frame_walk *walk)
 
 	if (!frame)
 		return 1;
+	/* Interpreters allocate frames 8-aligned. */
+	if (frame & 7) {
+		walk->broken = PYRO_PYTHON_CHAIN_MISALIGNED;
+		return 1;
+	}
+	if (index > 0 && frame == walk->checkpoint) {
+		walk->broken = PYRO_PYTHON_CHAIN_CYCLE;
+		return 1;
+	}
+	if ((index & (index - 1)) == 0)
+		walk->checkpoint = frame;
 	if (size > PYRO_MAX_FRAME_WINDOW)
 		size = PYRO_MAX_FRAME_WINDOW;
 	if (walker_read(walk, window, size, frame))
@@ -193,6 +224,8 @@ static long walk_one_frame(__u32 index, struct frame_walk *walk)
 	} else {
 		instruction = (__s32)window_u32(window, layout->frame_instruction);
 	}
+	if (layout->code_type_address && !is_code_object(walk, code))
+		return 1;
 	walker_read(walk, &stamp, sizeof(stamp), code + layout->code_stamp);
 	if (!emit_python_frame(walk, code, instruction, stamp))
 		return 1;
@@ -227,6 +260,8 @@ static __always_inline __u32 walk_thread_state(struct frame_walk *walk, __u64 th
 	walk->frame = frame;
 	walk->first_word = pyro_python_first_word(sample->kernel_stack_bytes, sample->user_stack_bytes);
 	bpf_loop(PYRO_MAX_PYTHON_FRAMES + 1, walk_one_frame, walk, 0);
+	if (walk->broken)
+		return walk->broken;
 	if (walk->fault)
 		return PYRO_PYTHON_READ_FAULT;
 	if (walk->truncated || walk->frame)
@@ -305,6 +340,11 @@ static __always_inline __u32 walk_python_stack(struct pyro_sample *sample, __u32
 		break;
 	case PYRO_PYTHON_TRUNCATED:
 		count_stat(PYRO_STAT_PYTHON_TRUNCATED);
+		break;
+	case PYRO_PYTHON_CHAIN_CYCLE:
+	case PYRO_PYTHON_CHAIN_NOT_CODE:
+	case PYRO_PYTHON_CHAIN_MISALIGNED:
+		count_stat(PYRO_STAT_PYTHON_CHAIN_BROKEN);
 		break;
 	}
 	return sample->python_frame_count;

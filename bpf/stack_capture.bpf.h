@@ -24,6 +24,7 @@
 #include "python_walker.bpf.h"
 #include "native_unwinder.bpf.h"
 #include "gil_state.bpf.h"
+#include "python_code_capture.bpf.h"
 
 /* Fills the record's identity for the current thread. */
 static __always_inline void begin_sample(struct pyro_sample *sample, struct task_struct *task, __u32 tgid,
@@ -69,6 +70,7 @@ static __always_inline __u64 capture_stacks(void *ctx, struct task_struct *task,
 	python_frames = walk_python_stack(sample, tgid, tid, BPF_CORE_READ(task, thread.fsbase));
 	if (track_gil)
 		sample->gil_state = read_gil_state(task, tgid, tid);
+	capture_new_code_objects(sample);
 	/* The lengths are read back from the sample: a length kept in a
 	 * register through the walks doubles the verifier's work. */
 	size = offsetof(struct pyro_sample, stacks) +

@@ -12,6 +12,17 @@ public enum Annotation: Hashable, Sendable {
         case unsupportedCFIRule
     }
 
+    /// Where a Python frame chain stopped making sense, so the walk ended
+    /// there instead of reading garbage up to its limit.
+    public enum PythonChainBreak: Hashable, Sendable {
+        /// A frame leads back to a frame already walked.
+        case cycle
+        /// A frame's code is not a code object.
+        case notACodeObject
+        /// A frame pointer no interpreter could hold (misaligned).
+        case misalignedFrame
+    }
+
     /// What an off-CPU thread waited in, from its state as it left the CPU.
     public enum OffCPUWait: Hashable, Sendable {
         /// An interruptible wait: a sleep, a poll, a lock, a socket or pipe read.
@@ -36,6 +47,9 @@ public enum Annotation: Hashable, Sendable {
     case pythonStackTruncated(frames: Int)
     /// The Python walk met unreadable interpreter memory.
     case pythonStackReadFault
+    /// The Python frame chain stopped making sense here; frames past this
+    /// point were garbage and are not shown.
+    case pythonChainBroken(PythonChainBreak)
     /// The process runs a Python pyrograph cannot walk: "python 3.16.0: no stack layout".
     case pythonStacksUnavailable(String)
     /// The recording already held as many distinct stacks as it may: this
@@ -46,7 +60,8 @@ public enum Annotation: Hashable, Sendable {
     /// missing.
     public var marksMissingPython: Bool {
         switch self {
-        case .pythonFrameUnreadable, .pythonStackTruncated, .pythonStackReadFault, .pythonStacksUnavailable: return true
+        case .pythonFrameUnreadable, .pythonStackTruncated, .pythonStackReadFault, .pythonChainBroken,
+             .pythonStacksUnavailable: return true
         case .nativeUnwindStopped, .userStackUnavailable, .stackTableFull, .offCPU, .waitingForGIL: return false
         }
     }

@@ -34,6 +34,9 @@ public final class Sampler {
             offCPUSamplingProbability >= 1 ? UInt32.max
                 : UInt32(max(0, min(Double(UInt32.max - 1), offCPUSamplingProbability * 4_294_967_296)))
         }
+        /// Sample the processes the interpreter start probe finds (a
+        /// whole-host Python-only recording); see `attachPythonStartProbe`.
+        public var pythonStartsAreTargets = false
 
         public init(frequency: UInt64, filterByPID: Bool, cpus: [Int], unwindRowCapacity: UInt32 = 0,
                     unwindPageCapacity: UInt32 = 0, samplesOnCPU: Bool = true, recordsOffCPU: Bool = false,
@@ -49,8 +52,11 @@ public final class Sampler {
         }
     }
 
-    fileprivate let skeleton: OpaquePointer
-    fileprivate var links: [OpaquePointer] = []
+    let skeleton: OpaquePointer
+    /// Destroyed by `detach`: the cpu-clock events and the start probes.
+    var links: [OpaquePointer] = []
+    /// Interpreter files with a start probe, by the probe's cookie.
+    public internal(set) var pythonStartProbes: [String] = []
     public let configuration: Configuration
     /// Whether the kernel reports new code mappings as they are made;
     /// without it, new code is found when a sample's pc lands in it.
@@ -74,6 +80,7 @@ public final class Sampler {
         pyro_bpf_choose_off_cpu(skeleton, configuration.recordsOffCPU)
         pyro_bpf_track_gil(skeleton, configuration.tracksGIL)
         pyro_bpf_sample_off_cpu(skeleton, configuration.offCPUKeepBelow)
+        pyro_bpf_configure_python_starts(skeleton, configuration.pythonStartsAreTargets)
         let loaded = pyro_bpf_load(skeleton)
         // On failure, deinit destroys the skeleton.
         guard loaded == 0 else { throw SamplerError.loadFailed(errno: loaded, log: Sampler.libbpfLog()) }

@@ -11,6 +11,9 @@ public struct SamplerStats: Equatable, Sendable {
     public var pythonNoThreadState: UInt64 = 0
     public var pythonReadFaults: UInt64 = 0
     public var pythonTruncated: UInt64 = 0
+    /// Walks cut where the frame chain stopped making sense (a cycle, a
+    /// frame whose code is not a code object, a misaligned frame).
+    public var pythonChainBroken: UInt64 = 0
     public var unwindNoMapping: UInt64 = 0
     public var unwindNoCFI: UInt64 = 0
     public var unwindReadFault: UInt64 = 0
@@ -51,6 +54,7 @@ public struct SamplerStats: Equatable, Sendable {
         offCPUUntracked = value(PYRO_STAT_OFF_CPU_UNTRACKED)
         offCPUSampledOut = value(PYRO_STAT_OFF_CPU_SAMPLED_OUT)
         gilUnreadable = value(PYRO_STAT_GIL_UNREADABLE)
+        pythonChainBroken = value(PYRO_STAT_PYTHON_CHAIN_BROKEN)
     }
 
     public var lost: UInt64 { lostRingBufferFull }

@@ -191,8 +191,25 @@ struct bpf_map *pyro_bpf_map(struct pyrograph_bpf *skel, enum pyro_map which)
 		return skel->maps.unwind_pages;
 	case PYRO_MAP_UNWIND_PROCESSES:
 		return skel->maps.unwind_processes;
+	case PYRO_MAP_PYTHON_TEMPLATES:
+		return skel->maps.python_templates;
 	}
 	return NULL;
+}
+
+void pyro_bpf_configure_python_starts(struct pyrograph_bpf *skel, bool targets)
+{
+	skel->rodata->python_starts_are_targets = targets;
+}
+
+struct bpf_link *pyro_bpf_attach_python_start(struct pyrograph_bpf *skel, const char *path, const char *function,
+					      uint32_t cookie, int *error)
+{
+	LIBBPF_OPTS(bpf_uprobe_opts, options, .func_name = function, .bpf_cookie = cookie);
+	struct bpf_link *link = bpf_program__attach_uprobe_opts(skel->progs.pyro_python_start, -1, path, 0, &options);
+
+	*error = link ? 0 : -errno;
+	return link;
 }
 
 void pyro_bpf_destroy(struct pyrograph_bpf *skel)

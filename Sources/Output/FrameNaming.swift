@@ -39,10 +39,19 @@ public enum FrameNaming {
         case .pythonFrameUnreadable: return "python frame unreadable"
         case let .pythonStackTruncated(frames): return "python stack truncated at \(frames) frames"
         case .pythonStackReadFault: return "python stack incomplete: read fault"
+        case let .pythonChainBroken(reason): return "python stack cut: " + text(reason)
         case let .pythonStacksUnavailable(reason): return reason
         case .stackTableFull: return "stack table full"
         case let .offCPU(wait): return "off-cpu: " + text(wait)
         case .waitingForGIL: return "waiting for the GIL"
+        }
+    }
+
+    static func text(_ reason: Annotation.PythonChainBreak) -> String {
+        switch reason {
+        case .cycle: return "frame chain loops"
+        case .notACodeObject: return "frame code is not a code object"
+        case .misalignedFrame: return "misaligned frame pointer"
         }
     }
 

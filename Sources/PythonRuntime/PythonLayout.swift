@@ -1,3 +1,5 @@
+import CPyrograph
+
 /// Everything pyrograph needs to know about one CPython version's memory
 /// layout: the part the BPF walker uses (mirrored into
 /// `pyro_python_layout`) and the part the loader uses to name code objects.
@@ -104,6 +106,17 @@ public struct PythonLayout: Equatable, Sendable {
         var layout = self
         layout.gil = gil
         return layout
+    }
+
+    /// Bytes at the start of a code object that hold every field naming
+    /// reads, which the kernel copies at sample time (pyro_code_capture);
+    /// nil when they do not fit the capture.
+    public var codeCaptureBytes: Int? {
+        let ends = [codeFilename + 8, (codeQualname ?? codeName) + 8, codeLineTable + 8, codeFirstLineNumber + 4,
+                    (codeVersion ?? 0) + 4, objects.objectType + 8]
+        let bytes = (ends.max()! + 7) & ~7
+        let aligned = [codeFilename, codeQualname ?? codeName, codeLineTable].allSatisfy { $0 % 8 == 0 }
+        return aligned && bytes <= Int(PYRO_CAPTURE_CODE_BYTES) ? bytes : nil
     }
 
     /// The `bytes` object holding a line table: size at 16, data at 32 on

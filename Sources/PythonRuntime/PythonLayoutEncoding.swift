@@ -35,6 +35,12 @@ extension pyro_python_layout {
             gil_last_holder = UInt16(gil.lastHolder)
             gil_size = UInt16(gil.size)
         }
+        object_type = UInt8(truncatingIfNeeded: layout.objects.objectType)
+        code_type_address = process.codeTypeAddress ?? 0
+        code_filename = offset(layout.codeFilename)
+        code_name = offset(layout.codeQualname ?? layout.codeName)
+        code_line_table = offset(layout.codeLineTable)
+        code_capture_bytes = UInt16(layout.codeCaptureBytes ?? 0)
     }
 }
 
@@ -65,6 +71,9 @@ public enum PythonWalkerSupport {
         ]
         if let far = walked.compactMap({ $0 }).first(where: { $0 < 0 || $0 >= Int(PYRO_NO_OFFSET) }) {
             return .walkerCannotRead(version, "an offset of \(far) bytes does not fit the walker's 16-bit offsets")
+        }
+        if layout.objects.objectType > Int(UInt8.max) {
+            return .walkerCannotRead(version, "an object's ob_type lies past the walker's 8-bit offset")
         }
         if layout.frameWindow > Int(PYRO_MAX_FRAME_WINDOW) { return .frameWindowTooLarge(version) }
         return nil

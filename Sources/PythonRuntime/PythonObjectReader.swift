@@ -18,7 +18,10 @@ public struct PythonObjectReader {
     /// another type is not read as a code object.
     public var codeType: UInt64?
 
-    public func codeObject(at address: UInt64) -> CodeObject? {
+    /// `lineTableRequired: false` names a code object whose line table
+    /// cannot be read whole (a capture holds only its start): every line
+    /// is then its first line.
+    public func codeObject(at address: UInt64, lineTableRequired: Bool = true) -> CodeObject? {
         func pointer(_ offset: Int) -> UInt64? { memory.load(UInt64.self, at: address &+ UInt64(offset)) }
         if let codeType, pointer(layout.objects.objectType) != codeType { return nil }
         guard let filenameObject = pointer(layout.codeFilename),
@@ -27,7 +30,7 @@ public struct PythonObjectReader {
               let firstLine = memory.load(Int32.self, at: address &+ UInt64(layout.codeFirstLineNumber)),
               let filename = string(at: filenameObject),
               let name = string(at: nameObject),
-              let table = bytes(at: tableObject, dataOffset: layout.lineTableDataOffset)
+              let table = bytes(at: tableObject, dataOffset: layout.lineTableDataOffset) ?? (lineTableRequired ? nil : [])
         else { return nil }
         let stampOffset = layout.codeVersion ?? layout.codeFirstLineNumber
         guard let stamp = memory.load(UInt32.self, at: address &+ UInt64(stampOffset)) else { return nil }

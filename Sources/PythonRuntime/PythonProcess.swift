@@ -29,6 +29,9 @@ public struct PythonProcess: Sendable {
     /// `_PyEval_EvalFrameDefault.cold`), as addresses in the interpreter
     /// file's own address space.
     public var unnamedEvalLoopParts: [Range<UInt64>] = []
+    /// Where to catch later processes of the same interpreter file as they
+    /// start it, when the file defines an initialization function.
+    public var startProbe: PythonStartProbe?
 
     /// A native frame in one of those parts.
     public func isUnnamedEvalLoop(module: String, fileAddress: UInt64) -> Bool {

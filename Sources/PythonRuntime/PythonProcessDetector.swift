@@ -1,4 +1,5 @@
 import CPyrograph
+import Glibc
 import NativeUnwinding
 import ProcessInspection
 import Symbolization
@@ -7,12 +8,12 @@ import Symbolization
 /// libpython, its exact version (read from memory or the binary, never from
 /// a file name alone), its build kind, and the layout to walk it with.
 public final class PythonProcessDetector {
-    static let interestingSymbols: Set<String> = [
+    static let interestingSymbols = Set<String>([
         "_PyRuntime", "interp_head", "Py_Version", "Py_Initialize", "PyCode_Type",
         "_Py_RefTotal", "_Py_NegativeRefcount", "_PyEval_EvalFrameDefault", "PyEval_EvalFrameEx",
         // Py_GetVersion()'s static buffer, filled at start-up with sys.version.
         "version.0", "version.1", "version",
-    ]
+    ]).union(PythonStartProbe.functions)
 
     private struct InterpreterFile {
         var symbols: [String: UInt64]
@@ -74,6 +75,13 @@ public final class PythonProcessDetector {
         let bias = firstMapping &- (file.lowestLoadAddress & ~0xfff)
         resolveLayout(&process, file: file, bias: bias, memory: try? ProcessMemory(pid: pid, procRoot: procRoot)) {
             self.versionInBinary(candidate.fileKey, candidate, directory)
+        }
+        if process.isSupported {
+            // Through this process, alive now: the file's first reader may be gone.
+            let rooted = directory.rootedPath(candidate.path)
+            let path = access(rooted, R_OK) == 0 ? rooted : directory.mappedFilePath(candidate)
+            process.startProbe = PythonStartProbe.choose(fileKey: candidate.fileKey, path: path,
+                                                         symbols: file.symbols, bias: bias)
         }
         return process
     }

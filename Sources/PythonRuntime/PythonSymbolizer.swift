@@ -19,6 +19,10 @@ public final class PythonSymbolizer {
 
     public let process: PythonProcess
     private let reader: PythonObjectReader?
+    /// Code objects named from the kernel's captures, and captures that
+    /// could not be read (a string longer than the capture holds).
+    public private(set) var capturesNamed = 0
+    public private(set) var capturesUnreadable = 0
     /// Code objects already read (nil: replaced by another since); about
     /// 64k recently used ones per process at most.
     private var codes = GenerationalCache<CodeKey, CodeObject?>(generationSize: 32_768)
@@ -40,6 +44,23 @@ public final class PythonSymbolizer {
         } else {
             reader = nil
         }
+    }
+
+    /// Names a code object from the bytes the kernel copied at sample
+    /// time; live reads are no longer needed for it, so it is named even
+    /// once freed. A capture that disagrees with its stamp is ignored.
+    public func add(_ capture: CapturedCodeObject) {
+        guard let layout = process.layout else { return }
+        var objects = PythonObjectReader(memory: capture.memory, layout: layout)
+        objects.codeType = process.codeTypeAddress
+        guard let object = objects.codeObject(at: capture.code, lineTableRequired: false), object.stamp == capture.stamp else {
+            capturesUnreadable += 1
+            return
+        }
+        capturesNamed += 1
+        let key = CodeKey(address: capture.code, stamp: capture.stamp)
+        // A live read, when it worked, has the whole line table.
+        if codes[key] == nil { codes.insert(object, for: key) }
     }
 
     /// nil, counted in `failures`, when the frame cannot be named.

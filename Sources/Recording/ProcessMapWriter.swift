@@ -7,6 +7,14 @@ import CPyrograph
 protocol ProcessMapWriter: AnyObject {
     func addTarget(pid: Int32) throws
     func setPythonLayout(pid: Int32, layout: pyro_python_layout) throws
+    /// The interpreter start probe for one interpreter file (see
+    /// `Sampler.attachPythonStartProbe`).
+    func attachPythonStartProbe(path: String, function: String, template: pyro_python_template) throws
+}
+
+extension ProcessMapWriter {
+    /// Writers with no kernel behind them catch no interpreter start.
+    func attachPythonStartProbe(path: String, function: String, template: pyro_python_template) throws {}
 }
 
 extension Sampler: ProcessMapWriter {}

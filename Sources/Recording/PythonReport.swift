@@ -15,6 +15,11 @@ public struct PythonReport {
     public var byInterpreter: [String: VersionCounts] = [:]
     public var symbolizationFailures: [PythonSymbolizer.Failure: Int] = [:]
     public var unsupported: [Int32: PythonProcess] = [:]
+    /// Interpreter files given a start probe, processes it caught as they
+    /// started, and probes the kernel refused (why).
+    public var startProbes = 0
+    public var startsCaught = 0
+    public var startProbeFailures: [String] = []
 
     mutating func record(_ sample: RawSample, process: PythonProcess, complete: Bool) {
         let key = "\(process.version?.description ?? "?") \(process.buildDescription)"

@@ -26,6 +26,13 @@ final class PythonTracker {
     private(set) var evictedFailures: [PythonSymbolizer.Failure: Int] = [:]
     private var notPython: Set<Int32> = []
     private var pendingChecks: [Int32: [Double]] = [:]
+    /// Interpreter files (device:inode) with a start probe, or whose probe
+    /// failed (with why, for the summary).
+    private var probedFiles: Set<String> = []
+    private(set) var startProbeFailures: [String] = []
+    /// Processes the start probe caught, the kernel having given each its
+    /// layout before it ran Python code.
+    private(set) var startsCaught = 0
     private(set) var unsupported: [Int32: PythonProcess] = [:]
     /// Symbolizers of unsupported interpreters: they name no Python frame,
     /// but say why (the reason frame) and count their samples.
@@ -67,8 +74,37 @@ final class PythonTracker {
         pendingChecks[pid] = PythonTracker.execRetryDelays.map { now + $0 }
     }
 
+    /// Captures for processes not known yet (a forked child whose first
+    /// sample is still to come): handed to its symbolizer once it has one.
+    private var pendingCaptures: [Int32: [CapturedCodeObject]] = [:]
+    private var pendingCaptureCount = 0
+    static let pendingCaptureLimit = 65_536
+
+    /// The kernel copied what naming a code object needs: the process's
+    /// symbolizer names it from that, even once it is freed.
+    func codeCaptured(_ pid: Int32, _ capture: CapturedCodeObject) {
+        if let symbolizer = entries[pid]?.symbolizer ?? retired[pid]?.symbolizer {
+            symbolizer.add(capture)
+        } else if pendingCaptureCount < PythonTracker.pendingCaptureLimit {
+            pendingCaptures[pid, default: []].append(capture)
+            pendingCaptureCount += 1
+        }
+    }
+
+    /// The start probe fired: the kernel already walks the process; the
+    /// loader reads it now, while it surely lives.
+    func processStarted(_ pid: Int32, now: Double) {
+        guard !excluded.contains(pid) else { return }
+        startsCaught += 1
+        notPython.remove(pid)
+        if inspect(pid, force: true) != nil { pendingChecks.removeValue(forKey: pid) }
+    }
+
     func processExited(_ pid: Int32, now: Double) {
         pendingChecks.removeValue(forKey: pid)
+        if entries[pid] == nil, let captures = pendingCaptures.removeValue(forKey: pid) {
+            pendingCaptureCount -= captures.count
+        }
         notPython.remove(pid)
         refused.removeValue(forKey: pid)
         if let entry = entries.removeValue(forKey: pid) { retired.retire(pid, entry, now: now) }
@@ -120,6 +156,29 @@ final class PythonTracker {
         }
     }
 
+    /// Once per interpreter file: later processes starting it get their
+    /// layout from the kernel at once, instead of at the next retry.
+    private func watchStarts(of process: PythonProcess, _ layout: pyro_python_layout) {
+        guard let probe = process.startProbe, probedFiles.insert(probe.fileKey).inserted else { return }
+        var template = pyro_python_template()
+        template.layout = layout
+        template.layout.interpreter_head_address &-= probe.bias
+        if template.layout.code_type_address != 0 { template.layout.code_type_address &-= probe.bias }
+        template.probe_address = probe.address
+        do {
+            try maps.attachPythonStartProbe(path: probe.path, function: probe.function, template: template)
+        } catch {
+            startProbeFailures.append("\(error)")
+        }
+        // Processes that started this interpreter before the probe (a
+        // batch started at once) are likely waiting for a retry: look now,
+        // the file's symbols being known.
+        for pid in pendingChecks.keys where pid != process.pid && inspect(pid, force: true) != nil {
+            pendingChecks.removeValue(forKey: pid)
+            adoptDescendants(of: pid)
+        }
+    }
+
     static func isPythonExecutable(_ pid: Int32) -> Bool {
         guard let exe = try? ProcessDirectory(pid: pid).executablePath() else { return false }
         return exe.split(separator: "/").last?.hasPrefix("python") ?? false
@@ -161,6 +220,11 @@ final class PythonTracker {
         let entry = Entry(process: process,
                           symbolizer: PythonSymbolizer(process: process, memory: try? ProcessMemory(pid: pid)))
         entries[pid] = entry
+        if let captures = pendingCaptures.removeValue(forKey: pid) {
+            pendingCaptureCount -= captures.count
+            for capture in captures { entry.symbolizer.add(capture) }
+        }
+        watchStarts(of: process, family.walkerLayout(process, layout))
         onDetected?(pid)
         return entry
     }

@@ -50,6 +50,8 @@ public final class RecordingSession {
         public var offCPUSampling: Double = 1
         /// Called once sampling has begun, with the number of CPUs sampled.
         public var onStart: ((Int) -> Void)?
+        /// What process frames show.
+        public var processNames: ProcessNaming = .comm
 
         public init() {}
     }
@@ -114,6 +116,8 @@ public final class RecordingSession {
     private let symbolizer = StackSymbolizer()
     private var python: PythonTracker!
     private let threadNaming = PythonThreadNaming()
+    /// pid -> command line, with the comm it was read under.
+    private var commandLines: [Int32: (comm: String, line: String)] = [:]
     private var unwinder: NativeUnwindTracker!
     private var pythonReport = PythonReport()
     /// Started when sampling starts: -d counts sampling time.
@@ -160,6 +164,7 @@ public final class RecordingSession {
                                                   recordsOffCPU: options.offCPUOnly || options.clock == .wall,
                                                   tracksGIL: options.gil)
         configuration.offCPUSamplingProbability = options.offCPUSampling
+        configuration.pythonStartsAreTargets = !explicitTargets && !options.allProcesses
         let sampler = try Sampler(configuration: configuration)
         unwinder = NativeUnwindTracker(sampler: sampler)
         for pid in options.pids { try sampler.addTarget(pid: pid) }
@@ -263,6 +268,9 @@ public final class RecordingSession {
         if commandExitStatus == nil, let child { commandExitStatus = child.exitStatusIfExited() }
 
         pythonReport.unsupported = python.unsupported
+        pythonReport.startProbes = sampler.pythonStartProbes.count
+        pythonReport.startsCaught = python.startsCaught
+        pythonReport.startProbeFailures = python.startProbeFailures
         pythonReport.symbolizationFailures = python.evictedFailures
         for symbolizer in python.symbolizers {
             for (failure, count) in symbolizer.failures { pythonReport.symbolizationFailures[failure, default: 0] += count }
@@ -293,6 +301,10 @@ public final class RecordingSession {
             unwinder.processExited(pid)
         case let .processExec(pid):
             python.processExec(pid, now: clock.elapsed)
+        case let .pythonStarted(pid):
+            python.processStarted(pid, now: clock.elapsed)
+        case let .codeCaptured(pid, capture):
+            python.codeCaptured(pid, capture)
         case let .mappingAdded(pid):
             unwinder.mappingAdded(pid)
             symbolizer.mappingsChanged(pid)
@@ -386,7 +398,7 @@ public final class RecordingSession {
             return known.stack
         }
         overflowStacksNamed += 1
-        let stack = SymbolizedStack(id: -overflowStacksNamed, process: .process(comm: sample.processComm, pid: sample.pid),
+        let stack = SymbolizedStack(id: -overflowStacksNamed, process: .process(comm: processName(sample), pid: sample.pid),
                                     thread: .thread(name: threadNaming.name(pid: sample.pid, tid: sample.tid, python: pythonSymbolizer)
                                                         ?? sample.threadComm, tid: sample.tid), frames: frames,
                                     table: frameTable)
@@ -399,7 +411,10 @@ public final class RecordingSession {
     /// recording of days keeps one period's stacks and frames, not all.
     private func evictRetired(now: Double) {
         stacks.evictRetired(now: now)
-        for pid in exitedPIDs.evict(now: now) { pidsSeen.remove(pid) }
+        for pid in exitedPIDs.evict(now: now) {
+            pidsSeen.remove(pid)
+            commandLines.removeValue(forKey: pid)
+        }
         guard let period = options.forgetStacksEvery, period > 0 else { return }
         let generation = Int(now / period)
         if generation != stackGeneration {
@@ -410,6 +425,17 @@ public final class RecordingSession {
         }
     }
 
+    /// The process frame's text: its comm, or (`--process-names cmdline`)
+    /// its command line, read at its first sample while it lives; after
+    /// an exec, the new program's.
+    private func processName(_ sample: RawSample) -> String {
+        guard options.processNames == .cmdline else { return sample.processComm }
+        if let known = commandLines[sample.pid], known.comm == sample.processComm { return known.line }
+        let line = ProcessNaming.commandLine(of: sample.pid) ?? sample.processComm
+        commandLines[sample.pid] = (sample.processComm, line)
+        return line
+    }
+
     /// Past the limit, a process's new stacks share one stack that says so:
     /// the samples and their time are kept, the detail is not.
     private func overflowStack(for sample: RawSample) -> SymbolizedStack {
@@ -418,7 +444,7 @@ public final class RecordingSession {
         if let known = overflowStacks[key] { return known }
         overflowStacksNamed += 1
         let stack = SymbolizedStack(id: -overflowStacksNamed,
-                                    process: .process(comm: sample.processComm, pid: sample.pid),
+                                    process: .process(comm: processName(sample), pid: sample.pid),
                                     thread: .thread(name: sample.processComm, tid: sample.pid),
                                     frames: [.annotation(.stackTableFull)], table: frameTable)
         overflowStacks[key] = stack

@@ -1,10 +1,15 @@
 import CPyrograph
+import PythonRuntime
 
 /// A ring-buffer record decoded from the layout in pyrograph_abi.h.
 public enum RingBufferRecord: Equatable {
     case sample(RawSample)
     case processExit(pid: Int32)
     case processExec(pid: Int32)
+    /// The interpreter start probe fired: the kernel gave it its layout.
+    case pythonStarted(pid: Int32)
+    /// What naming a code object needs, copied at sample time.
+    case codeCaptured(pid: Int32, CapturedCodeObject)
     case mappingAdded(pid: Int32)
     /// An off-CPU interval's end: the thread `tid`, whose stacks were sent
     /// at `start` (CLOCK_MONOTONIC), came back on CPU at `end`.
@@ -28,6 +33,11 @@ public enum RingBufferRecord: Equatable {
         case PYRO_EVENT_PROCESS_EXEC.rawValue where bytes.count >= MemoryLayout<pyro_process_exec>.size:
             let pid = bytes.loadUnaligned(fromByteOffset: MemoryLayout<pyro_process_exec>.offset(of: \.pid)!, as: UInt32.self)
             self = .processExec(pid: Int32(bitPattern: pid))
+        case PYRO_EVENT_PYTHON_STARTED.rawValue where bytes.count >= MemoryLayout<pyro_python_started>.size:
+            let pid = bytes.loadUnaligned(fromByteOffset: MemoryLayout<pyro_python_started>.offset(of: \.pid)!, as: UInt32.self)
+            self = .pythonStarted(pid: Int32(bitPattern: pid))
+        case PYRO_EVENT_CODE_CAPTURED.rawValue where bytes.count >= MemoryLayout<pyro_code_capture>.size:
+            self = RingBufferRecord.codeCapture(bytes)
         case PYRO_EVENT_MAPPING_ADDED.rawValue where bytes.count >= MemoryLayout<pyro_mapping_added>.size:
             let pid = bytes.loadUnaligned(fromByteOffset: MemoryLayout<pyro_mapping_added>.offset(of: \.pid)!, as: UInt32.self)
             self = .mappingAdded(pid: Int32(bitPattern: pid))
@@ -43,6 +53,35 @@ public enum RingBufferRecord: Equatable {
         default:
             self = .malformed(kind: kind, size: bytes.count)
         }
+    }
+}
+
+extension RingBufferRecord {
+    static func codeCapture(_ bytes: UnsafeRawBufferPointer) -> RingBufferRecord {
+        typealias Layout = MemoryLayout<pyro_code_capture>
+        func u64(_ path: KeyPath<pyro_code_capture, UInt64>) -> UInt64 {
+            bytes.loadUnaligned(fromByteOffset: Layout.offset(of: path)!, as: UInt64.self)
+        }
+        func u16(_ path: KeyPath<pyro_code_capture, UInt16>) -> Int {
+            Int(bytes.loadUnaligned(fromByteOffset: Layout.offset(of: path)!, as: UInt16.self))
+        }
+        func part(_ address: UInt64, _ field: PartialKeyPath<pyro_code_capture>, size: Int, capacity: Int32) -> CapturedCodeObject.Part {
+            let start = Layout.offset(of: field)!
+            return .init(address: address, bytes: Array(bytes[start..<start + min(size, Int(capacity))]))
+        }
+        let pid = bytes.loadUnaligned(fromByteOffset: Layout.offset(of: \.pid)!, as: UInt32.self)
+        let code = u64(\.code)
+        let capture = CapturedCodeObject(
+            code: code, stamp: bytes.loadUnaligned(fromByteOffset: Layout.offset(of: \.stamp)!, as: UInt32.self),
+            parts: [
+                part(code, \pyro_code_capture.code_bytes, size: u16(\.code_size), capacity: PYRO_CAPTURE_CODE_BYTES),
+                part(u64(\.filename), \pyro_code_capture.filename_bytes, size: u16(\.filename_size),
+                     capacity: PYRO_CAPTURE_FILENAME_BYTES),
+                part(u64(\.name), \pyro_code_capture.name_bytes, size: u16(\.name_size), capacity: PYRO_CAPTURE_NAME_BYTES),
+                part(u64(\.line_table), \pyro_code_capture.line_table_bytes, size: u16(\.line_table_size),
+                     capacity: PYRO_CAPTURE_LINE_TABLE_BYTES),
+            ])
+        return .codeCaptured(pid: Int32(bitPattern: pid), capture)
     }
 }
 

@@ -165,6 +165,15 @@ public final class StackSymbolizer {
         }
     }
 
+    static func chainBreak(_ status: pyro_python_status) -> Annotation.PythonChainBreak? {
+        switch status {
+        case PYRO_PYTHON_CHAIN_CYCLE: return .cycle
+        case PYRO_PYTHON_CHAIN_NOT_CODE: return .notACodeObject
+        case PYRO_PYTHON_CHAIN_MISALIGNED: return .misalignedFrame
+        default: return nil
+        }
+    }
+
     static func frame(for address: SymbolizedAddress) -> Frame {
         if let symbol = address.symbol { return .native(symbol: symbol, module: address.module, buildID: address.buildID) }
         return .unsymbolized(module: address.module, offset: address.moduleOffset, buildID: address.buildID)
@@ -217,6 +226,8 @@ extension StackSymbolizer {
             current.append(.annotation(.pythonStackTruncated(frames: Int(PYRO_MAX_PYTHON_FRAMES))))
         } else if sample.pythonStatus == PYRO_PYTHON_READ_FAULT {
             current.append(.annotation(.pythonStackReadFault))
+        } else if let reason = StackSymbolizer.chainBreak(sample.pythonStatus) {
+            current.append(.annotation(.pythonChainBroken(reason)))
         }
         if !current.isEmpty { groups.append(current) }
         return groups

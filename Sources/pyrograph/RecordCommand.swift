@@ -65,6 +65,13 @@ struct RecordCommand: ParsableCommand {
           help: "One root frame per command (COMM) instead of per process: a pool of workers reads as one tower.")
     var mergeProcesses = false
 
+    @Option(name: .customLong("process-names"),
+            help: ArgumentHelp("What process frames show: comm (the kernel's 15-character name) or cmdline (the "
+                               + "command line, read at the process's first sample, control characters as spaces, "
+                               + "cut at 160 characters), which tells ten python3 workers apart.",
+                               valueName: "comm|cmdline"))
+    var processNames: ProcessNaming = .comm
+
     @Option(help: ArgumentHelp("cpu: where threads run (on-CPU samples only). wall: where they spend their time, "
                                + "on CPU or waiting: each interval a thread spends off CPU weighs what rate × its length "
                                + "on-CPU samples weigh, under an [off-cpu: ...] frame that says what it waited in.",
@@ -149,6 +156,7 @@ struct RecordCommand: ParsableCommand {
         options.allProcesses = target.all
         options.showStatus = isatty(STDERR_FILENO) != 0
         options.clock = clock
+        options.processNames = processNames
         options.offCPUOnly = offCPUOnly
         options.forgetStacksEvery = interval
         options.gil = gil
@@ -330,11 +338,18 @@ struct RecordCommand: ParsableCommand {
             lines.append("  python \(interpreter): \(counts.samples) samples in \(counts.pids.count) processes, "
                 + "\(DecimalText.tenths(share))% with a complete Python stack")
         }
+        if report.startProbes > 0 {
+            lines.append("  python start probes: \(report.startProbes) interpreter files, \(report.startsCaught) processes caught as they started")
+        }
+        for failure in report.startProbeFailures.prefix(3) {
+            lines.append("  python start probe not attached (new processes found by polling instead): \(UntrustedText.escaped(failure))")
+        }
         let failures = report.symbolizationFailures.sorted { $0.key.rawValue < $1.key.rawValue }
             .map { "\($0.key.rawValue): \($0.value)" }
         if !failures.isEmpty { lines.append("  python frames not named: " + failures.joined(separator: ", ")) }
-        if stats.pythonReadFaults + stats.pythonTruncated > 0 {
-            lines.append("  python walks cut short: read faults \(stats.pythonReadFaults), deeper than the limit \(stats.pythonTruncated)")
+        if stats.pythonReadFaults + stats.pythonTruncated + stats.pythonChainBroken > 0 {
+            lines.append("  python walks cut short: read faults \(stats.pythonReadFaults), deeper than the limit \(stats.pythonTruncated)"
+                + ", broken chains \(stats.pythonChainBroken)")
         }
         for (pid, process) in report.unsupported.sorted(by: { $0.key < $1.key }) {
             lines.append("  pid \(pid) (\(UntrustedText.escaped(process.interpreterPath))): Python stacks unavailable: "
@@ -345,6 +360,7 @@ struct RecordCommand: ParsableCommand {
 }
 
 extension ProfileFormat: ExpressibleByArgument {}
+extension ProcessNaming: ExpressibleByArgument {}
 extension RecordingSession.Clock: ExpressibleByArgument {}
 
 struct CLIError: Error, CustomStringConvertible {

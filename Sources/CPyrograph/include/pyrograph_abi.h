@@ -30,6 +30,8 @@ enum pyro_event_kind {
 	PYRO_EVENT_PROCESS_EXEC = 3,
 	PYRO_EVENT_MAPPING_ADDED = 4,
 	PYRO_EVENT_OFF_CPU_END = 5,
+	PYRO_EVENT_PYTHON_STARTED = 6,
+	PYRO_EVENT_CODE_CAPTURED = 7,
 };
 
 /* One Python frame as the walker found it. The loader names it from the
@@ -56,6 +58,10 @@ enum pyro_python_status {
 	PYRO_PYTHON_NO_THREAD_STATE = 2, /* thread not (yet) known to the interpreter */
 	PYRO_PYTHON_READ_FAULT = 3,      /* interpreter memory unreadable mid-walk */
 	PYRO_PYTHON_TRUNCATED = 4,       /* deeper than PYRO_MAX_PYTHON_FRAMES */
+	/* The chain stopped making sense; the walk ended there, not at the limit. */
+	PYRO_PYTHON_CHAIN_CYCLE = 5,     /* a frame the walk had already passed */
+	PYRO_PYTHON_CHAIN_NOT_CODE = 6,  /* a frame whose code is not a code object */
+	PYRO_PYTHON_CHAIN_MISALIGNED = 7, /* a frame pointer no interpreter could hold */
 };
 
 #define PYRO_NO_OFFSET 0xffff
@@ -87,7 +93,7 @@ struct pyro_python_layout {
 	__u8 stamp_is_version;       /* the stamp is co_version, not co_firstlineno */
 	__u16 frame_window;          /* bytes of a frame that hold its fields, <= PYRO_MAX_FRAME_WINDOW */
 	__u8 executable_tag_bits;    /* 3.14+: low bits of a frame's executable that tag a _PyStackRef */
-	__u8 reserved;
+	__u8 object_type;            /* offset of ob_type in an object's header */
 	/* Free-threaded 3.14+: the frame's int32 tlbc_index picks the copy of
 	 * the bytecode its instr_ptr points into, co_tlbc->entries[index]
 	 * (co_tlbc: a _PyCodeArray *, its size then the entries); copy 0 is
@@ -107,6 +113,15 @@ struct pyro_python_layout {
 	__u16 gil_locked;       /* int */
 	__u16 gil_last_holder;  /* PyThreadState * */
 	__u16 gil_size;
+	/* &PyCode_Type: a frame whose code's ob_type differs ends the walk
+	 * (PYRO_PYTHON_CHAIN_NOT_CODE); 0 when the interpreter hides it. */
+	__u64 code_type_address;
+	/* What naming a code object reads (pyro_code_capture): its fields'
+	 * offsets, and the bytes of it that hold them (0: no capture). */
+	__u16 code_filename;
+	__u16 code_name;
+	__u16 code_line_table;
+	__u16 code_capture_bytes;
 };
 
 /* How to find the caller's frame from one PC range, compiled by the loader
@@ -193,6 +208,60 @@ struct pyro_process_exec {
 	__u32 kind;
 	__u32 pid;
 	__u64 timestamp_ns;
+};
+
+/* Sent when a process starts an interpreter the loader already knows (the
+ * start probe fired): the kernel has already given it its layout. */
+struct pyro_python_started {
+	__u32 kind;
+	__u32 pid;
+	__u64 timestamp_ns;
+};
+
+/* One interpreter file's layout, for the start probe on that file to give
+ * every process that starts it. Its addresses (interpreter_head_address,
+ * code_type_address) are the file's own, before relocation; the probe
+ * adds the load bias it reads from where it fired. */
+struct pyro_python_template {
+	struct pyro_python_layout layout;
+	/* The probed function's address in the file. */
+	__u64 probe_address;
+};
+
+/* Bytes of a code object and of the objects it names that a capture
+ * holds: the code object's fields, then the start of its filename, name
+ * and line table objects (headers and data; longer data is cut). */
+#define PYRO_CAPTURE_CODE_BYTES 256
+#define PYRO_CAPTURE_FILENAME_BYTES 192
+#define PYRO_CAPTURE_NAME_BYTES 128
+#define PYRO_CAPTURE_LINE_TABLE_BYTES 256
+/* Fewer bytes to try when the full read crosses into unmapped memory. */
+#define PYRO_CAPTURE_SHORT_BYTES 64
+/* Captures one sample may send at most; later samples send the rest. */
+#define PYRO_MAX_CAPTURES_PER_SAMPLE 8
+
+/* What naming one code object needs, copied at sample time the first time
+ * a process's sample holds it: the loader names the frame from this when
+ * the code object is gone by the time it reads (a module body during
+ * import, a function exec'd for 10 ms, a process that has exited). The
+ * *_size fields say how many bytes of each part were read (0: none). */
+struct pyro_code_capture {
+	__u32 kind;
+	__u32 pid;
+	__u64 code;
+	__u64 filename;
+	__u64 name;
+	__u64 line_table;
+	__u32 stamp;
+	__u16 code_size;
+	__u16 filename_size;
+	__u16 name_size;
+	__u16 line_table_size;
+	__u32 reserved;
+	__u8 code_bytes[PYRO_CAPTURE_CODE_BYTES];
+	__u8 filename_bytes[PYRO_CAPTURE_FILENAME_BYTES];
+	__u8 name_bytes[PYRO_CAPTURE_NAME_BYTES];
+	__u8 line_table_bytes[PYRO_CAPTURE_LINE_TABLE_BYTES];
 };
 
 /* Sent when a profiled process may have mapped new code (dlopen), so the
@@ -338,6 +407,7 @@ enum pyro_stat {
 	PYRO_STAT_OFF_CPU_SAMPLED_OUT,   /* switch-outs skipped by --off-cpu-sampling (the kept ones weigh more) */
 	/* --gil: */
 	PYRO_STAT_GIL_UNREADABLE,        /* the GIL's memory could not be read: state unknown */
+	PYRO_STAT_PYTHON_CHAIN_BROKEN,   /* a Python frame chain cut where it stopped making sense */
 	PYRO_STAT_COUNT,
 };
 

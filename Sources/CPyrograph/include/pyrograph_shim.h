@@ -24,6 +24,7 @@ enum pyro_map {
 	PYRO_MAP_UNWIND_ROWS,
 	PYRO_MAP_UNWIND_PAGES,
 	PYRO_MAP_UNWIND_PROCESSES,
+	PYRO_MAP_PYTHON_TEMPLATES,
 };
 
 /* Skeleton lifecycle: open, configure, load, attach, destroy. Functions
@@ -59,6 +60,13 @@ void pyro_bpf_detach_hooks(struct pyrograph_bpf *skel);
 struct bpf_link *pyro_bpf_attach_cpu_clock(struct pyrograph_bpf *skel, int cpu,
 					   uint64_t frequency, int *error);
 struct bpf_map *pyro_bpf_map(struct pyrograph_bpf *skel, enum pyro_map which);
+/* Between open and load: whether processes the interpreter start probe
+ * finds are sampled (a whole-host Python-only recording). */
+void pyro_bpf_configure_python_starts(struct pyrograph_bpf *skel, bool targets);
+/* After load: the interpreter start probe on `function` of the ELF file at
+ * `path`, in every process; `cookie` picks its python_templates entry. */
+struct bpf_link *pyro_bpf_attach_python_start(struct pyrograph_bpf *skel, const char *path, const char *function,
+					      uint32_t cookie, int *error);
 void pyro_bpf_destroy(struct pyrograph_bpf *skel);
 /* A BPF_F_MMAPABLE array mapped into this process, or NULL; `stride` is
  * the distance between its elements. */

@@ -50,11 +50,14 @@ final class PythonWalkerLiveTests: XCTestCase {
                     memory: memory, runtimeAddress: detected.interpreterHeadAddress - UInt64(runtimeOffset),
                     interpreterHeadSymbol: nil, interpreterPath: "", version: { nil }))
             }
+            XCTAssertNotNil(detected.codeTypeAddress, "\(interpreter.label): PyCode_Type not found")
             // The target prints its stack just before it parks in sleep();
             // until it gets there, its stack is still moving.
             var frames: [StackEntry] = []
             for _ in 0..<20 {
-                frames = try PythonWalkerTests.walkAndName(image, layout: layout, memory: memory)
+                // With the check that every frame's code is a code object.
+                frames = try PythonWalkerTests.walkAndName(image, layout: layout, memory: memory,
+                                                           codeType: detected.codeTypeAddress)
                 if frames == report.stack { break }
                 usleep(50_000)
             }

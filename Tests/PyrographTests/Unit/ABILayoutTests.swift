@@ -78,7 +78,12 @@ final class ABILayoutTests: XCTestCase {
             "gil_locked": member(\pyro_python_layout.gil_locked),
             "gil_last_holder": member(\pyro_python_layout.gil_last_holder),
             "gil_size": member(\pyro_python_layout.gil_size),
-            "reserved": member(\pyro_python_layout.reserved),
+            "object_type": member(\pyro_python_layout.object_type),
+            "code_type_address": member(\pyro_python_layout.code_type_address),
+            "code_filename": member(\pyro_python_layout.code_filename),
+            "code_name": member(\pyro_python_layout.code_name),
+            "code_line_table": member(\pyro_python_layout.code_line_table),
+            "code_capture_bytes": member(\pyro_python_layout.code_capture_bytes),
         ]),
         "pyro_unwind_row": layout(pyro_unwind_row.self, [
             "pc": member(\pyro_unwind_row.pc),
@@ -124,6 +129,33 @@ final class ABILayoutTests: XCTestCase {
             "start_ns": member(\pyro_off_cpu_end.start_ns),
             "end_ns": member(\pyro_off_cpu_end.end_ns),
         ]),
+        "pyro_python_started": layout(pyro_python_started.self, [
+            "kind": member(\pyro_python_started.kind),
+            "pid": member(\pyro_python_started.pid),
+            "timestamp_ns": member(\pyro_python_started.timestamp_ns),
+        ]),
+        "pyro_python_template": layout(pyro_python_template.self, [
+            "layout": member(\pyro_python_template.layout),
+            "probe_address": member(\pyro_python_template.probe_address),
+        ]),
+        "pyro_code_capture": layout(pyro_code_capture.self, [
+            "kind": member(\pyro_code_capture.kind),
+            "pid": member(\pyro_code_capture.pid),
+            "code": member(\pyro_code_capture.code),
+            "filename": member(\pyro_code_capture.filename),
+            "name": member(\pyro_code_capture.name),
+            "line_table": member(\pyro_code_capture.line_table),
+            "stamp": member(\pyro_code_capture.stamp),
+            "code_size": member(\pyro_code_capture.code_size),
+            "filename_size": member(\pyro_code_capture.filename_size),
+            "name_size": member(\pyro_code_capture.name_size),
+            "line_table_size": member(\pyro_code_capture.line_table_size),
+            "reserved": member(\pyro_code_capture.reserved),
+            "code_bytes": member(\pyro_code_capture.code_bytes),
+            "filename_bytes": member(\pyro_code_capture.filename_bytes),
+            "name_bytes": member(\pyro_code_capture.name_bytes),
+            "line_table_bytes": member(\pyro_code_capture.line_table_bytes),
+        ]),
         "pyro_mapping_added": layout(pyro_mapping_added.self, [
             "kind": member(\pyro_mapping_added.kind),
             "pid": member(\pyro_mapping_added.pid),
@@ -161,7 +193,8 @@ final class ABILayoutTests: XCTestCase {
             XCTFail("struct \(name) is in the BPF object's BTF but not in ABILayoutTests.swiftStructs: add it")
         }
         for name in ["pyro_sample", "pyro_python_frame", "pyro_python_layout", "pyro_process_exit", "pyro_process_exec",
-                     "pyro_mapping_added", "pyro_off_cpu_end"] {
+                     "pyro_mapping_added", "pyro_off_cpu_end", "pyro_python_started", "pyro_python_template",
+                     "pyro_code_capture"] {
             XCTAssertTrue(shared.contains(name), "\(name) missing from BTF")
         }
     }

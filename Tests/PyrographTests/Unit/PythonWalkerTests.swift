@@ -127,8 +127,9 @@ final class PythonWalkerTests: XCTestCase {
 
     // MARK: - Running the walker
 
-    static func walkAndName(_ image: WalkerImage, layout: PythonLayout, memory: MemoryReader) throws -> [StackEntry] {
-        let sample = Self.walk(image, layout: layout, memory: memory)
+    static func walkAndName(_ image: WalkerImage, layout: PythonLayout, memory: MemoryReader,
+                            codeType: UInt64? = nil) throws -> [StackEntry] {
+        let sample = Self.walk(image, layout: layout, memory: memory, codeType: codeType)
         defer { sample.deallocate() }
         XCTAssertEqual(sample.pointee.python_status, PYRO_PYTHON_OK.rawValue, "\(image.label): walk status")
         let count = Int(sample.pointee.python_frame_count)
@@ -153,9 +154,10 @@ final class PythonWalkerTests: XCTestCase {
     }
 
     static func walk(_ image: WalkerImage, layout: PythonLayout, memory: MemoryReader,
-                      steps: Steps = .whole) -> UnsafeMutablePointer<pyro_sample> {
-        let process = PythonProcess(pid: 0, version: PythonVersion(string: image.version), buildKind: .shared,
+                      steps: Steps = .whole, codeType: UInt64? = nil) -> UnsafeMutablePointer<pyro_sample> {
+        var process = PythonProcess(pid: 0, version: PythonVersion(string: image.version), buildKind: .shared,
                                     interpreterPath: "", layout: layout, interpreterHeadAddress: image.interpreterHeadAddress)
+        process.codeTypeAddress = codeType
         var encoded = pyro_python_layout(process, layout)
         let sample = UnsafeMutablePointer<pyro_sample>.allocate(capacity: 1)
         sample.initialize(to: pyro_sample())
