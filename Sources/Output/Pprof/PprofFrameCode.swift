@@ -73,6 +73,12 @@ enum PprofFrameCode {
         case .pythonFrameUnreadable: return "python-frame-unreadable"
         case let .pythonStackTruncated(frames): return "python-stack-truncated/\(frames)"
         case .pythonStackReadFault: return "python-stack-read-fault"
+        case let .pythonChainBroken(why):
+            switch why {
+            case .cycle: return "python-chain-broken/cycle"
+            case .notACodeObject: return "python-chain-broken/not-a-code-object"
+            case .misalignedFrame: return "python-chain-broken/misaligned-frame"
+            }
         case let .pythonStacksUnavailable(reason): return "python-stacks-unavailable/" + reason
         case .stackTableFull: return "stack-table-full"
         case .waitingForGIL: return "waiting-for-the-gil"
@@ -96,6 +102,9 @@ enum PprofFrameCode {
         case ("python-frame-unreadable", nil): return .pythonFrameUnreadable
         case let ("python-stack-truncated", frames?): return Int(frames).map { .pythonStackTruncated(frames: $0) }
         case ("python-stack-read-fault", nil): return .pythonStackReadFault
+        case ("python-chain-broken", "cycle"): return .pythonChainBroken(.cycle)
+        case ("python-chain-broken", "not-a-code-object"): return .pythonChainBroken(.notACodeObject)
+        case ("python-chain-broken", "misaligned-frame"): return .pythonChainBroken(.misalignedFrame)
         case let ("python-stacks-unavailable", reason?): return .pythonStacksUnavailable(reason)
         case ("stack-table-full", nil): return .stackTableFull
         case ("waiting-for-the-gil", nil): return .waitingForGIL

@@ -84,7 +84,8 @@ final class PprofWriterTests: XCTestCase {
             .nativeUnwindStopped(.stackUnreadable), .nativeUnwindStopped(.deeperThan(frames: 127)),
             .nativeUnwindStopped(.unsupportedCFIRule), .offCPU(.sleeping), .offCPU(.blockedOnIO), .offCPU(.preempted),
             .userStackUnavailable, .pythonFrameUnreadable, .pythonStackTruncated(frames: 1024), .pythonStackReadFault,
-            .pythonStacksUnavailable("python 3.16.0: no stack layout / yet"), .stackTableFull, .waitingForGIL,
+            .pythonStacksUnavailable("python 3.16.0: no stack layout / yet"), .stackTableFull, .waitingForGIL, .pythonChainBroken(.cycle), .pythonChainBroken(.notACodeObject),
+            .pythonChainBroken(.misalignedFrame),
         ]
         let codes = annotations.map(PprofFrameCode.code(for:))
         XCTAssertEqual(Set(codes).count, codes.count, "two annotations share a code")
