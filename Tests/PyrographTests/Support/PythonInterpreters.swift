@@ -118,6 +118,20 @@ enum PythonInterpreters {
         return interpreter
     }
 
+    /// The interpreter whose path the environment variable `variable`
+    /// holds (a build this machine has none of); the test is skipped,
+    /// saying so, when it is not set.
+    static func given(_ variable: String, label: String) throws -> PythonInterpreter {
+        guard let path = ProcessInfo.processInfo.environment[variable], !path.isEmpty else {
+            throw XCTSkip("no \(label) build here: set \(variable) to one's python to run this test")
+        }
+        guard FileManager.default.isExecutableFile(atPath: path) else {
+            XCTFail("\(variable)=\(path) is not an executable")
+            throw CancellationError()
+        }
+        return PythonInterpreter(label: label, path: path, versionPrefix: "3.")
+    }
+
     /// Tests/PyrographTests/Fixtures/python/NAME.
     static func script(_ name: String) -> URL {
         TestSupport.fixtures.appendingPathComponent("python").appendingPathComponent(name)
