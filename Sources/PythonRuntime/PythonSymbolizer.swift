@@ -27,6 +27,9 @@ public final class PythonSymbolizer {
     /// 64k recently used ones per process at most.
     private var codes = GenerationalCache<CodeKey, CodeObject?>(generationSize: 32_768)
     private var unreadable = GenerationalCache<CodeKey, Int>(generationSize: 4096)
+    /// Captures whose line table did not fit: used only when the live
+    /// code object cannot be read, since every line would be the first.
+    private var partialCaptures = GenerationalCache<CodeKey, CodeObject>(generationSize: 4096)
     static let readAttempts = 3
     public private(set) var failures: [Failure: Int] = [:]
 
@@ -59,8 +62,14 @@ public final class PythonSymbolizer {
         }
         capturesNamed += 1
         let key = CodeKey(address: capture.code, stamp: capture.stamp)
-        // A live read, when it worked, has the whole line table.
-        if codes[key] == nil { codes.insert(object, for: key) }
+        guard codes[key] == nil else { return }
+        if object.lineTable.isEmpty {
+            // Its line table was longer than the capture: every line would
+            // be the first. Kept for when the live object is gone.
+            partialCaptures.insert(object, for: key)
+        } else {
+            codes.insert(object, for: key)
+        }
     }
 
     /// nil, counted in `failures`, when the frame cannot be named.
@@ -74,7 +83,12 @@ public final class PythonSymbolizer {
             object = nil
         } else {
             let read = reader.codeObject(at: code)
-            if read == nil {
+            if read == nil || read?.stamp != stamp, let partial = partialCaptures[key] {
+                // Freed (or its address reused) before it could be read
+                // whole: named from the capture, on its first line.
+                codes.insert(partial, for: key)
+                object = partial
+            } else if read == nil {
                 // Perhaps caught mid-update; a later sample may read it.
                 unreadable.insert((unreadable[key] ?? 0) + 1, for: key)
                 failures[.unreadableCode, default: 0] += 1

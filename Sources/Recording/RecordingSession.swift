@@ -397,8 +397,9 @@ public final class RecordingSession {
             stacks[key]!.unnamedTries = unnamed ? known.unnamedTries + 1 : 0
             return known.stack
         }
-        overflowStacksNamed += 1
-        let stack = SymbolizedStack(id: -overflowStacksNamed, process: .process(comm: processName(sample), pid: sample.pid),
+        // Counted by the store: --max-stacks and the memory ceiling above
+        // go by its count. Overflow stacks take the negative ids.
+        let stack = SymbolizedStack(id: stacks.nextID(), process: .process(comm: processName(sample), pid: sample.pid),
                                     thread: .thread(name: threadNaming.name(pid: sample.pid, tid: sample.tid, python: pythonSymbolizer)
                                                         ?? sample.threadComm, tid: sample.tid), frames: frames,
                                     table: frameTable)

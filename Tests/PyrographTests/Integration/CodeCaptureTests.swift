@@ -69,7 +69,7 @@ final class CodeCaptureTests: XCTestCase {
         let output = directory.appendingPathComponent("\(mode)-\(interpreter.label).folded")
         let seen = directory.appendingPathComponent("\(mode)-\(interpreter.label).json")
         let result = try TestSupport.run(try TestSupport.pyrographBinary(), [
-            "record", "-F", "499", "-o", output.path, "--", interpreter.path, "-B",
+            "record", "-F", "499", "--full-filenames", "--interpreter-frames", "-o", output.path, "--", interpreter.path, "-B",
             PythonInterpreters.script("short_code.py").path, mode, "2", seen.path,
         ])
         XCTAssertEqual(result.status, 0, "\(interpreter): \(result.stderr)")

@@ -14,10 +14,10 @@ final class DiffCommandErrorTests: XCTestCase {
 
     func testUnreadableMalformedAndEmptyInputsAreRefused() throws {
         let cases: [(before: URL, after: URL, message: String)] = [
-            (directory.appendingPathComponent("missing.folded"), good, "missing.folded: no such file, or not readable"),
-            (good, try write("bad.folded", "a;b 3\nnot a stack\n"), "bad.folded: line 2 is not `frame;frame;... COUNT`"),
-            (try write("empty.folded", ""), good, "empty.folded: no samples, nothing to compare against"),
-            (good, try write("blank.folded", "\n"), "blank.folded: no samples, nothing to draw"),
+            (directory.appendingPathComponent("missing.folded"), good, "missing.folded: No such file or directory"),
+            (good, try write("bad.folded", "a;b 3\nnot a stack\n"), "bad.folded is not a valid folded profile: line 2 is not `frame;frame;... COUNT`"),
+            (try write("empty.folded", ""), good, "empty.folded is empty"),
+            (good, try write("blank.folded", "\n"), "blank.folded is empty"),
         ]
         for (index, (before, after, message)) in cases.enumerated() {
             let output = directory.appendingPathComponent("out\(index).svg")

@@ -183,7 +183,7 @@ final class DumpCommandTests: XCTestCase {
 
     /// holdsGIL: absent where the GIL is not read (2.7, 3.6), else said of
     /// every Python thread, true of one at most; the burner, the one
-    /// thread that runs Python all the time, holds it in most of 3 dumps.
+    /// thread that runs Python all the time, holds it in 2 or more of 5 dumps.
     private func checkGIL(_ first: ProcessSnapshot, _ expected: Expected, _ interpreter: PythonInterpreter) throws {
         let python = first.threads.filter { $0.pythonThreadID != nil }
         if ["2.7", "3.6"].contains(interpreter.label) {
@@ -191,7 +191,7 @@ final class DumpCommandTests: XCTestCase {
             return
         }
         var burnerHeld = 0
-        for dump in 0..<3 {
+        for dump in 0..<5 {
             let process: ProcessSnapshot
             if dump == 0 {
                 process = first
@@ -205,7 +205,7 @@ final class DumpCommandTests: XCTestCase {
             XCTAssertLessThanOrEqual(states.filter { $0 == true }.count, 1, "\(interpreter.label): two GIL holders")
             if process.threads.first(where: { $0.tid == expected.threads[3].tid })?.holdsGIL == true { burnerHeld += 1 }
         }
-        XCTAssertGreaterThanOrEqual(burnerHeld, 2, "\(interpreter.label): the burner held the GIL in \(burnerHeld) of 3 dumps")
+        XCTAssertGreaterThanOrEqual(burnerHeld, 2, "\(interpreter.label): the burner held the GIL in \(burnerHeld) of 5 dumps")
     }
 
     private func cpuTicks(pid: Int32, tid: Int32) throws -> Int {

@@ -14,7 +14,7 @@ final class ForkedChildrenTests: XCTestCase {
         for interpreter in try PythonInterpreters.requireAll() {
             let output = directory.appendingPathComponent("fork-\(interpreter.label).folded")
             let result = try TestSupport.run(try TestSupport.pyrographBinary(), [
-                "record", "-o", output.path, "--", interpreter.path, "-B",
+                "record", "--full-filenames", "--interpreter-frames", "-o", output.path, "--", interpreter.path, "-B",
                 PythonInterpreters.script("fork_early.py").path, "2", "1.5",
             ])
             XCTAssertEqual(result.status, 0, "\(interpreter): \(result.stderr)")
@@ -44,7 +44,7 @@ final class ForkedChildrenTests: XCTestCase {
 
         let output = directory.appendingPathComponent("prefork.folded")
         let result = try TestSupport.run(try TestSupport.pyrographBinary(), [
-            "record", "-d", "2", "-p", String(parent.processIdentifier), "-o", output.path,
+            "record", "--full-filenames", "--interpreter-frames", "-d", "2", "-p", String(parent.processIdentifier), "-o", output.path,
         ])
         XCTAssertEqual(result.status, 0, result.stderr)
         let profile = FoldedProfile(text: try String(contentsOf: output, encoding: .utf8))
@@ -62,7 +62,7 @@ final class ForkedChildrenTests: XCTestCase {
         let output = try TestSupport.temporaryDirectory().appendingPathComponent("merged.folded")
         let interpreter = try PythonInterpreters.require("3.12")
         let result = try TestSupport.run(try TestSupport.pyrographBinary(), [
-            "record", "--merge-processes", "-o", output.path, "--", interpreter.path, "-B",
+            "record", "--merge-processes", "--full-filenames", "--interpreter-frames", "-o", output.path, "--", interpreter.path, "-B",
             PythonInterpreters.script("fork_early.py").path, "3", "1",
         ])
         XCTAssertEqual(result.status, 0, result.stderr)

@@ -84,7 +84,7 @@ final class GILTests: XCTestCase {
         defer { try? FileManager.default.removeItem(at: directory) }
         let output = directory.appendingPathComponent("gil.folded")
         let report = directory.appendingPathComponent("truth.json")
-        var arguments = ["record", "--clock", "wall", "--gil", "--threads", "-F", "\(Self.frequency)", "-f", "folded",
+        var arguments = ["record", "--clock", "wall", "--gil", "--threads", "--full-filenames", "--interpreter-frames", "-F", "\(Self.frequency)", "-f", "folded",
                          "-o", output.path, "--"]
         if let root = python.root {
             // The script and its report live inside the root.
@@ -141,7 +141,11 @@ final class GILTests: XCTestCase {
         let compressing = lines.filter { $0.tid == compressor.tid }
         let total = sum(compressing)
         let inDeflate = compressing.filter { line in line.frames.contains { $0.contains("deflate") } }
-        XCTAssertGreaterThan(sum(inDeflate), 0.3 * total, "\(python): the compressor's deflate is missing\n\(result.stderr)")
+        // Most of its CPU time is in deflate; most of its wall time it waits
+        // to take the GIL back from the spinners, so the share of its wall
+        // time in deflate depends on the host (22 to 40% seen).
+        XCTAssertGreaterThan(sum(inDeflate), 0.5 * Double(Self.frequency) * compressor.cpu_seconds,
+                             "\(python): the compressor's deflate is missing (\(sum(inDeflate)) of \(total))\n\(result.stderr)")
         XCTAssertEqual(inDeflate.filter { $0.waitingIndex != nil }.map(\.frames), [],
                        "\(python): deflate runs with the GIL released, not waiting for it")
         // Between two calls it does wait, to take the GIL back: there only.

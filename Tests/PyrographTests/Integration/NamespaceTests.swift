@@ -57,7 +57,7 @@ final class NamespaceTests: XCTestCase {
         XCTAssertEqual(row?.contains("yes"), true, "ps should say it is supported:\n\(ps.stdout)")
 
         let output = directory.appendingPathComponent("profile.folded")
-        let recording = try RunningRecording(arguments: ["record", "-f", "folded", "-o", output.path, "-d", "2"])
+        let recording = try RunningRecording(arguments: ["record", "-f", "folded", "--full-filenames", "-o", output.path, "-d", "2"])
         XCTAssertEqual(recording.wait(), 0, recording.stderr)
         let profile = FoldedProfile(text: try String(contentsOf: output, encoding: .utf8))
         let own = profile.stacks.filter { $0.frames.first?.hasSuffix(" (\(hostPID))") == true }
