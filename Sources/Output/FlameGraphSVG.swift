@@ -189,8 +189,11 @@ struct FlameGraphSVG {
     /// An attribute value reads back as written: XML turns a literal tab or
     /// newline in one into a space, a character reference it keeps.
     static func attribute(_ value: String) -> String {
+        let escaped = SVGEscaping.escaped(value)
+        // The common case, and a large graph has hundreds of thousands.
+        if !escaped.utf8.contains(where: { $0 == 0x09 || $0 == 0x0a }) { return escaped }
         var out = ""
-        for scalar in SVGEscaping.escaped(value).unicodeScalars {
+        for scalar in escaped.unicodeScalars {
             switch scalar {
             case "\t": out += "&#9;"
             case "\n": out += "&#10;"
