@@ -10,15 +10,20 @@ struct GILFields: Equatable {
     /// runtime's address is unknown.
     init?(_ gil: GILLayout, _ layout: PythonLayout, interpreterHeadAddress: UInt64) {
         let limit = Int(UInt16.max) - 1
-        guard gil.locked >= 0, gil.locked + 4 <= gil.size, gil.lastHolder >= 0, gil.lastHolder + 8 <= gil.size,
-              gil.size <= limit
+        // Sizes first, so that no sum below can overflow: the offsets may
+        // come from a process's own _Py_DebugOffsets.
+        guard gil.size >= 8, gil.size <= limit, gil.locked >= 0, gil.locked <= gil.size - 4,
+              gil.lastHolder >= 0, gil.lastHolder <= gil.size - 8
         else { return nil }
         switch gil.place {
         case .runtime(let offset):
             // interpreters.head lies in _PyRuntime too: the runtime starts
             // that far before it.
-            guard let head = layout.runtimeInterpretersHead, interpreterHeadAddress >= UInt64(head) else { return nil }
-            address = interpreterHeadAddress - UInt64(head) + UInt64(offset)
+            guard let head = layout.runtimeInterpretersHead, head >= 0, offset >= 0,
+                  interpreterHeadAddress >= UInt64(head) else { return nil }
+            let (sum, overflow) = (interpreterHeadAddress - UInt64(head)).addingReportingOverflow(UInt64(offset))
+            guard !overflow else { return nil }
+            address = sum
             interpreterPointer = nil
         case .interpreterPointer(let offset):
             guard offset >= 0, offset <= limit else { return nil }

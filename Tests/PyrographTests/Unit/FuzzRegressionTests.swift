@@ -1,6 +1,6 @@
 import Foundation
 import NativeUnwinding
-import PythonRuntime
+@testable import PythonRuntime
 import Symbolization
 import XCTest
 
@@ -41,6 +41,21 @@ final class FuzzRegressionTests: XCTestCase {
     /// 17 long-form entries of a 3.11+ location table, each adding 2^59 - 1
     /// to the line: the running line overflowed. Such a table (read from
     /// another process's memory) is malformed: no line.
+    /// pyrograph-fuzz walker (an image's 3.11 layout, mutated): the GIL's
+    /// offset in _PyRuntime added to the runtime's address overflowed.
+    /// Offsets that run past the address space, or past Int, give no GIL.
+    func testAGILOffsetPastTheAddressSpaceGivesNoGIL() throws {
+        let layout = try XCTUnwrap(PythonLayoutTable.layout(for: PythonVersion(major: 3, minor: 11, micro: 7)))
+        let head = UInt64.max - 0xffff
+        XCTAssertNil(GILFields(GILLayout(place: .runtime(offset: Int.max)), layout, interpreterHeadAddress: head))
+        XCTAssertNil(GILFields(GILLayout(place: .runtime(offset: -8)), layout, interpreterHeadAddress: head))
+        XCTAssertNil(GILFields(GILLayout(place: .runtime(offset: 8), locked: Int.max, lastHolder: 8, size: 64), layout,
+                               interpreterHeadAddress: head))
+        XCTAssertNil(GILFields(GILLayout(place: .runtime(offset: 8), locked: 0, lastHolder: 8, size: Int.min), layout,
+                               interpreterHeadAddress: head))
+        XCTAssertNotNil(GILFields(GILLayout(place: .runtime(offset: 8)), layout, interpreterHeadAddress: 0x7f00_0000_1000))
+    }
+
     func testALocationTableWhoseLineOverflowsHasNoLine() throws {
         let table = try Array(Data(contentsOf: URL(fileURLWithPath: Self.fixture("linetable-line-overflows.bin"))))
         XCTAssertEqual(LineTable.line(for: 100, firstLine: 1, table: table, format: .locationTable), nil)
