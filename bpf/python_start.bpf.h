@@ -22,8 +22,7 @@ struct {
 	__type(value, struct pyro_python_template);
 } python_templates SEC(".maps");
 
-SEC("uprobe")
-int pyro_python_start(struct pt_regs *ctx)
+static __always_inline int python_started(struct pt_regs *ctx)
 {
 	__u32 tgid = bpf_get_current_pid_tgid() >> 32, cookie = (__u32)bpf_get_attach_cookie(ctx);
 	struct pyro_python_template *template = bpf_map_lookup_elem(&python_templates, &cookie);
@@ -54,6 +53,23 @@ int pyro_python_start(struct pt_regs *ctx)
 	/* The loader names this process's frames while it is alive. */
 	bpf_ringbuf_submit(event, BPF_RB_FORCE_WAKEUP);
 	return 0;
+}
+
+/* Attached through a perf-event uprobe: any kernel. */
+SEC("uprobe")
+int pyro_python_start(struct pt_regs *ctx)
+{
+	return python_started(ctx);
+}
+
+/* The same, attached as a uprobe_multi link (Linux 6.6+; the loader sets
+ * its expected attach type). Detaching a perf-event uprobe waits for RCU
+ * grace periods under a global mutex, about 0.1 s per interpreter file one
+ * after the other; these links detach side by side in one. */
+SEC("uprobe")
+int pyro_python_start_multi(struct pt_regs *ctx)
+{
+	return python_started(ctx);
 }
 
 #endif

@@ -55,6 +55,8 @@ public final class Sampler {
     let skeleton: OpaquePointer
     /// Destroyed by `detach`: the cpu-clock events and the start probes.
     var links: [OpaquePointer] = []
+    /// Links held as bare descriptors (the start probe's uprobe_multi links).
+    var linkDescriptors: [Int32] = []
     /// Interpreter files with a start probe, by the probe's cookie.
     public internal(set) var pythonStartProbes: [String] = []
     public let configuration: Configuration
@@ -87,7 +89,7 @@ public final class Sampler {
     }
 
     deinit {
-        for link in links { bpf_link__destroy(link) }
+        destroyLinks()
         pyro_bpf_destroy(skeleton)
     }
 
@@ -164,9 +166,15 @@ extension Sampler {
     /// Stops sampling: destroys the perf events and the hooks' links, so the
     /// ring buffer can then be drained to the last record.
     public func detach() {
-        for link in links { bpf_link__destroy(link) }
-        links.removeAll()
+        destroyLinks()
         pyro_bpf_detach_hooks(skeleton)
+    }
+
+    private func destroyLinks() {
+        var pointers: [OpaquePointer?] = links
+        pyro_bpf_destroy_links(&pointers, pointers.count, linkDescriptors, linkDescriptors.count)
+        links.removeAll()
+        linkDescriptors.removeAll()
     }
 }
 

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/perf_event.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -114,8 +115,12 @@ int pyro_bpf_attach_off_cpu(struct pyrograph_bpf *skel)
 	return skel->links.pyro_off_cpu_switch ? 0 : -errno;
 }
 
+/* From Linux 6.6's UAPI; Debian's headers are older. */
+#define PYRO_BPF_TRACE_UPROBE_MULTI 48
+
 int pyro_bpf_load(struct pyrograph_bpf *skel)
 {
+	bpf_program__set_expected_attach_type(skel->progs.pyro_python_start_multi, PYRO_BPF_TRACE_UPROBE_MULTI);
 	return pyrograph_bpf__load(skel);
 }
 
@@ -210,6 +215,77 @@ struct bpf_link *pyro_bpf_attach_python_start(struct pyrograph_bpf *skel, const 
 
 	*error = link ? 0 : -errno;
 	return link;
+}
+
+/* BPF_LINK_CREATE's attributes for a uprobe_multi link (Linux 6.6+). */
+struct uprobe_multi_link_attr {
+	__u32 prog_fd;
+	__u32 target_fd;
+	__u32 attach_type;
+	__u32 flags;
+	__aligned_u64 path;
+	__aligned_u64 offsets;
+	__aligned_u64 ref_ctr_offsets;
+	__aligned_u64 cookies;
+	__u32 cnt;
+	__u32 multi_flags;
+	__u32 pid;
+	__u32 padding;
+};
+
+/* The file offset of the code at `address` in the ELF file at `path`: what
+ * a uprobe is placed by. */
+static int code_file_offset(const char *path, uint64_t address, uint64_t *offset)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC), err = -ENOENT;
+	Elf *elf;
+	size_t count;
+
+	if (fd < 0)
+		return -errno;
+	elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+	if (elf && elf_getphdrnum(elf, &count) == 0) {
+		for (size_t i = 0; i < count; i++) {
+			GElf_Phdr header;
+
+			if (!gelf_getphdr(elf, (int)i, &header) || header.p_type != PT_LOAD || !(header.p_flags & PF_X))
+				continue;
+			if (address >= header.p_vaddr && address - header.p_vaddr < header.p_filesz) {
+				*offset = address - header.p_vaddr + header.p_offset;
+				err = 0;
+				break;
+			}
+		}
+	} else {
+		err = -EINVAL;
+	}
+	if (elf)
+		elf_end(elf);
+	close(fd);
+	return err;
+}
+
+int pyro_bpf_attach_python_start_multi(struct pyrograph_bpf *skel, const char *path, uint64_t address,
+				       uint64_t cookie)
+{
+	struct uprobe_multi_link_attr attr;
+	uint64_t offset;
+	int err, fd;
+
+	if (elf_version(EV_CURRENT) == EV_NONE)
+		return -EINVAL;
+	err = code_file_offset(path, address, &offset);
+	if (err)
+		return err;
+	memset(&attr, 0, sizeof(attr));
+	attr.prog_fd = bpf_program__fd(skel->progs.pyro_python_start_multi);
+	attr.attach_type = PYRO_BPF_TRACE_UPROBE_MULTI;
+	attr.path = (uintptr_t)path;
+	attr.offsets = (uintptr_t)&offset;
+	attr.cookies = (uintptr_t)&cookie;
+	attr.cnt = 1;
+	fd = syscall(__NR_bpf, BPF_LINK_CREATE, &attr, sizeof(attr));
+	return fd < 0 ? -errno : fd;
 }
 
 void pyro_bpf_destroy(struct pyrograph_bpf *skel)
@@ -414,4 +490,53 @@ char *pyro_demangle(const char *name)
 void pyro_bpf_detach_hooks(struct pyrograph_bpf *skel)
 {
 	pyrograph_bpf__detach(skel);
+}
+
+struct doomed_link {
+	struct bpf_link *link;
+	int fd;
+};
+
+static void *destroy_link(void *argument)
+{
+	struct doomed_link *doomed = argument;
+
+	if (doomed->link)
+		bpf_link__destroy(doomed->link);
+	else
+		close(doomed->fd);
+	return NULL;
+}
+
+/* Destroying a perf-event link waits in the kernel for RCU grace periods:
+ * about 0.1 s each here. Waits that overlap share their grace periods, so
+ * each link is destroyed on its own thread (perf-event uprobes still take
+ * turns on a mutex, which is why the start probe prefers uprobe_multi
+ * links, passed here as file descriptors). */
+void pyro_bpf_destroy_links(struct bpf_link **links, size_t count, const int *fds, size_t fd_count)
+{
+	enum { batch_limit = 64 };
+	struct doomed_link doomed[batch_limit];
+	pthread_t threads[batch_limit];
+	bool started[batch_limit];
+	size_t total = count + fd_count;
+
+	for (size_t done = 0; done < total;) {
+		size_t batch = total - done < batch_limit ? total - done : batch_limit;
+
+		for (size_t i = 0; i < batch; i++) {
+			size_t at = done + i;
+
+			doomed[i].link = at < count ? links[at] : NULL;
+			doomed[i].fd = at < count ? -1 : fds[at - count];
+			started[i] = pthread_create(&threads[i], NULL, destroy_link, &doomed[i]) == 0;
+		}
+		for (size_t i = 0; i < batch; i++) {
+			if (started[i])
+				pthread_join(threads[i], NULL);
+			else
+				destroy_link(&doomed[i]);
+		}
+		done += batch;
+	}
 }

@@ -9,12 +9,12 @@ protocol ProcessMapWriter: AnyObject {
     func setPythonLayout(pid: Int32, layout: pyro_python_layout) throws
     /// The interpreter start probe for one interpreter file (see
     /// `Sampler.attachPythonStartProbe`).
-    func attachPythonStartProbe(path: String, function: String, template: pyro_python_template) throws
+    func attachPythonStartProbe(path: String, function: String, address: UInt64, template: pyro_python_template) throws
 }
 
 extension ProcessMapWriter {
     /// Writers with no kernel behind them catch no interpreter start.
-    func attachPythonStartProbe(path: String, function: String, template: pyro_python_template) throws {}
+    func attachPythonStartProbe(path: String, function: String, address: UInt64, template: pyro_python_template) throws {}
 }
 
 extension Sampler: ProcessMapWriter {}

@@ -166,7 +166,7 @@ final class PythonTracker {
         if template.layout.code_type_address != 0 { template.layout.code_type_address &-= probe.bias }
         template.probe_address = probe.address
         do {
-            try maps.attachPythonStartProbe(path: probe.path, function: probe.function, template: template)
+            try maps.attachPythonStartProbe(path: probe.path, function: probe.function, address: probe.address, template: template)
         } catch {
             startProbeFailures.append("\(error)")
         }

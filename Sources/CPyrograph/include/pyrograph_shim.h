@@ -55,6 +55,9 @@ int pyro_bpf_attach_mapping_events(struct pyrograph_bpf *skel);
 /* Detaches the scheduler and mapping hooks; the cpu-clock links are the
  * caller's. */
 void pyro_bpf_detach_hooks(struct pyrograph_bpf *skel);
+/* Destroys the links (and the links held as bare descriptors) side by
+ * side; see shim.c for why. */
+void pyro_bpf_destroy_links(struct bpf_link **links, size_t count, const int *fds, size_t fd_count);
 /* Opens a cpu-clock event on `cpu` sampling at `frequency` Hz and attaches
  * the sampler to it. The link owns the perf event fd. */
 struct bpf_link *pyro_bpf_attach_cpu_clock(struct pyrograph_bpf *skel, int cpu,
@@ -67,6 +70,11 @@ void pyro_bpf_configure_python_starts(struct pyrograph_bpf *skel, bool targets);
  * `path`, in every process; `cookie` picks its python_templates entry. */
 struct bpf_link *pyro_bpf_attach_python_start(struct pyrograph_bpf *skel, const char *path, const char *function,
 					      uint32_t cookie, int *error);
+/* The start probe as a uprobe_multi link on the code at `address` (the
+ * file's own virtual address): its descriptor, or -errno (EINVAL before
+ * Linux 6.6). */
+int pyro_bpf_attach_python_start_multi(struct pyrograph_bpf *skel, const char *path, uint64_t address,
+				       uint64_t cookie);
 void pyro_bpf_destroy(struct pyrograph_bpf *skel);
 /* A BPF_F_MMAPABLE array mapped into this process, or NULL; `stride` is
  * the distance between its elements. */

@@ -221,7 +221,13 @@ final class PythonIntegrationTests: XCTestCase {
                 + "\(percent(task.intendedShare))\n"
             if abs(share - task.measuredShare) > 0.03 { outside.append(task.key) }
         }
-        XCTAssertTrue(outside.isEmpty, "\(python): shares of \(outside) are more than 3 points off (\(busy) samples):\n\(table)")
+        print("\(python): task shares (\(busy) samples):\n\(table)")
+        XCTAssertTrue(outside.isEmpty, """
+            \(python): shares of \(outside) are more than 3 points off (\(busy) samples):
+            \(table)
+            The main thread's innermost Python frames:
+            \(main.histogram(top: 12) { $0.innermost?.description ?? "(no Python frame)" })
+            """)
     }
 
     /// (ii) Every Python frame of workload.py names a function the interpreter

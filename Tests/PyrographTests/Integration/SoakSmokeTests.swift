@@ -33,12 +33,16 @@ final class SoakSmokeTests: XCTestCase {
         process.waitUntilExit()
         try handle.close()
         let output = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
+        print(output)  // the curve and the stop time, in CI's log whatever the outcome
         XCTAssertEqual(process.terminationStatus, 0, output)
 
         let figures = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(contentsOf: json)) as? [String: Any], output)
         let rise = try XCTUnwrap(figures["rss_rise_after_30s_mb"] as? Double, output)
         XCTAssertLessThan(rise, Self.riseBoundMB, "RSS grew after the first 30 s:\n\(output)")
-        XCTAssertLessThan(try XCTUnwrap(figures["stop_seconds"] as? Double), 2, output)
+        // Measured 0.73 to 0.87 s (the workload still running beside it);
+        // 1.5 to 2.0 s when each start probe's perf-event uprobe detached
+        // in turn.
+        XCTAssertLessThan(try XCTUnwrap(figures["stop_seconds"] as? Double), 1.5, output)
         XCTAssertEqual(figures["exit_status"] as? Int, 0, output)
         XCTAssertGreaterThan(try XCTUnwrap(figures["profile_bytes"] as? Int), 0, output)
         XCTAssertGreaterThan(try XCTUnwrap(figures["short_lived_pythons"] as? Int), 1000, "the workload did not run:\n\(output)")
