@@ -127,6 +127,22 @@ public final class Sampler {
         }
     }
 
+    /// The processes in the kernel's target set (-p, --, and the children
+    /// they fork). The exit hook removes each as it exits.
+    public func targetPIDs() -> [Int32] {
+        let fd = bpf_map__fd(pyro_bpf_map(skeleton, PYRO_MAP_TARGET_PIDS))
+        var pids: [Int32] = []
+        var key: UInt32 = 0
+        var next: UInt32 = 0
+        var found = bpf_map_get_next_key(fd, nil, &next) == 0
+        while found {
+            pids.append(Int32(bitPattern: next))
+            key = next
+            found = bpf_map_get_next_key(fd, &key, &next) == 0
+        }
+        return pids
+    }
+
     public var eventsMapFD: Int32 { bpf_map__fd(pyro_bpf_map(skeleton, PYRO_MAP_EVENTS)) }
 
     public func stats() -> SamplerStats {

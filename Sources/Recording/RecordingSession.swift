@@ -106,6 +106,8 @@ public final class RecordingSession {
         /// Threads that slept through the whole recording, each counted for
         /// its whole length (see SilentThreads).
         public var silentThreads: Int = 0
+        /// The recording ended because every -p process and its children had exited.
+        public var targetsExited = false
 
         public var elapsedSeconds: Double { recording.durationSeconds }
         public var processesSeen: Int { recording.processCount }
@@ -217,6 +219,8 @@ public final class RecordingSession {
 
         let status = options.showStatus ? StatusLine() : nil
         var commandExitStatus: Int32?
+        var targetsExited = false
+        var targetsCheckedAt = 0.0
         while !pyro_stop_requested() {
             reader.poll(timeoutMilliseconds: 50)
             python.tick(now: clock.elapsed)
@@ -231,6 +235,19 @@ public final class RecordingSession {
             if let exited = child?.exitStatusIfExited() {
                 commandExitStatus = exited
                 break
+            }
+            // -p alone: nothing is left to record once every target and
+            // every child it forked has exited (a pid added just after its
+            // exit stays in the set, so each is checked).
+            if child == nil, !options.pids.isEmpty, clock.elapsed - targetsCheckedAt >= 0.5 {
+                targetsCheckedAt = clock.elapsed
+                let alive = sampler.targetPIDs().contains { pid in
+                    ProcessStatus(pid: pid).map { !$0.isZombie } ?? false
+                }
+                if !alive {
+                    targetsExited = true
+                    break
+                }
             }
             status?.update(elapsed: clock.elapsed, stats: sampler.stats(), processes: processCount)
         }
@@ -286,7 +303,7 @@ public final class RecordingSession {
                       distinctStacks: stacks.namedInRecording, samplesPastStackLimit: samplesPastStackLimit, stackMemoryFull: stackMemoryFull,
                       droppedAtStop: shutdown.dropped, timeByProcess: timeByProcess,
                       offCPUUnmatchedEnds: offCPUUnmatchedEnds, offCPUUnmatchedStarts: offCPUUnmatchedStarts,
-                      offCPUOpenAtStop: openAtStop, silentThreads: silent.count)
+                      offCPUOpenAtStop: openAtStop, silentThreads: silent.count, targetsExited: targetsExited)
     }
 
     private func handle(_ record: RingBufferRecord) {

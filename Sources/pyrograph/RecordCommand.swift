@@ -223,6 +223,9 @@ struct RecordCommand: ParsableCommand {
         var lines: [String] = []
         lines.append("pyrograph: \(samples) samples from \(result.processesSeen) processes "
             + "in \(DecimalText.tenths(result.elapsedSeconds)) s" + (offCPUOnly ? " (off-CPU intervals)" : " at \(target.frequency) Hz"))
+        if result.targetsExited {
+            lines.append("  stopped: every process given with -p (and its children) has exited")
+        }
         var lost = "  lost samples: \(stats.lost)"
         if stats.lost > 0 { lost += " (ring buffer full: the reader fell behind; try a lower -F)" }
         lines.append(lost)

@@ -6,7 +6,7 @@ import ProcessInspection
 /// records (`record` today; `top` and others later).
 struct TargetOptions: ParsableArguments {
     @Option(name: [.customShort("p"), .customLong("pid")],
-            help: ArgumentHelp("Profile only this process and all its descendants, those that exist already and those it starts later. Repeat for several.", valueName: "PID"))
+            help: ArgumentHelp("Profile only this process and all its descendants, those that exist already and those it starts later. Repeat for several. Recording ends once all of them have exited.", valueName: "PID"))
     var pids: [Int32] = []
 
     @Option(name: [.customShort("F"), .long],
