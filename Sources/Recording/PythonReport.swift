@@ -8,13 +8,18 @@ public struct PythonReport {
         public var samples = 0
         /// Samples whose Python stack was walked to its root and fully named.
         public var complete = 0
-        public var pids = Set<Int32>()
+        /// Processes with samples: those seen since they last exited, and
+        /// a count of the others (a set of every pid would grow with each
+        /// short-lived process of a long recording).
+        var livePIDs = Set<Int32>()
+        var exitedProcesses = 0
+        public var processes: Int { livePIDs.count + exitedProcesses }
     }
 
     /// Keyed by "3.11.7 shared" and the like.
     public var byInterpreter: [String: VersionCounts] = [:]
     public var symbolizationFailures: [PythonSymbolizer.Failure: Int] = [:]
-    public var unsupported: [Int32: PythonProcess] = [:]
+    public var unsupported = UnsupportedInterpreters()
     /// Interpreter files given a start probe, processes it caught as they
     /// started, and probes the kernel refused (why).
     public var startProbes = 0
@@ -24,8 +29,15 @@ public struct PythonReport {
     mutating func record(_ sample: RawSample, process: PythonProcess, complete: Bool) {
         let key = "\(process.version?.description ?? "?") \(process.buildDescription)"
         byInterpreter[key, default: VersionCounts()].samples += 1
-        byInterpreter[key]!.pids.insert(sample.pid)
+        byInterpreter[key]!.livePIDs.insert(sample.pid)
         if complete && sample.pythonStatus == PYRO_PYTHON_OK { byInterpreter[key]!.complete += 1 }
+    }
+
+    /// Called once no more of the process's samples can arrive.
+    mutating func forget(_ pid: Int32) {
+        for key in byInterpreter.keys where byInterpreter[key]!.livePIDs.remove(pid) != nil {
+            byInterpreter[key]!.exitedProcesses += 1
+        }
     }
 }
 

@@ -33,7 +33,10 @@ final class PythonTracker {
     /// Processes the start probe caught, the kernel having given each its
     /// layout before it ran Python code.
     private(set) var startsCaught = 0
-    private(set) var unsupported: [Int32: PythonProcess] = [:]
+    /// Live processes whose interpreter cannot be read; `unsupportedSummary`
+    /// keeps what the summary says of them after they exit.
+    private var unsupported: [Int32: PythonProcess] = [:]
+    private(set) var unsupportedSummary = UnsupportedInterpreters()
     /// Symbolizers of unsupported interpreters: they name no Python frame,
     /// but say why (the reason frame) and count their samples.
     private var refused: [Int32: PythonSymbolizer] = [:]
@@ -107,6 +110,7 @@ final class PythonTracker {
         }
         notPython.remove(pid)
         refused.removeValue(forKey: pid)
+        unsupported.removeValue(forKey: pid)
         if let entry = entries.removeValue(forKey: pid) { retired.retire(pid, entry, now: now) }
     }
 
@@ -202,7 +206,9 @@ final class PythonTracker {
             // read for that reason alone: it is not unsupported.
             guard ProcessStatus(pid: pid).map({ !$0.isZombie }) ?? false else { return nil }
             // Still profiled, with native and kernel frames and the reason.
-            if unsupported.updateValue(process, forKey: pid) == nil || refused[pid]?.process.refusal != process.refusal {
+            let first = unsupported.updateValue(process, forKey: pid) == nil
+            if first { unsupportedSummary.note(pid: pid, process) }
+            if first || refused[pid]?.process.refusal != process.refusal {
                 refused[pid] = PythonSymbolizer(process: process, memory: nil)
                 if targetsPython { try? maps.addTarget(pid: pid) }
                 onDetected?(pid)

@@ -284,7 +284,7 @@ public final class RecordingSession {
         }
         if commandExitStatus == nil, let child { commandExitStatus = child.exitStatusIfExited() }
 
-        pythonReport.unsupported = python.unsupported
+        pythonReport.unsupported = python.unsupportedSummary
         pythonReport.startProbes = sampler.pythonStartProbes.count
         pythonReport.startsCaught = python.startsCaught
         pythonReport.startProbeFailures = python.startProbeFailures
@@ -432,6 +432,7 @@ public final class RecordingSession {
         for pid in exitedPIDs.evict(now: now) {
             pidsSeen.remove(pid)
             commandLines.removeValue(forKey: pid)
+            pythonReport.forget(pid)
         }
         guard let period = options.forgetStacksEvery, period > 0 else { return }
         let generation = Int(now / period)

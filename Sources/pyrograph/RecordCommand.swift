@@ -338,7 +338,7 @@ struct RecordCommand: ParsableCommand {
         var lines: [String] = []
         for (interpreter, counts) in report.byInterpreter.sorted(by: { $0.key < $1.key }) {
             let share = counts.samples == 0 ? 0 : 100 * Double(counts.complete) / Double(counts.samples)
-            lines.append("  python \(interpreter): \(counts.samples) samples in \(counts.pids.count) processes, "
+            lines.append("  python \(interpreter): \(counts.samples) samples in \(counts.processes) processes, "
                 + "\(DecimalText.tenths(share))% with a complete Python stack")
         }
         if report.startProbes > 0 {
@@ -354,9 +354,13 @@ struct RecordCommand: ParsableCommand {
             lines.append("  python walks cut short: read faults \(stats.pythonReadFaults), deeper than the limit \(stats.pythonTruncated)"
                 + ", broken chains \(stats.pythonChainBroken)")
         }
-        for (pid, process) in report.unsupported.sorted(by: { $0.key < $1.key }) {
-            lines.append("  pid \(pid) (\(UntrustedText.escaped(process.interpreterPath))): Python stacks unavailable: "
-                + "\(UntrustedText.escaped(process.unsupportedReason ?? "unsupported")); native and kernel frames only")
+        for (pid, kind) in report.unsupported.listed {
+            lines.append("  pid \(pid) (\(UntrustedText.escaped(kind.interpreterPath))): Python stacks unavailable: "
+                + "\(UntrustedText.escaped(kind.reason)); native and kernel frames only")
+        }
+        for (kind, processes) in report.unsupported.unlisted {
+            lines.append("  \(processes) more processes of \(UntrustedText.escaped(kind.interpreterPath)): Python stacks unavailable: "
+                + "\(UntrustedText.escaped(kind.reason))")
         }
         return lines
     }

@@ -107,7 +107,9 @@ final class PythonTrackerTests: XCTestCase {
         let refusal = try XCTUnwrap(symbolizer.process.refusal)
         let text = refusal.frameText(symbolizer.process.version)
         XCTAssertTrue(text.hasPrefix("python 3.14.") && text.hasSuffix(": no stack layout"), text)
-        XCTAssertNotNil(tracker.unsupported[python.pid])
+        XCTAssertEqual(tracker.unsupportedSummary.listed.map(\.pid), [python.pid])
+        tracker.inspect(pids: [python.pid])
+        XCTAssertEqual(tracker.unsupportedSummary.processes.values.reduce(0, +), 1, "a process looked at again is one process")
     }
 
     /// A 3.14 whose `_PyRuntime` symbol is gone (renamed in a copy's
