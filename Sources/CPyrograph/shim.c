@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/perf_event.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -539,4 +540,9 @@ void pyro_bpf_destroy_links(struct bpf_link **links, size_t count, const int *fd
 		}
 		done += batch;
 	}
+}
+
+void pyro_release_free_memory(void)
+{
+	malloc_trim(0);
 }

@@ -10,8 +10,12 @@ public struct ProcessStatus: Equatable, Sendable {
 
     /// PF_KTHREAD in include/linux/sched.h.
     static let kernelThreadFlag: UInt64 = 0x0020_0000
+    static let exitingFlag: UInt64 = 0x0000_0004
 
     public var isZombie: Bool { state == "Z" || state == "X" }
+    /// PF_EXITING: the process is in exit(), its memory may already be
+    /// gone, though it is not a zombie yet.
+    public var isExiting: Bool { flags & ProcessStatus.exitingFlag != 0 }
     public var isKernelThread: Bool { flags & ProcessStatus.kernelThreadFlag != 0 }
 
     /// Why `-p` cannot profile this process, nil when it can: a kernel

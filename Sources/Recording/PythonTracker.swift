@@ -204,7 +204,7 @@ final class PythonTracker {
         guard process.isSupported, let layout = process.layout, let family = process.family else {
             // A process that exited while it was inspected could not be
             // read for that reason alone: it is not unsupported.
-            guard ProcessStatus(pid: pid).map({ !$0.isZombie }) ?? false else { return nil }
+            guard ProcessStatus(pid: pid).map({ !$0.isZombie && !$0.isExiting }) ?? false else { return nil }
             // Still profiled, with native and kernel frames and the reason.
             let first = unsupported.updateValue(process, forKey: pid) == nil
             if first { unsupportedSummary.note(pid: pid, process) }

@@ -1,4 +1,5 @@
 import Aggregation
+import CPyrograph
 
 /// Cuts a recording into windows of fixed length by each sample's kernel
 /// timestamp, so every sample belongs to exactly one window: window k holds
@@ -108,5 +109,9 @@ public final class WindowedProfileSink: SampleSink {
         windowsFinished += 1
         onWindow(Window(index: index, startUnixNanoseconds: info.startUnixNanoseconds,
                         profile: sink.profile(recording: info)))
+        // The window's tables are freed in the middle of the heap, where
+        // malloc keeps them: hand the pages back, or RSS climbs window after
+        // window (soak, 60 s windows: 7 MB a minute).
+        pyro_release_free_memory()
     }
 }

@@ -114,4 +114,7 @@ int pyro_spawn_release(int release_fd, int exec_error_fd);
 /* Returns a malloc'd demangled name, or NULL if `name` is not mangled. */
 char *pyro_demangle(const char *name);
 
+/* Returns the heap's free pages to the kernel (malloc_trim). */
+void pyro_release_free_memory(void);
+
 #endif

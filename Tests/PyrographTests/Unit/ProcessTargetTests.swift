@@ -13,6 +13,9 @@ final class ProcessTargetTests: XCTestCase {
         XCTAssertEqual(status?.isZombie, true)
         XCTAssertEqual(status?.isKernelThread, false)
         XCTAssertEqual(ProcessStatus(pid: 2, statLine: "2 (kthreadd) S 0 0 0 0 -1 2129984 0 0")?.isKernelThread, true)
+        XCTAssertEqual(status?.isExiting, false)
+        // 4202564 = 4202560 | PF_EXITING: in exit(), not yet a zombie.
+        XCTAssertEqual(ProcessStatus(pid: 9, statLine: "9 (python3) R 1 9 9 0 -1 4202564 0 0")?.isExiting, true)
     }
 
 }
