@@ -142,8 +142,6 @@ public final class RecordingSession {
     private var timeByProcess: [Int32: ProcessTime] = [:]
     private var offCPUUnmatchedEnds = 0
     private var offCPUUnmatchedStarts = 0
-    /// Threads that sent a record; the others, listed at the start, slept through.
-    private var tidsSeen = Set<Int32>()
     private var silentThreads = SilentThreads()
 
     public init(options: Options) {
@@ -267,7 +265,7 @@ public final class RecordingSession {
             deliver(sample, pid: pending.stack.process.id ?? 0)
         }
         pendingOffCPU.removeAll()
-        let silent = recordsOffCPU ? silentThreads.silent(seen: tidsSeen) : []
+        let silent = recordsOffCPU ? silentThreads.silent() : []
         for (index, thread) in silent.enumerated() {
             let comms = silentThreads.comms(pid: thread.pid, tid: thread.tid)
             let stack = SymbolizedStack(id: Int(Int32.max) + index, process: .process(comm: comms.process, pid: thread.pid),
@@ -326,7 +324,7 @@ public final class RecordingSession {
             unwinder.mappingAdded(pid)
             symbolizer.mappingsChanged(pid)
         case let .offCPUEnd(tid, start, end):
-            tidsSeen.insert(tid)
+            silentThreads.heard(tid)
             guard let pending = pendingOffCPU[tid], pending.timestampNanoseconds == start else {
                 offCPUUnmatchedEnds += 1
                 return
@@ -341,7 +339,7 @@ public final class RecordingSession {
     }
 
     private func handle(_ sample: RawSample) {
-        tidsSeen.insert(sample.tid)
+        silentThreads.heard(sample.tid)
         if pidsSeen.insert(sample.pid).inserted {
             processCount += 1
             symbolizer.noteProcess(sample.pid)

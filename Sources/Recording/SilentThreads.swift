@@ -11,6 +11,9 @@ import ProcessInspection
 /// and Python stacks need it to run, which it never did.
 struct SilentThreads {
     private var atStart: [(pid: Int32, tid: Int32)] = []
+    /// Listed threads not heard from yet: only these are remembered, so a
+    /// recording of days does not keep every thread it ever saw.
+    private var unheard = Set<Int32>()
     let procRoot: String
 
     init(procRoot: String = "/proc") {
@@ -21,13 +24,21 @@ struct SilentThreads {
     mutating func note(_ pids: [Int32]) {
         for pid in Set(pids).sorted() {
             let directory = ProcessDirectory(pid: pid, procRoot: procRoot)
-            for tid in (try? directory.threadIDs()) ?? [] { atStart.append((pid, tid)) }
+            for tid in (try? directory.threadIDs()) ?? [] {
+                atStart.append((pid, tid))
+                unheard.insert(tid)
+            }
         }
     }
 
+    /// The thread sent a record.
+    mutating func heard(_ tid: Int32) {
+        if !unheard.isEmpty { unheard.remove(tid) }
+    }
+
     /// The listed threads that are still alive and never sent a record.
-    func silent(seen: Set<Int32>) -> [(pid: Int32, tid: Int32)] {
-        atStart.filter { !seen.contains($0.tid) && ProcessDirectory(pid: $0.pid, procRoot: procRoot).exists
+    func silent() -> [(pid: Int32, tid: Int32)] {
+        atStart.filter { unheard.contains($0.tid) && ProcessDirectory(pid: $0.pid, procRoot: procRoot).exists
             && (try? ProcessDirectory(pid: $0.pid, procRoot: procRoot).threadComm(tid: $0.tid)) != nil }
     }
 
