@@ -12,12 +12,17 @@ final class GILTests: XCTestCase {
     static let frequency = 99
     static let waiting = "[waiting for the GIL]"
 
+    func testPython3_7() throws { try check(PythonInterpreters.require("3.7")) }
     func testPython3_8() throws { try check(PythonInterpreters.require("3.8")) }
+    func testPython3_9() throws { try check(PythonInterpreters.require("3.9")) }
+    func testPython3_10() throws { try check(PythonInterpreters.require("3.10")) }
     func testPython3_11() throws { try check(PythonInterpreters.require("3.11")) }
     func testDebianStaticPython3_11() throws { try check(PythonInterpreters.require("3.11-debian")) }
     func testPython3_12() throws { try check(PythonInterpreters.require("3.12")) }
     func testPython3_13() throws { try check(PythonInterpreters.require("3.13")) }
+    func testDebianPython3_13() throws { try check(PythonInterpreters.requireDebian("3.13-debian-unstable")) }
     func testDebianPython3_14() throws { try check(PythonInterpreters.requireDebian("3.14-debian-unstable")) }
+    func testDebianPython3_15() throws { try check(PythonInterpreters.requireDebian("3.15-debian-unstable")) }
 
     /// GILState, the host's reader, names the spinning thread as the holder,
     /// and nobody while every thread sleeps.
@@ -31,7 +36,7 @@ final class GILTests: XCTestCase {
             else: print(0); sys.stdout.flush()
             time.sleep(60)
             """
-        for label in ["3.8", "3.11-debian", "3.12", "3.13"] {
+        for label in ["3.7", "3.8", "3.9", "3.10", "3.11", "3.11-debian", "3.12", "3.13"] {
             let python = try PythonInterpreters.require(label)
             for mode in ["spin", "sleep"] {
                 let child = try FixtureChild(python.path, ["-c", script, mode])
