@@ -12,6 +12,11 @@ final class GILTests: XCTestCase {
     static let frequency = 99
     static let waiting = "[waiting for the GIL]"
 
+    // 2.7 and 3.6: the holder is _PyThreadState_Current; waiting is told
+    // from the native stack (take_gil on 3.6, PyThread_acquire_lock under
+    // the eval loop on 2.7), which pyenv's builds name.
+    func testPython2_7() throws { try check(PythonInterpreters.require("2.7")) }
+    func testPython3_6() throws { try check(PythonInterpreters.require("3.6")) }
     func testPython3_7() throws { try check(PythonInterpreters.require("3.7")) }
     func testPython3_8() throws { try check(PythonInterpreters.require("3.8")) }
     func testPython3_9() throws { try check(PythonInterpreters.require("3.9")) }
@@ -27,16 +32,20 @@ final class GILTests: XCTestCase {
     /// GILState, the host's reader, names the spinning thread as the holder,
     /// and nobody while every thread sleeps.
     func testGILStateNamesTheHolder() throws {
+        // Also Python 2.7's.
         let script = """
             import sys, threading, time
+            try: from threading import get_ident
+            except ImportError: from thread import get_ident
             def spin():
-                print(threading.get_ident()); sys.stdout.flush()
+                print(get_ident()); sys.stdout.flush()
                 while True: pass
-            if sys.argv[1] == "spin": threading.Thread(target=spin, daemon=True).start()
+            if sys.argv[1] == "spin":
+                spinner = threading.Thread(target=spin); spinner.daemon = True; spinner.start()
             else: print(0); sys.stdout.flush()
             time.sleep(60)
             """
-        for label in ["3.7", "3.8", "3.9", "3.10", "3.11", "3.11-debian", "3.12", "3.13"] {
+        for label in ["2.7", "3.6", "3.7", "3.8", "3.9", "3.10", "3.11", "3.11-debian", "3.12", "3.13"] {
             let python = try PythonInterpreters.require(label)
             for mode in ["spin", "sleep"] {
                 let child = try FixtureChild(python.path, ["-c", script, mode])
@@ -132,8 +141,20 @@ final class GILTests: XCTestCase {
             let truthShare = max(0, 1 - thread.cpu_seconds / thread.wall_seconds)
             print("\(python) \(name): waiting for the GIL \(share) of its wall time (not on CPU: \(truthShare))")
             XCTAssertGreaterThan(share, 0.3, "\(python) \(name) waits about half its time\n\(result.stderr)")
-            XCTAssertLessThan(share, 0.7, "\(python) \(name) waits about half its time\n\(result.stderr)")
-            XCTAssertLessThanOrEqual(share, truthShare + 0.05, "\(python) \(name): waiting while on CPU?")
+            if python.label == "2.7" {
+                // 2.7's old GIL is a plain lock that the eval loop drops and
+                // takes again every 100 bytecodes, waking the waiter, which
+                // mostly loses the race and sleeps again: that switch burns
+                // CPU without the GIL, so waiting is partly on CPU and the
+                // CPU-time bound below does not hold; the unfair lock does
+                // not split the time evenly either. What holds: the time
+                // it is off CPU it mostly waits for the GIL.
+                XCTAssertLessThan(share, 0.85, "\(python) \(name) waits for the GIL, not all the time\n\(result.stderr)")
+                XCTAssertGreaterThan(share, truthShare - 0.15, "\(python) \(name): off CPU but not waiting?\n\(result.stderr)")
+            } else {
+                XCTAssertLessThan(share, 0.7, "\(python) \(name) waits about half its time\n\(result.stderr)")
+                XCTAssertLessThanOrEqual(share, truthShare + 0.05, "\(python) \(name): waiting while on CPU?")
+            }
             // Under the Python frame that asked for it, the thread's own
             // (where the Python walk found the thread's frames).
             let callers = Set(waiting.map { line in line.frames[line.waitingIndex! - 1] }.filter(\.isPythonFrame))
