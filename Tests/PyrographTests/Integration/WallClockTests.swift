@@ -27,6 +27,7 @@ final class WallClockTests: XCTestCase {
         "select": ["select"],
     ]
 
+    func testPython3_7() throws { try checkWallAndCPU(PythonInterpreters.require("3.7")) }
     func testPython3_8() throws { try checkWallAndCPU(PythonInterpreters.require("3.8")) }
     func testPython3_9() throws { try checkWallAndCPU(PythonInterpreters.require("3.9")) }
     func testPython3_10() throws { try checkWallAndCPU(PythonInterpreters.require("3.10")) }
@@ -34,6 +35,7 @@ final class WallClockTests: XCTestCase {
     func testPython3_12() throws { try checkWallAndCPU(PythonInterpreters.require("3.12")) }
     func testDebianStaticPython3_11() throws { try checkWallAndCPU(PythonInterpreters.require("3.11-debian")) }
     func testPython3_13() throws { try checkWallAndCPU(PythonInterpreters.require("3.13")) }
+    func testDebianPython3_13() throws { try checkWallAndCPU(PythonInterpreters.requireDebian("3.13-debian-unstable")) }
     func testDebianPython3_14() throws { try checkWallAndCPU(PythonInterpreters.requireDebian("3.14-debian-unstable")) }
     func testDebianPython3_15() throws { try checkWallAndCPU(PythonInterpreters.requireDebian("3.15-debian-unstable")) }
 
