@@ -3,7 +3,9 @@
  * from the interpreter's memory as the stacks are captured, for samples on
  * CPU and threads going off CPU alike:
  * - it holds the GIL when the GIL is locked and its last_holder is the
- *   thread's own state (the thread state the Python walk just found);
+ *   thread's own state (the thread state the Python walk just found); 2.7
+ *   and 3.6 have no struct to read, but _PyThreadState_Current is set
+ *   right after taking the GIL and cleared right before dropping it;
  * - it waits for the GIL when it is off CPU (or sampled) inside a futex(2)
  *   call on an address inside the GIL's struct: take_gil waits on the GIL's
  *   condition variable and mutex, a thread that dropped it on request waits
@@ -59,11 +61,15 @@ static __always_inline __u32 read_gil_state(struct task_struct *task, __u32 tgid
 	 * is no GIL to read. */
 	if (!gil)
 		return PYRO_GIL_UNKNOWN;
-	if (bpf_probe_read_user(&locked, sizeof(locked), (const void *)(gil + layout->gil_locked)) ||
+	if ((layout->gil_locked != PYRO_GIL_HELD_BY_HOLDER &&
+	     bpf_probe_read_user(&locked, sizeof(locked), (const void *)(gil + layout->gil_locked))) ||
 	    bpf_probe_read_user(&holder, sizeof(holder), (const void *)(gil + layout->gil_last_holder))) {
 		count_stat(PYRO_STAT_GIL_UNREADABLE);
 		return PYRO_GIL_UNKNOWN;
 	}
+	/* 2.7 and 3.6: the holder pointer is set only while it is held. */
+	if (layout->gil_locked == PYRO_GIL_HELD_BY_HOLDER)
+		locked = holder != 0;
 	if (locked && holder == *thread_state)
 		return PYRO_GIL_HELD;
 	regs = (struct pt_regs *)bpf_task_pt_regs(task);

@@ -14,7 +14,8 @@ public struct GILState: Equatable, Sendable {
     public var isHeld: Bool { holderThreadState != nil }
 
     public enum Failure: Error, Equatable, Sendable {
-        /// The version keeps no GIL pyrograph can read (2.7, 3.6, free-threaded).
+        /// The version keeps no GIL pyrograph can read (free-threaded builds,
+        /// 2.7 and 3.6 without `_PyThreadState_Current`).
         case noGILLayout
         /// The process's memory did not hold what the layout says.
         case unreadable(address: UInt64)
@@ -25,7 +26,8 @@ public struct GILState: Equatable, Sendable {
     /// snapshot.
     public static func read(_ process: PythonProcess, memory: MemoryReader) -> Result<GILState, Failure> {
         guard let layout = process.layout, let gil = layout.gil,
-              let fields = GILFields(gil, layout, interpreterHeadAddress: process.interpreterHeadAddress)
+              let fields = GILFields(gil, layout, interpreterHeadAddress: process.interpreterHeadAddress,
+                                     currentThreadState: process.currentThreadStateAddress)
         else { return .failure(.noGILLayout) }
         var address = fields.address
         if let pointer = fields.interpreterPointer {
@@ -35,11 +37,16 @@ public struct GILState: Equatable, Sendable {
             else { return .failure(.unreadable(address: interpreter + UInt64(pointer))) }
             address = found
         }
-        guard let locked = memory.load(Int32.self, at: address + UInt64(gil.locked)) else {
-            return .failure(.unreadable(address: address + UInt64(gil.locked)))
-        }
         guard let holder = memory.load(UInt64.self, at: address + UInt64(gil.lastHolder)) else {
             return .failure(.unreadable(address: address + UInt64(gil.lastHolder)))
+        }
+        // Without a `locked` field, a holder is set only while it holds it.
+        var locked: Int32 = 1
+        if let offset = gil.locked {
+            guard let value = memory.load(Int32.self, at: address + UInt64(offset)) else {
+                return .failure(.unreadable(address: address + UInt64(offset)))
+            }
+            locked = value
         }
         guard locked != 0, holder != 0 else {
             return .success(GILState(holderThreadState: nil, holderThreadID: nil, gilAddress: address))

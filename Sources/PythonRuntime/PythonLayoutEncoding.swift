@@ -28,10 +28,11 @@ extension pyro_python_layout {
         code_tlbc = offset(layout.codeTLBC)
         gil_locked = UInt16(PYRO_NO_OFFSET)
         interpreter_gil = UInt16(PYRO_NO_OFFSET)
-        if let gil = layout.gil, let fields = GILFields(gil, layout, interpreterHeadAddress: process.interpreterHeadAddress) {
+        if let gil = layout.gil, let fields = GILFields(gil, layout, interpreterHeadAddress: process.interpreterHeadAddress,
+                                                        currentThreadState: process.currentThreadStateAddress) {
             gil_address = fields.address
             interpreter_gil = offset(fields.interpreterPointer)
-            gil_locked = UInt16(gil.locked)
+            gil_locked = gil.locked.map { UInt16($0) } ?? UInt16(PYRO_GIL_HELD_BY_HOLDER)
             gil_last_holder = UInt16(gil.lastHolder)
             gil_size = UInt16(gil.size)
         }

@@ -23,6 +23,9 @@ public struct PythonProcess: Sendable {
     public var refusal: PythonRuntimeRefusal?
     /// The version family that read (or refused) its layout.
     public var family: (any PythonRuntimeFamily)?
+    /// `_PyThreadState_Current`, relocated (2.7 and 3.6 export it): the
+    /// state of the thread holding the GIL there.
+    public var currentThreadStateAddress: UInt64?
     /// `PyCode_Type`, relocated, where the interpreter exports it.
     public var codeTypeAddress: UInt64?
     /// Parts of the eval loop no symbol names (a stripped build's

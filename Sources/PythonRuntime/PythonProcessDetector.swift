@@ -9,7 +9,7 @@ import Symbolization
 /// a file name alone), its build kind, and the layout to walk it with.
 public final class PythonProcessDetector {
     static let interestingSymbols = Set<String>([
-        "_PyRuntime", "interp_head", "Py_Version", "Py_Initialize", "PyCode_Type",
+        "_PyRuntime", "interp_head", "_PyThreadState_Current", "Py_Version", "Py_Initialize", "PyCode_Type",
         "_Py_RefTotal", "_Py_NegativeRefcount", "_PyEval_EvalFrameDefault", "PyEval_EvalFrameEx",
         // Py_GetVersion()'s static buffer, filled at start-up with sys.version.
         "version.0", "version.1", "version",
@@ -93,6 +93,7 @@ public final class PythonProcessDetector {
             return
         }
         process.codeTypeAddress = file.symbols["PyCode_Type"].map { $0 &+ bias }
+        process.currentThreadStateAddress = file.symbols["_PyThreadState_Current"].map { $0 &+ bias }
         process.unnamedEvalLoopParts = file.unnamedEvalLoopParts
         let interpreter = PythonInterpreterFacts(
             memory: memory, runtimeAddress: (file.symbols["_PyRuntime"] ?? file.runtimeSection).map { $0 &+ bias },

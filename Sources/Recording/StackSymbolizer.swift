@@ -99,6 +99,29 @@ public final class StackSymbolizer {
     /// another thread's request (after which the thread asks for it again).
     static let gilSwitchFunctions: Set<String> = ["take_gil", "drop_gil"]
 
+    /// 2.7 has no take_gil: its GIL is a plain lock, which the eval loop
+    /// and the thread-state functions take with PyThread_acquire_lock, and
+    /// which the eval loop drops with PyThread_release_lock to let another
+    /// thread run (then takes again at once). The same calls under anything
+    /// else (threading.Lock, PyEval_SaveThread before a blocking call) are
+    /// not the GIL switch. Callee: its callers that are.
+    static let python2GILSwitch: [String: Set<String>] = [
+        "PyThread_acquire_lock": ["PyEval_EvalFrameEx", "PyEval_RestoreThread", "PyEval_AcquireThread", "PyEval_AcquireLock"],
+        "PyThread_release_lock": ["PyEval_EvalFrameEx"],
+    ]
+
+    /// Whether the native stack (innermost first) is inside the GIL switch.
+    static func isInGILSwitch(_ native: [SymbolizedAddress]) -> Bool {
+        for (index, address) in native.enumerated() {
+            guard let symbol = address.symbol else { continue }
+            if gilSwitchFunctions.contains(symbol) { return true }
+            if let callers = python2GILSwitch[symbol] {
+                return native[(index + 1)...].first { $0.symbol != nil }?.symbol.map(callers.contains) ?? false
+            }
+        }
+        return false
+    }
+
     /// Whether the thread waits for the GIL: the kernel saw it asleep on the
     /// GIL's futexes, or, without the GIL, it is inside the GIL switch (a
     /// waiter preempted between two sleeps in take_gil, a thread preempted
@@ -107,7 +130,7 @@ public final class StackSymbolizer {
     static func waitsForGIL(_ sample: RawSample, _ native: [SymbolizedAddress]) -> Bool {
         switch sample.gil {
         case .waiting: return true
-        case .released: return native.contains { $0.symbol.map(gilSwitchFunctions.contains) ?? false }
+        case .released: return isInGILSwitch(native)
         case .held, nil: return false
         }
     }

@@ -96,7 +96,7 @@ public final class ProcessDumper {
         let symbolizer = PythonSymbolizer(process: process, memory: memory)
         let walker = PythonStackWalker(process: process, layout: layout, memory: memory)
         // A snapshot like the stacks: nil (not said) where the version
-        // keeps no GIL pyrograph reads (2.7, 3.6, free-threaded builds).
+        // keeps no GIL pyrograph reads (free-threaded builds).
         let gil = try? GILState.read(process, memory: memory).get()
 
         var threads: [ThreadSnapshot] = []

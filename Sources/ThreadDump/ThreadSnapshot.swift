@@ -12,7 +12,7 @@ public struct ThreadSnapshot: Sendable, Equatable, Codable {
     /// thread that has no Python thread state.
     public var pythonThreadID: UInt64?
     /// Whether the thread held the GIL when it was read (`GILState`); nil
-    /// where the version's GIL is not read (2.7, 3.6, free-threaded).
+    /// where the version's GIL is not read (free-threaded builds).
     public var holdsGIL: Bool?
     public var stack: PythonStackRead
     /// Innermost first, as `py-spy dump` prints.

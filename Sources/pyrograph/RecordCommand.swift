@@ -92,7 +92,7 @@ struct RecordCommand: ParsableCommand {
                              + "runs with it released or waits for it. Waiting gets its own [waiting for the GIL] frame "
                              + "under the Python frame that asked for it; the summary gives each process's GIL time. "
                              + "With --clock wall the waits themselves are weighed (CPU-only profiles show little waiting). "
-                             + "CPython 3.7 and newer, GIL builds."))
+                             + "Every CPython with a GIL (2.7 and 3.6 tell waiting from the interpreter's symbols)."))
     var gil = false
 
     @Flag(help: "Also print a report of the top functions to stdout (see `pyrograph report`).")

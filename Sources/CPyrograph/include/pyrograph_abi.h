@@ -65,6 +65,9 @@ enum pyro_python_status {
 };
 
 #define PYRO_NO_OFFSET 0xffff
+/* In gil_locked: no `locked` field; the GIL is held while gil_last_holder
+ * is set (2.7 and 3.6, where it is _PyThreadState_Current). */
+#define PYRO_GIL_HELD_BY_HOLDER 0xfffe
 /* Every frame field the walker reads lies in a frame's first bytes, which
  * it reads at once: one read per frame instead of four. */
 #define PYRO_MAX_FRAME_WINDOW 128
@@ -105,7 +108,8 @@ struct pyro_python_layout {
 	 * build has none pyrograph can read). Up to 3.11 it lies in _PyRuntime
 	 * at gil_address; from 3.12 each interpreter points to its own, at
 	 * interpreter_gil in the first interpreter (gil_address 0). A thread
-	 * holds it when `locked` is set and `last_holder` is its thread state;
+	 * holds it when `locked` is set and `last_holder` is its thread state
+	 * (2.7 and 3.6: when _PyThreadState_Current, at gil_address, is it);
 	 * it waits for it when it sleeps in a futex inside the GIL's gil_size
 	 * bytes (its mutex and condition variables). */
 	__u64 gil_address;

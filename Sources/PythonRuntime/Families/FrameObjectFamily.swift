@@ -23,8 +23,8 @@ public struct FrameObjectFamily: PythonRuntimeFamily {
 
     public static func layout(for version: PythonVersion) -> PythonLayout? {
         switch (version.major, version.minor) {
-        case (2, 7): return python27
-        case (3, 6): return python36
+        case (2, 7): return python27.with(gil: .currentThreadState)
+        case (3, 6): return python36.with(gil: .currentThreadState)
         // The GIL lies in _PyRuntime.ceval.gil, which moves with the fields before it.
         case (3, 7): return python37.with(gil: GILLayout(place: .runtime(offset: 1264)))
         case (3, 8): return python38.with(gil: GILLayout(place: .runtime(offset: 1152)))

@@ -12,26 +12,40 @@ final class GILTests: XCTestCase {
     static let frequency = 99
     static let waiting = "[waiting for the GIL]"
 
+    // 2.7 and 3.6: the holder is _PyThreadState_Current; waiting is told
+    // from the native stack (take_gil on 3.6, PyThread_acquire_lock under
+    // the eval loop on 2.7), which pyenv's builds name.
+    func testPython2_7() throws { try check(PythonInterpreters.require("2.7")) }
+    func testPython3_6() throws { try check(PythonInterpreters.require("3.6")) }
+    func testPython3_7() throws { try check(PythonInterpreters.require("3.7")) }
     func testPython3_8() throws { try check(PythonInterpreters.require("3.8")) }
+    func testPython3_9() throws { try check(PythonInterpreters.require("3.9")) }
+    func testPython3_10() throws { try check(PythonInterpreters.require("3.10")) }
     func testPython3_11() throws { try check(PythonInterpreters.require("3.11")) }
     func testDebianStaticPython3_11() throws { try check(PythonInterpreters.require("3.11-debian")) }
     func testPython3_12() throws { try check(PythonInterpreters.require("3.12")) }
     func testPython3_13() throws { try check(PythonInterpreters.require("3.13")) }
+    func testDebianPython3_13() throws { try check(PythonInterpreters.requireDebian("3.13-debian-unstable")) }
     func testDebianPython3_14() throws { try check(PythonInterpreters.requireDebian("3.14-debian-unstable")) }
+    func testDebianPython3_15() throws { try check(PythonInterpreters.requireDebian("3.15-debian-unstable")) }
 
     /// GILState, the host's reader, names the spinning thread as the holder,
     /// and nobody while every thread sleeps.
     func testGILStateNamesTheHolder() throws {
+        // Also Python 2.7's.
         let script = """
             import sys, threading, time
+            try: from threading import get_ident
+            except ImportError: from thread import get_ident
             def spin():
-                print(threading.get_ident()); sys.stdout.flush()
+                print(get_ident()); sys.stdout.flush()
                 while True: pass
-            if sys.argv[1] == "spin": threading.Thread(target=spin, daemon=True).start()
+            if sys.argv[1] == "spin":
+                spinner = threading.Thread(target=spin); spinner.daemon = True; spinner.start()
             else: print(0); sys.stdout.flush()
             time.sleep(60)
             """
-        for label in ["3.8", "3.11-debian", "3.12", "3.13"] {
+        for label in ["2.7", "3.6", "3.7", "3.8", "3.9", "3.10", "3.11", "3.11-debian", "3.12", "3.13"] {
             let python = try PythonInterpreters.require(label)
             for mode in ["spin", "sleep"] {
                 let child = try FixtureChild(python.path, ["-c", script, mode])
@@ -114,6 +128,7 @@ final class GILTests: XCTestCase {
         }
         func sum(_ lines: [Line]) -> Double { Double(lines.reduce(0) { $0 + $1.count }) }
 
+        var spinnerShares: [Double] = []
         for (name, function) in [("spinner-1", "spin_one"), ("spinner-2", "spin_two")] {
             let thread = try XCTUnwrap(truth.threads[name], name)
             let mine = lines.filter { $0.tid == thread.tid }
@@ -126,9 +141,22 @@ final class GILTests: XCTestCase {
             // the time it did not run (the rest it was preempted holding it).
             let truthShare = max(0, 1 - thread.cpu_seconds / thread.wall_seconds)
             print("\(python) \(name): waiting for the GIL \(share) of its wall time (not on CPU: \(truthShare))")
+            spinnerShares.append(share)
             XCTAssertGreaterThan(share, 0.3, "\(python) \(name) waits about half its time\n\(result.stderr)")
-            XCTAssertLessThan(share, 0.7, "\(python) \(name) waits about half its time\n\(result.stderr)")
-            XCTAssertLessThanOrEqual(share, truthShare + 0.05, "\(python) \(name): waiting while on CPU?")
+            if python.label == "2.7" {
+                // 2.7's old GIL is a plain lock that the eval loop drops and
+                // takes again every 100 bytecodes, waking the waiter, which
+                // mostly loses the race and sleeps again: that switch burns
+                // CPU without the GIL, so waiting is partly on CPU and the
+                // CPU-time bound below does not hold; the unfair lock does
+                // not split the time evenly either. What holds: the time
+                // it is off CPU it mostly waits for the GIL.
+                XCTAssertLessThan(share, 0.95, "\(python) \(name) waits for the GIL, not all the time\n\(result.stderr)")
+                XCTAssertGreaterThan(share, truthShare - 0.15, "\(python) \(name): off CPU but not waiting?\n\(result.stderr)")
+            } else {
+                XCTAssertLessThan(share, 0.7, "\(python) \(name) waits about half its time\n\(result.stderr)")
+                XCTAssertLessThanOrEqual(share, truthShare + 0.05, "\(python) \(name): waiting while on CPU?")
+            }
             // Under the Python frame that asked for it, the thread's own
             // (where the Python walk found the thread's frames).
             let callers = Set(waiting.map { line in line.frames[line.waitingIndex! - 1] }.filter(\.isPythonFrame))
@@ -136,6 +164,14 @@ final class GILTests: XCTestCase {
             XCTAssertEqual(callers.map { $0.hasPrefix(function + " (") }, Array(repeating: true, count: callers.count),
                            "\(python) \(name): waiting under \(callers)")
         }
+
+        // Together the spinners hold it most of the time, even where the
+        // lock is unfair (2.7): on average each waits about half its time;
+        // on 2.7 more, as its switch leaves the GIL free for a while
+        // (held 1.9-2.3 of 3 s there, 2.5-2.9 s elsewhere).
+        let meanShare = spinnerShares.reduce(0, +) / Double(max(spinnerShares.count, 1))
+        XCTAssertGreaterThan(meanShare, 0.25, "\(python): the spinners' mean waiting share")
+        XCTAssertLessThan(meanShare, python.label == "2.7" ? 0.85 : 0.75, "\(python): the spinners' mean waiting share")
 
         let compressor = try XCTUnwrap(truth.threads["compressor"])
         let compressing = lines.filter { $0.tid == compressor.tid }
@@ -155,8 +191,13 @@ final class GILTests: XCTestCase {
         XCTAssertEqual(callers.map { $0.hasPrefix("compress_loop (") }, Array(repeating: true, count: callers.count),
                        "\(python) compressor: waiting under \(callers)")
 
-        // The summary's GIL figures for the process.
-        XCTAssertTrue(result.stderr.contains("GIL in "), result.stderr)
+        // The summary's GIL figures for the process: someone held the GIL
+        // nearly all the time (the spinners never stop asking for it).
+        let summary = result.stderr.split(separator: "\n").first { $0.contains("GIL in ") } ?? ""
+        let words = summary.split(separator: " ").map(String.init)
+        let held: Double? = words.firstIndex(of: "held").flatMap { $0 + 1 < words.count ? Double(words[$0 + 1]) : nil }
+        print("\(python): held \(held.map { "\($0)" } ?? "?") thread-seconds of \(Self.seconds) s")
+        XCTAssertGreaterThan(held ?? 0, 0.5 * Self.seconds, "\(python): the GIL's holder\n\(result.stderr)")
     }
 }
 

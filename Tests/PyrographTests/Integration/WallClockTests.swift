@@ -7,17 +7,37 @@ import XCTest
 /// a second thread cycles through five kinds of wait.
 final class WallClockTests: XCTestCase {
     static let seconds = 4.0
-    static let waits: [(function: String, kernel: [String])] = [
-        ("in_sleep", ["nanosleep"]),
+    /// The kernel frames each wait must show. time.sleep's system call
+    /// differs between builds, so the fixture says which one this
+    /// interpreter uses (see sleepKernel).
+    static func waits(sleepCall: String) -> [(function: String, kernel: [String])] { [
+        ("in_sleep", sleepKernel[sleepCall] ?? [sleepCall]),
         ("in_lock", ["futex"]),
         ("in_select", ["select"]),
         ("in_pipe_read", ["pipe_read"]),
         ("in_child_wait", ["wait4", "do_wait"]),
+    ] }
+
+    /// Where each of time.sleep's system calls waits in the kernel:
+    /// clock_nanosleep and nanosleep in hrtimer_nanosleep/do_nanosleep,
+    /// select (CPython 3.10 and older) in do_select.
+    static let sleepKernel: [String: [String]] = [
+        "clock_nanosleep": ["nanosleep"],
+        "nanosleep": ["nanosleep"],
+        "select": ["select"],
     ]
 
-    func testPython3_12() throws { try checkWallAndCPU("3.12") }
-    func testDebianStaticPython3_11() throws { try checkWallAndCPU("3.11-debian") }
-    func testPython3_13() throws { try checkWallAndCPU("3.13") }
+    func testPython3_7() throws { try checkWallAndCPU(PythonInterpreters.require("3.7")) }
+    func testPython3_8() throws { try checkWallAndCPU(PythonInterpreters.require("3.8")) }
+    func testPython3_9() throws { try checkWallAndCPU(PythonInterpreters.require("3.9")) }
+    func testPython3_10() throws { try checkWallAndCPU(PythonInterpreters.require("3.10")) }
+    func testPython3_11() throws { try checkWallAndCPU(PythonInterpreters.require("3.11")) }
+    func testPython3_12() throws { try checkWallAndCPU(PythonInterpreters.require("3.12")) }
+    func testDebianStaticPython3_11() throws { try checkWallAndCPU(PythonInterpreters.require("3.11-debian")) }
+    func testPython3_13() throws { try checkWallAndCPU(PythonInterpreters.require("3.13")) }
+    func testDebianPython3_13() throws { try checkWallAndCPU(PythonInterpreters.requireDebian("3.13-debian-unstable")) }
+    func testDebianPython3_14() throws { try checkWallAndCPU(PythonInterpreters.requireDebian("3.14-debian-unstable")) }
+    func testDebianPython3_15() throws { try checkWallAndCPU(PythonInterpreters.requireDebian("3.15-debian-unstable")) }
 
     /// Threads asleep before the recording starts and until it ends never
     /// switch, so the scheduler hook never sees them: each must still carry
@@ -105,6 +125,8 @@ final class WallClockTests: XCTestCase {
         var wait: Double
         var compute: Double
         var loop: Double
+        /// The system call time.sleep waits in: clock_nanosleep, nanosleep or select.
+        var sleep_call: String
     }
 
     /// One folded line: frames root first, and its count.
@@ -116,13 +138,18 @@ final class WallClockTests: XCTestCase {
     }
 
     private func record(_ python: PythonInterpreter, clock: String) throws -> (lines: [Line], truth: Truth, stderr: String) {
-        let directory = try TestSupport.temporaryDirectory()
+        // Under the interpreter's root for a chroot one, so that it reaches
+        // the script and writes its report there.
+        let directory = try python.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
         let output = directory.appendingPathComponent("\(clock).folded")
         let report = directory.appendingPathComponent("truth.json")
+        let script = directory.appendingPathComponent("offcpu_waits.py")
+        try FileManager.default.copyItem(at: PythonInterpreters.script("offcpu_waits.py"), to: script)
+        let command = [python.path, "-B", python.innerPath(script.path), "\(Self.seconds)", python.innerPath(report.path)]
         let result = try TestSupport.run(try TestSupport.pyrographBinary(), [
             "record", "--clock", clock, "--threads", "-F", "99", "-f", "folded", "-o", output.path, "--",
-            python.hostPath, PythonInterpreters.script("offcpu_waits.py").path, "\(Self.seconds)", report.path,
-        ])
+        ] + (python.root.map { ["/usr/sbin/chroot", $0] } ?? []) + command)
         XCTAssertEqual(result.status, 0, result.stderr)
         let truth = try JSONDecoder().decode(Truth.self, from: Data(contentsOf: report))
         let text = try String(contentsOf: output, encoding: .utf8)
@@ -133,11 +160,8 @@ final class WallClockTests: XCTestCase {
         return (lines, truth, result.stderr)
     }
 
-    private func checkWallAndCPU(_ label: String) throws {
+    private func checkWallAndCPU(_ python: PythonInterpreter) throws {
         try TestSupport.requireRoot()
-        guard let python = PythonInterpreters.all.first(where: { $0.label == label }) else {
-            return XCTFail("no interpreter labelled \(label)")
-        }
         let wall = try record(python, clock: "wall")
         let client = wall.lines.filter { $0.has("client_loop") }
         let total = Double(client.reduce(0) { $0 + $1.count })
@@ -153,7 +177,8 @@ final class WallClockTests: XCTestCase {
 
         // Each wait shows off CPU, under its Python caller, with the kernel
         // path that waits.
-        for (function, kernel) in Self.waits {
+        print("\(python): time.sleep waits in \(wall.truth.sleep_call)")
+        for (function, kernel) in Self.waits(sleepCall: wall.truth.sleep_call) {
             let stacks = wall.lines.filter { $0.offCPU && $0.has(function) }
             let waited = stacks.reduce(0) { $0 + $1.count }
             XCTAssertGreaterThan(waited, 0, "\(python): no off-CPU stack under \(function)")

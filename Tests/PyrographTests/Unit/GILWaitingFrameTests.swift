@@ -40,4 +40,25 @@ final class GILWaitingFrameTests: XCTestCase {
         XCTAssertFalse(StackSymbolizer.waitsForGIL(sample(.held), inSwitch), "just took it")
         XCTAssertFalse(StackSymbolizer.waitsForGIL(sample(nil), inSwitch), "without --gil")
     }
+
+    /// 2.7 takes its GIL with PyThread_acquire_lock from the eval loop or
+    /// PyEval_RestoreThread, and drops it in the eval loop's switch;
+    /// threading.Lock takes a lock the same way from its own method, which
+    /// is not the GIL.
+    func testPython2WaitsInTheLockTheEvalLoopTakes() {
+        let fromEvalLoop = [address("do_futex_wait"), address("sem_wait"), address("PyThread_acquire_lock"),
+                            address("PyEval_EvalFrameEx")]
+        let fromRestore = [address("sem_wait"), address("PyThread_acquire_lock"), address(nil), address("PyEval_RestoreThread")]
+        let fromLock = [address("sem_wait"), address("PyThread_acquire_lock"), address("lock_PyThread_acquire_lock"),
+                        address("PyEval_EvalFrameEx")]
+        XCTAssertTrue(StackSymbolizer.waitsForGIL(sample(.released), fromEvalLoop))
+        XCTAssertTrue(StackSymbolizer.waitsForGIL(sample(.released), fromRestore))
+        XCTAssertFalse(StackSymbolizer.waitsForGIL(sample(.released), fromLock), "threading.Lock.acquire")
+        XCTAssertFalse(StackSymbolizer.waitsForGIL(sample(.held), fromEvalLoop), "just took it")
+        // Dropping it in the eval loop's switch, not before a blocking call.
+        XCTAssertTrue(StackSymbolizer.waitsForGIL(sample(.released), [address("sem_post"), address("PyThread_release_lock"),
+                                                                       address("PyEval_EvalFrameEx")]))
+        XCTAssertFalse(StackSymbolizer.waitsForGIL(sample(.released), [address("sem_post"), address("PyThread_release_lock"),
+                                                                        address("PyEval_SaveThread")]), "before a blocking call")
+    }
 }

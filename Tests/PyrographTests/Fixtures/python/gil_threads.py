@@ -14,7 +14,7 @@ holding nor waiting for the GIL. The main thread waits in join.
 REPORT.json holds the pid and, per thread, its native tid, its CPU seconds
 and the wall seconds it ran, which are the ground truth: a spinner holds the
 GIL at most for its CPU time, and waits for it for most of the rest.
-Runs on CPython 3.7 and newer.
+Runs on CPython 2.7 and 3.6 and newer.
 """
 from __future__ import division, print_function
 

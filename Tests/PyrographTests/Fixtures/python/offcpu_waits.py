@@ -9,18 +9,32 @@ function: in_sleep (time.sleep), in_lock (threading.Lock.acquire), in_select
 in_child_wait (os.waitpid on a child that sleeps).
 
 usage: offcpu_waits.py SECONDS REPORT.json [GO_FILE]
-Writes {"pid", "wait", "compute", "loop"} (seconds) to REPORT.json.
+Writes {"pid", "wait", "compute", "loop"} (seconds) and "sleep_call", the
+system call this interpreter's time.sleep waits in, to REPORT.json.
 """
 import json
 import os
 import select
 import socket
 import sys
+import sysconfig
 import threading
 import time
 
 DELAY = 0.030
 BURN = 0.020
+
+
+def sleep_call():
+    """How time.sleep waits, from the build's own configuration: CPython
+    3.11+ sleeps in clock_nanosleep(), else nanosleep(), when configure
+    found them; older configure scripts never looked for either (the
+    variables are unset) and time.sleep waits in select()."""
+    if sysconfig.get_config_var("HAVE_CLOCK_NANOSLEEP"):
+        return "clock_nanosleep"
+    if sysconfig.get_config_var("HAVE_NANOSLEEP"):
+        return "nanosleep"
+    return "select"
 
 
 def serve(conn):
@@ -107,7 +121,7 @@ def main():
     threading.Thread(target=serve, args=(server,), daemon=True).start()
     until = time.perf_counter() + seconds
     threading.Thread(target=waiter, args=(until,), daemon=True).start()
-    truth = {"pid": os.getpid(), "wait": 0.0, "compute": 0.0, "loop": 0.0}
+    truth = {"pid": os.getpid(), "wait": 0.0, "compute": 0.0, "loop": 0.0, "sleep_call": sleep_call()}
     client_loop(client, until, truth)
     client.close()
     with open(report, "w") as f:
