@@ -116,15 +116,21 @@ def in_sleep():
     time.sleep(WAIT)
 
 
+def release_later(lock):
+    """On Python 2, which cannot time a lock wait, releases `lock` from
+    another thread WAIT seconds from now (a Lock, unlike an RLock, may be
+    released by any thread). Called before in_lock, not in it: Thread.start
+    itself waits on a lock, which would pass for in_lock's wait."""
+    if not TIMED_LOCKS:
+        threading.Timer(WAIT, lock.release).start()
+
+
 def in_lock(lock):
-    """Waits WAIT seconds on `lock`, which the caller holds: until the
-    timeout, or on Python 2 until another thread releases it (a Lock, unlike
-    an RLock, may be released by any thread); either way it is held again
-    on return."""
+    """Waits about WAIT seconds on `lock`, which the caller holds: until the
+    timeout, or until release_later releases it; held again on return."""
     if TIMED_LOCKS:
         lock.acquire(timeout=WAIT)
     else:
-        threading.Timer(WAIT, lock.release).start()
         lock.acquire()
 
 
@@ -153,6 +159,7 @@ def waiter(until):
     read_end, write_end = os.pipe()
     while perf_counter() < until:
         in_sleep()
+        release_later(held)
         in_lock(held)
         in_select(quiet)
         in_pipe_read(read_end, write_end)
