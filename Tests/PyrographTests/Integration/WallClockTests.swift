@@ -4,7 +4,8 @@ import XCTest
 /// `record --clock wall` against the ground truth of offcpu_waits.py: its
 /// main thread alternates a socket read answered after 30 ms
 /// (wait_for_reply) with 20 ms of computation (compute) and measures each;
-/// a second thread cycles through five kinds of wait.
+/// a second thread cycles through five kinds of wait. The fixture runs on
+/// every interpreter, 2.7 included (see its header for the stand-ins).
 final class WallClockTests: XCTestCase {
     static let seconds = 4.0
     /// The kernel frames each wait must show. time.sleep's system call
@@ -27,6 +28,8 @@ final class WallClockTests: XCTestCase {
         "select": ["select"],
     ]
 
+    func testPython2_7() throws { try checkWallAndCPU(PythonInterpreters.require("2.7")) }
+    func testPython3_6() throws { try checkWallAndCPU(PythonInterpreters.require("3.6")) }
     func testPython3_7() throws { try checkWallAndCPU(PythonInterpreters.require("3.7")) }
     func testPython3_8() throws { try checkWallAndCPU(PythonInterpreters.require("3.8")) }
     func testPython3_9() throws { try checkWallAndCPU(PythonInterpreters.require("3.9")) }

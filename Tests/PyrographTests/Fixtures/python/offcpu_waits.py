@@ -11,7 +11,11 @@ in_child_wait (os.waitpid on a child that sleeps).
 usage: offcpu_waits.py SECONDS REPORT.json [GO_FILE]
 Writes {"pid", "wait", "compute", "loop"} (seconds) and "sleep_call", the
 system call this interpreter's time.sleep waits in, to REPORT.json.
+
+Runs unchanged on CPython 2.7 and 3.6 to 3.15: the clocks and the timed lock
+wait that older versions lack are stood in for below.
 """
+import functools
 import json
 import os
 import select
@@ -23,6 +27,41 @@ import time
 
 DELAY = 0.030
 BURN = 0.020
+WAIT = 0.05
+
+
+def _ctypes_clock(clock_id):
+    """clock_gettime(clock_id) through libc, for Python 2, whose time module
+    has no clock_gettime."""
+    import ctypes
+
+    class Timespec(ctypes.Structure):
+        _fields_ = [("seconds", ctypes.c_long), ("nanoseconds", ctypes.c_long)]
+
+    libc = ctypes.CDLL(None, use_errno=True)
+
+    def read():
+        value = Timespec()
+        if libc.clock_gettime(clock_id, ctypes.byref(value)) != 0:
+            raise OSError(ctypes.get_errno(), "clock_gettime(%d)" % clock_id)
+        return value.seconds + value.nanoseconds * 1e-9
+    return read
+
+
+# Linux's clock ids: CLOCK_MONOTONIC is 1, CLOCK_THREAD_CPUTIME_ID is 3.
+if hasattr(time, "perf_counter"):  # 3.3+
+    perf_counter = time.perf_counter
+else:
+    perf_counter = _ctypes_clock(1)
+if hasattr(time, "thread_time"):  # 3.7+
+    thread_time = time.thread_time
+elif hasattr(time, "clock_gettime"):  # 3.3+
+    thread_time = functools.partial(time.clock_gettime, time.CLOCK_THREAD_CPUTIME_ID)
+else:
+    thread_time = _ctypes_clock(3)
+
+# Lock.acquire(timeout=) is 3.2+; Python 2's Lock.acquire can only block.
+TIMED_LOCKS = sys.version_info >= (3, 2)
 
 
 def sleep_call():
@@ -52,41 +91,55 @@ def wait_for_reply(sock):
 
 
 def compute(seconds):
-    end = time.thread_time() + seconds
+    end = thread_time() + seconds
     total = 0
-    while time.thread_time() < end:
+    while thread_time() < end:
         for i in range(500):
             total += i * i
     return total
 
 
 def client_loop(sock, until, truth):
-    start = time.perf_counter()
-    while time.perf_counter() < until:
-        t0 = time.perf_counter()
+    start = perf_counter()
+    while perf_counter() < until:
+        t0 = perf_counter()
         wait_for_reply(sock)
-        t1 = time.perf_counter()
+        t1 = perf_counter()
         compute(BURN)
-        t2 = time.perf_counter()
+        t2 = perf_counter()
         truth["wait"] += t1 - t0
         truth["compute"] += t2 - t1
-    truth["loop"] = time.perf_counter() - start
+    truth["loop"] = perf_counter() - start
 
 
 def in_sleep():
-    time.sleep(0.05)
+    time.sleep(WAIT)
+
+
+def release_later(lock):
+    """On Python 2, which cannot time a lock wait, releases `lock` from
+    another thread WAIT seconds from now (a Lock, unlike an RLock, may be
+    released by any thread). Called before in_lock, not in it: Thread.start
+    itself waits on a lock, which would pass for in_lock's wait."""
+    if not TIMED_LOCKS:
+        threading.Timer(WAIT, lock.release).start()
 
 
 def in_lock(lock):
-    lock.acquire(timeout=0.05)
+    """Waits about WAIT seconds on `lock`, which the caller holds: until the
+    timeout, or until release_later releases it; held again on return."""
+    if TIMED_LOCKS:
+        lock.acquire(timeout=WAIT)
+    else:
+        lock.acquire()
 
 
 def in_select(sock):
-    select.select([sock], [], [], 0.05)
+    select.select([sock], [], [], WAIT)
 
 
 def in_pipe_read(read_end, write_end):
-    threading.Timer(0.05, os.write, (write_end, b"x")).start()
+    threading.Timer(WAIT, os.write, (write_end, b"x")).start()
     os.read(read_end, 1)
 
 
@@ -95,7 +148,7 @@ def in_child_wait():
     if pid == 0:
         # Not Python any more, so the child's own wait does not count as
         # in_child_wait's (a forked child's stack starts as its parent's).
-        os.execv("/bin/sleep", ["sleep", "0.05"])
+        os.execv("/bin/sleep", ["sleep", str(WAIT)])
     os.waitpid(pid, 0)
 
 
@@ -104,12 +157,20 @@ def waiter(until):
     held.acquire()
     quiet, _ = socket.socketpair()
     read_end, write_end = os.pipe()
-    while time.perf_counter() < until:
+    while perf_counter() < until:
         in_sleep()
+        release_later(held)
         in_lock(held)
         in_select(quiet)
         in_pipe_read(read_end, write_end)
         in_child_wait()
+
+
+def start_daemon(target, *args):
+    # Thread(daemon=) is 3.3+.
+    thread = threading.Thread(target=target, args=args)
+    thread.daemon = True
+    thread.start()
 
 
 def main():
@@ -118,9 +179,9 @@ def main():
         while not os.path.exists(sys.argv[3]):
             time.sleep(0.01)
     client, server = socket.socketpair()
-    threading.Thread(target=serve, args=(server,), daemon=True).start()
-    until = time.perf_counter() + seconds
-    threading.Thread(target=waiter, args=(until,), daemon=True).start()
+    start_daemon(serve, server)
+    until = perf_counter() + seconds
+    start_daemon(waiter, until)
     truth = {"pid": os.getpid(), "wait": 0.0, "compute": 0.0, "loop": 0.0, "sleep_call": sleep_call()}
     client_loop(client, until, truth)
     client.close()
