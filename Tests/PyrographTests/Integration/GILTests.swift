@@ -155,7 +155,11 @@ final class GILTests: XCTestCase {
                 XCTAssertGreaterThan(share, truthShare - 0.15, "\(python) \(name): off CPU but not waiting?\n\(result.stderr)")
             } else {
                 XCTAssertLessThan(share, 0.7, "\(python) \(name) waits about half its time\n\(result.stderr)")
-                XCTAssertLessThanOrEqual(share, truthShare + 0.05, "\(python) \(name): waiting while on CPU?")
+                // 0.1 of slack: at 99 Hz over 3 s the on-CPU part is about
+                // 150 samples, whose share alone varies by 0.04 (3.9 was
+                // 0.06 over in one fresh-clone run); counting on-CPU time as
+                // waiting would put it near 1.
+                XCTAssertLessThanOrEqual(share, truthShare + 0.1, "\(python) \(name): waiting while on CPU?")
             }
             // Under the Python frame that asked for it, the thread's own
             // (where the Python walk found the thread's frames).
