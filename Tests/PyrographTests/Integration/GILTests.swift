@@ -28,6 +28,10 @@ final class GILTests: XCTestCase {
     func testDebianPython3_13() throws { try check(PythonInterpreters.requireDebian("3.13-debian-unstable")) }
     func testDebianPython3_14() throws { try check(PythonInterpreters.requireDebian("3.14-debian-unstable")) }
     func testDebianPython3_15() throws { try check(PythonInterpreters.requireDebian("3.15-debian-unstable")) }
+    func testDebianPython3_14Debug() throws { try check(PythonInterpreters.requireDebian("3.14-debian-dbg")) }
+    func testDebianPython3_15Debug() throws { try check(PythonInterpreters.requireDebian("3.15-debian-dbg")) }
+    func testDebianPython3_14WithTheJIT() throws { try check(PythonInterpreters.requireDebian("3.14-debian-jit")) }
+    func testDebianPython3_15WithTheJIT() throws { try check(PythonInterpreters.requireDebian("3.15-debian-jit")) }
 
     /// GILState, the host's reader, names the spinning thread as the holder,
     /// and nobody while every thread sleeps.
@@ -77,6 +81,7 @@ final class GILTests: XCTestCase {
             var wall_seconds: Double
         }
         var pid: Int32
+        var jit: Bool
         var threads: [String: Thread]
     }
 
@@ -109,7 +114,7 @@ final class GILTests: XCTestCase {
                 try FileManager.default.copyItem(at: PythonInterpreters.script(name), to: inside.appendingPathComponent(name))
             }
             let innerDirectory = String(inside.path.dropFirst(root.count))
-            arguments += ["/usr/sbin/chroot", root, python.path, "-B", innerDirectory + "/gil_threads.py", "\(Self.seconds)",
+            arguments += python.launcher + [python.path, "-B", innerDirectory + "/gil_threads.py", "\(Self.seconds)",
                           innerDirectory + "/truth.json"]
             try verify(python, arguments: arguments, output: output, report: inside.appendingPathComponent("truth.json"))
         } else {
@@ -122,6 +127,7 @@ final class GILTests: XCTestCase {
         let result = try TestSupport.run(try TestSupport.pyrographBinary(), arguments)
         XCTAssertEqual(result.status, 0, result.stderr)
         let truth = try JSONDecoder().decode(Truth.self, from: Data(contentsOf: report))
+        XCTAssertEqual(truth.jit, python.environment["PYTHON_JIT"] == "1", "\(python): is the JIT on?")
         let lines: [Line] = try String(contentsOf: output, encoding: .utf8).split(separator: "\n").compactMap { line in
             guard let space = line.lastIndex(of: " "), let count = Int(line[line.index(after: space)...]) else { return nil }
             return Line(frames: line[..<space].split(separator: ";").map(String.init), count: count)

@@ -41,6 +41,10 @@ final class WallClockTests: XCTestCase {
     func testDebianPython3_13() throws { try checkWallAndCPU(PythonInterpreters.requireDebian("3.13-debian-unstable")) }
     func testDebianPython3_14() throws { try checkWallAndCPU(PythonInterpreters.requireDebian("3.14-debian-unstable")) }
     func testDebianPython3_15() throws { try checkWallAndCPU(PythonInterpreters.requireDebian("3.15-debian-unstable")) }
+    func testDebianPython3_14Debug() throws { try checkWallAndCPU(PythonInterpreters.requireDebian("3.14-debian-dbg")) }
+    func testDebianPython3_15Debug() throws { try checkWallAndCPU(PythonInterpreters.requireDebian("3.15-debian-dbg")) }
+    func testDebianPython3_14WithTheJIT() throws { try checkWallAndCPU(PythonInterpreters.requireDebian("3.14-debian-jit")) }
+    func testDebianPython3_15WithTheJIT() throws { try checkWallAndCPU(PythonInterpreters.requireDebian("3.15-debian-jit")) }
 
     /// Threads asleep before the recording starts and until it ends never
     /// switch, so the scheduler hook never sees them: each must still carry
@@ -130,6 +134,7 @@ final class WallClockTests: XCTestCase {
         var loop: Double
         /// The system call time.sleep waits in: clock_nanosleep, nanosleep or select.
         var sleep_call: String
+        var jit: Bool
     }
 
     /// One folded line: frames root first, and its count.
@@ -148,13 +153,16 @@ final class WallClockTests: XCTestCase {
         let output = directory.appendingPathComponent("\(clock).folded")
         let report = directory.appendingPathComponent("truth.json")
         let script = directory.appendingPathComponent("offcpu_waits.py")
-        try FileManager.default.copyItem(at: PythonInterpreters.script("offcpu_waits.py"), to: script)
+        for name in ["offcpu_waits.py", "workload.py"] {
+            try FileManager.default.copyItem(at: PythonInterpreters.script(name), to: directory.appendingPathComponent(name))
+        }
         let command = [python.path, "-B", python.innerPath(script.path), "\(Self.seconds)", python.innerPath(report.path)]
         let result = try TestSupport.run(try TestSupport.pyrographBinary(), [
             "record", "--clock", clock, "--threads", "-F", "99", "-f", "folded", "-o", output.path, "--",
-        ] + (python.root.map { ["/usr/sbin/chroot", $0] } ?? []) + command)
+        ] + python.launcher + command)
         XCTAssertEqual(result.status, 0, result.stderr)
         let truth = try JSONDecoder().decode(Truth.self, from: Data(contentsOf: report))
+        XCTAssertEqual(truth.jit, python.environment["PYTHON_JIT"] == "1", "\(python): is the JIT on?")
         let text = try String(contentsOf: output, encoding: .utf8)
         let lines: [Line] = text.split(separator: "\n").compactMap { line in
             guard let space = line.lastIndex(of: " "), let count = Int(line[line.index(after: space)...]) else { return nil }

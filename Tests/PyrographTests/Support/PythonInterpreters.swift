@@ -19,6 +19,13 @@ struct PythonInterpreter: CustomStringConvertible {
         "Python \(label) (\(root ?? "")\(path)\(environment.isEmpty ? "" : ", " + environment.map { "\($0.key)=\($0.value)" }.sorted().joined(separator: " ")))"
     }
 
+    /// The words that go before `path` in a command pyrograph starts
+    /// (`record -- ...`): env for its variables, chroot for its root.
+    var launcher: [String] {
+        let variables = environment.map { "\($0.key)=\($0.value)" }.sorted()
+        return (variables.isEmpty ? [] : ["/usr/bin/env"] + variables) + (root.map { ["/usr/sbin/chroot", $0] } ?? [])
+    }
+
     /// Where the file `path` names lies on the host.
     var hostPath: String { (root ?? "") + path }
 

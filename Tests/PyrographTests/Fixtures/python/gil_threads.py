@@ -11,9 +11,10 @@ spin_two). The thread "compressor" loops over zlib.compress (compress_loop),
 whose deflate runs with the GIL released: its time in deflate is neither
 holding nor waiting for the GIL. The main thread waits in join.
 
-REPORT.json holds the pid and, per thread, its native tid, its CPU seconds
-and the wall seconds it ran, which are the ground truth: a spinner holds the
-GIL at most for its CPU time, and waits for it for most of the rest.
+REPORT.json holds the pid, whether the experimental JIT is on, and, per
+thread, its native tid, its CPU seconds and the wall seconds it ran, which
+are the ground truth: a spinner holds the GIL at most for its CPU time, and
+waits for it for most of the rest.
 Runs on CPython 2.7 and 3.6 and newer.
 """
 from __future__ import division, print_function
@@ -23,7 +24,7 @@ import sys
 import threading
 import zlib
 
-from workload import native_tid, now, thread_cpu, write_json
+from workload import jit_enabled, native_tid, now, thread_cpu, write_json
 
 DATA_BYTES = 1 << 19
 
@@ -75,7 +76,7 @@ def main(argv):
         thread.start()
     for thread in threads:
         thread.join()
-    write_json(report_path, {"pid": os.getpid(), "version": sys.version, "threads": reports})
+    write_json(report_path, {"pid": os.getpid(), "version": sys.version, "jit": jit_enabled(), "threads": reports})
     return 0
 
 

@@ -9,8 +9,9 @@ function: in_sleep (time.sleep), in_lock (threading.Lock.acquire), in_select
 in_child_wait (os.waitpid on a child that sleeps).
 
 usage: offcpu_waits.py SECONDS REPORT.json [GO_FILE]
-Writes {"pid", "wait", "compute", "loop"} (seconds) and "sleep_call", the
-system call this interpreter's time.sleep waits in, to REPORT.json.
+Writes {"pid", "wait", "compute", "loop"} (seconds), "sleep_call", the
+system call this interpreter's time.sleep waits in, and "jit", whether the
+experimental JIT is on, to REPORT.json. Needs workload.py beside it.
 
 Runs unchanged on CPython 2.7 and 3.6 to 3.15: the clocks and the timed lock
 wait that older versions lack are stood in for below.
@@ -25,40 +26,24 @@ import sysconfig
 import threading
 import time
 
+from workload import ctypes_clock, jit_enabled
+
 DELAY = 0.030
 BURN = 0.020
 WAIT = 0.05
-
-
-def _ctypes_clock(clock_id):
-    """clock_gettime(clock_id) through libc, for Python 2, whose time module
-    has no clock_gettime."""
-    import ctypes
-
-    class Timespec(ctypes.Structure):
-        _fields_ = [("seconds", ctypes.c_long), ("nanoseconds", ctypes.c_long)]
-
-    libc = ctypes.CDLL(None, use_errno=True)
-
-    def read():
-        value = Timespec()
-        if libc.clock_gettime(clock_id, ctypes.byref(value)) != 0:
-            raise OSError(ctypes.get_errno(), "clock_gettime(%d)" % clock_id)
-        return value.seconds + value.nanoseconds * 1e-9
-    return read
 
 
 # Linux's clock ids: CLOCK_MONOTONIC is 1, CLOCK_THREAD_CPUTIME_ID is 3.
 if hasattr(time, "perf_counter"):  # 3.3+
     perf_counter = time.perf_counter
 else:
-    perf_counter = _ctypes_clock(1)
+    perf_counter = ctypes_clock(1)
 if hasattr(time, "thread_time"):  # 3.7+
     thread_time = time.thread_time
 elif hasattr(time, "clock_gettime"):  # 3.3+
     thread_time = functools.partial(time.clock_gettime, time.CLOCK_THREAD_CPUTIME_ID)
 else:
-    thread_time = _ctypes_clock(3)
+    thread_time = ctypes_clock(3)
 
 # Lock.acquire(timeout=) is 3.2+; Python 2's Lock.acquire can only block.
 TIMED_LOCKS = sys.version_info >= (3, 2)
@@ -182,7 +167,8 @@ def main():
     start_daemon(serve, server)
     until = perf_counter() + seconds
     start_daemon(waiter, until)
-    truth = {"pid": os.getpid(), "wait": 0.0, "compute": 0.0, "loop": 0.0, "sleep_call": sleep_call()}
+    truth = {"pid": os.getpid(), "wait": 0.0, "compute": 0.0, "loop": 0.0, "sleep_call": sleep_call(),
+             "jit": jit_enabled()}
     client_loop(client, until, truth)
     client.close()
     with open(report, "w") as f:

@@ -56,7 +56,9 @@ CHUNK = 2000
 now = time.time
 
 
-def _ctypes_clock(clock_id):
+def ctypes_clock(clock_id):
+    """clock_gettime(clock_id) through libc, for Python 2, whose time module
+    has no clock_gettime."""
     import ctypes
 
     class Timespec(ctypes.Structure):
@@ -76,8 +78,13 @@ if hasattr(time, "clock_gettime"):
     thread_cpu = functools.partial(time.clock_gettime, time.CLOCK_THREAD_CPUTIME_ID)
     process_cpu = functools.partial(time.clock_gettime, time.CLOCK_PROCESS_CPUTIME_ID)
 else:  # Python 2: CLOCK_PROCESS_CPUTIME_ID is 2, CLOCK_THREAD_CPUTIME_ID is 3 on Linux
-    thread_cpu = _ctypes_clock(3)
-    process_cpu = _ctypes_clock(2)
+    thread_cpu = ctypes_clock(3)
+    process_cpu = ctypes_clock(2)
+
+
+def jit_enabled():
+    """Whether the experimental JIT is on (3.14+ builds that have one say)."""
+    return bool(getattr(getattr(sys, "_jit", None), "is_enabled", lambda: False)())
 
 
 def native_tid():
@@ -307,8 +314,7 @@ def build_report(started, finished, main_tid, worker, sampler):
         "pid": os.getpid(),
         "version": sys.version,
         "version_info": list(sys.version_info[:3]),
-        # 3.14+ builds with the experimental JIT say whether it is on.
-        "jit": bool(getattr(getattr(sys, "_jit", None), "is_enabled", lambda: False)()),
+        "jit": jit_enabled(),
         "executable": sys.executable,
         "script": MODULE_CODE.co_filename,
         "stdlib_dir": os.path.dirname(threading.__file__),
