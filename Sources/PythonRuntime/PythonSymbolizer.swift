@@ -23,13 +23,18 @@ public final class PythonSymbolizer {
     /// could not be read (a string longer than the capture holds).
     public private(set) var capturesNamed = 0
     public private(set) var capturesUnreadable = 0
-    /// Code objects already read (nil: replaced by another since); about
-    /// 64k recently used ones per process at most.
-    private var codes = GenerationalCache<CodeKey, CodeObject?>(generationSize: 32_768)
-    private var unreadable = GenerationalCache<CodeKey, Int>(generationSize: 4096)
+    /// Code objects already read (nil: replaced by another since): about
+    /// 64k per process at most, and only those used in the last minute or
+    /// so (a generation lasts `cacheGenerationSeconds`), so that memory
+    /// levels off soon however slowly a process makes new code. One that
+    /// is dropped and seen again is read again from the live process.
+    private var codes = GenerationalCache<CodeKey, CodeObject?>(generationSize: 32_768, maximumAgeSeconds: cacheGenerationSeconds)
+    private var unreadable = GenerationalCache<CodeKey, Int>(generationSize: 4096, maximumAgeSeconds: cacheGenerationSeconds)
     /// Captures whose line table did not fit: used only when the live
     /// code object cannot be read, since every line would be the first.
-    private var partialCaptures = GenerationalCache<CodeKey, CodeObject>(generationSize: 4096)
+    private var partialCaptures = GenerationalCache<CodeKey, CodeObject>(generationSize: 4096,
+                                                                        maximumAgeSeconds: cacheGenerationSeconds)
+    static let cacheGenerationSeconds = 30.0
     static let readAttempts = 3
     public private(set) var failures: [Failure: Int] = [:]
 
