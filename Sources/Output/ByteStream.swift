@@ -28,6 +28,16 @@ struct ChunkedText {
         if buffer.count >= chunkBytes { try flush() }
     }
 
+    /// Bytes without a check for a full chunk: the next `append(_:)` of
+    /// text makes it.
+    mutating func append(bytes: [UInt8]) {
+        buffer.append(contentsOf: bytes)
+    }
+
+    mutating func append(byte: UInt8) {
+        buffer.append(byte)
+    }
+
     mutating func flush() throws {
         guard !buffer.isEmpty else { return }
         try buffer.withUnsafeBytes { try stream.write($0) }

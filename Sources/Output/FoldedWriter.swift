@@ -8,12 +8,18 @@ public struct FoldedWriter: ProfileWriter {
 
     public func write(_ profile: Profile, to stream: ByteStream) throws {
         let names = profile.frames.map(FrameNaming.displayName)
-        let safeNames = names.map(Self.sanitize)
+        // Each name's bytes once: a recording of 150,000 deep stacks writes
+        // a hundred megabytes, and joining strings per line took seconds.
+        let safeNames = names.map { Array(Self.sanitize($0).utf8) }
         var out = ChunkedText(stream)
         for stack in Self.sorted(profile.stacks, names: names) {
             let value = stack.values[profile.defaultSampleType]
             guard value > 0 else { continue }
-            try out.append(stack.frames.map { safeNames[Int($0)] }.joined(separator: ";") + " \(value)\n")
+            for (position, frame) in stack.frames.enumerated() {
+                if position > 0 { out.append(byte: UInt8(ascii: ";")) }
+                out.append(bytes: safeNames[Int(frame)])
+            }
+            try out.append(" \(value)\n")
         }
         try out.flush()
     }
@@ -24,13 +30,30 @@ public struct FoldedWriter: ProfileWriter {
 
     /// Stacks in a stable order (by frame names, root first; a stack before
     /// its extensions), so output is deterministic and golden files compare.
+    /// Names are ranked once, so that comparing two stacks compares
+    /// integers: comparing the strings themselves, deep stacks sharing long
+    /// prefixes, made sorting 150,000 stacks take seconds.
     static func sorted(_ stacks: [Profile.Stack], names: [String]) -> [Profile.Stack] {
-        stacks.sorted { a, b in
-            for (x, y) in zip(a.frames, b.frames) where names[Int(x)] != names[Int(y)] {
-                return names[Int(x)] < names[Int(y)]
+        let rank = ranks(names)
+        return stacks.sorted { a, b in
+            for (x, y) in zip(a.frames, b.frames) where rank[Int(x)] != rank[Int(y)] {
+                return rank[Int(x)] < rank[Int(y)]
             }
             return a.frames.count < b.frames.count
         }
+    }
+
+    /// Each name's place in the sorted list of distinct names: equal names
+    /// get equal ranks, and ranks order as the names do.
+    static func ranks(_ names: [String]) -> [Int32] {
+        let order = names.indices.sorted { names[$0] < names[$1] }
+        var rank = [Int32](repeating: 0, count: names.count)
+        var current: Int32 = 0
+        for (position, index) in order.enumerated() {
+            if position > 0 && names[index] != names[order[position - 1]] { current += 1 }
+            rank[index] = current
+        }
+        return rank
     }
 
     /// `;` separates frames and a newline ends a record, so neither may
