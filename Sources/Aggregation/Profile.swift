@@ -39,7 +39,7 @@ public struct Profile: Sendable, Equatable {
     public private(set) var timeline: [TimedSample]?
 
     private var frameIndex: [Frame: Int32] = [:]
-    private var stackIndex: [[Int32]: Int] = [:]
+    private var stackIndex: [StackKey: Int] = [:]
 
     public init(sampleTypes: [SampleType] = [.samples], defaultSampleType: Int = 0) {
         precondition(!sampleTypes.isEmpty && sampleTypes.indices.contains(defaultSampleType))
@@ -68,12 +68,12 @@ public struct Profile: Sendable, Equatable {
         precondition(values.count == sampleTypes.count, "one value per sample type")
         guard !key.isEmpty, values.contains(where: { $0 > 0 }) else { return nil }
         let index: Int
-        if let existing = stackIndex[key] {
+        if let existing = stackIndex[StackKey(frames: key)] {
             index = existing
         } else {
             index = stacks.count
             stacks.append(Stack(frames: key, values: Array(repeating: 0, count: sampleTypes.count)))
-            stackIndex[key] = index
+            stackIndex[StackKey(frames: key)] = index
         }
         for (type, value) in values.enumerated() {
             stacks[index].values[type] += value
@@ -127,5 +127,16 @@ public struct Profile: Sendable, Equatable {
         frames.append(frame)
         frameIndex[frame] = index
         return index
+    }
+}
+
+/// A stack's frame indices as a dictionary key, hashed as one block of
+/// bytes: an array hashes element by element, which made interning 150,000
+/// deep stacks a large part of a recording's stop.
+private struct StackKey: Hashable {
+    var frames: [Int32]
+
+    func hash(into hasher: inout Hasher) {
+        frames.withUnsafeBytes { hasher.combine(bytes: $0) }
     }
 }
