@@ -63,7 +63,8 @@ public struct ProfileView: Sendable, Equatable {
         return result
     }
 
-    func shown(_ frame: Frame, names: PythonFileNames?) -> Frame {
+    /// The frame as this view shows it; `names` is nil with `fullFileNames`.
+    public func shown(_ frame: Frame, names: PythonFileNames?) -> Frame {
         guard frame.kind == .python else { return frame }
         var frame = frame
         if let names, let file = frame.file { frame.file = names.shortened(file) }

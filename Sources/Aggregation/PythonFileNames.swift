@@ -20,10 +20,17 @@ public struct PythonFileNames: Sendable {
 
     /// Learns the script directories from the profile's stacks.
     public init(learningFrom profile: Profile) {
+        self.init(outermostPythonFrames: profile.stacks.lazy.compactMap { stack in
+            stack.frames.lazy.map { profile.frames[Int($0)] }.first { $0.kind == .python }
+        })
+    }
+
+    /// Learns the script directories from each stack's outermost Python
+    /// frame (a builder that keeps its own frames finds those itself).
+    public init(outermostPythonFrames: some Sequence<Frame>) {
         var directories = Set<String>()
-        for stack in profile.stacks {
-            guard let first = stack.frames.lazy.map({ profile.frames[Int($0)] }).first(where: { $0.kind == .python }),
-                  first.function == "<module>", let file = first.file,
+        for first in outermostPythonFrames {
+            guard first.function == "<module>", let file = first.file,
                   Self.libraryRelative(file) == nil, file.hasPrefix("/"),
                   let slash = file.lastIndex(of: "/") else { continue }
             directories.insert(String(file[...slash]))

@@ -25,6 +25,8 @@ public final class WindowedProfileSink: SampleSink {
     /// The newest sample's timestamp.
     private var latestNanoseconds: UInt64 = 0
     private let makeSink: () -> ProfileSink
+    /// How each window's profile shows its frames (ProfileSink.profile).
+    private let naming: ProfileView
     private let onWindow: (Window) -> Void
     private var recording: RecordingInfo
     private var open: [Int: (sink: ProfileSink, pids: Set<Int32>)] = [:]
@@ -40,13 +42,15 @@ public final class WindowedProfileSink: SampleSink {
     /// `recording` gives the frequency; each window's profile gets its own
     /// start, duration and process count.
     public init(lengthSeconds: Double, graceSeconds: Double = 0.5, maximumWaitSeconds: Double = 5, recording: RecordingInfo,
-                makeSink: @escaping () -> ProfileSink, onWindow: @escaping (Window) -> Void) {
+                naming: ProfileView = .unchanged, makeSink: @escaping () -> ProfileSink,
+                onWindow: @escaping (Window) -> Void) {
         precondition(lengthSeconds > 0)
         lengthNanoseconds = UInt64(lengthSeconds * 1e9)
         self.graceSeconds = graceSeconds
         self.maximumWaitSeconds = max(maximumWaitSeconds, graceSeconds)
         self.recording = recording
         self.makeSink = makeSink
+        self.naming = naming
         self.onWindow = onWindow
     }
 
@@ -108,7 +112,7 @@ public final class WindowedProfileSink: SampleSink {
         let sink = entry?.sink ?? makeSink()
         windowsFinished += 1
         onWindow(Window(index: index, startUnixNanoseconds: info.startUnixNanoseconds,
-                        profile: sink.profile(recording: info)))
+                        profile: sink.profile(recording: info, naming: naming)))
         // The window's tables are freed in the middle of the heap, where
         // malloc keeps them: hand the pages back, or RSS climbs window after
         // window (soak, 60 s windows: 7 MB a minute).

@@ -9,7 +9,8 @@ import Recording
 final class IntervalOutput {
     let pattern: String
     let format: ProfileFormat
-    /// The names the user asked for (NamingOptions), applied to each window.
+    /// The names the user asked for (NamingOptions): the windowed sink
+    /// builds each window's profile with them.
     let view: ProfileView
     private(set) var written: [String] = []
     private(set) var failed = 0
@@ -53,7 +54,7 @@ final class IntervalOutput {
         let path = path(startUnixNanoseconds: window.startUnixNanoseconds)
         do {
             let file = try OutputFile(path: path)
-            try format.writer().write(view.apply(to: window.profile), to: file)
+            try format.writer().write(window.profile, to: file)
             try file.commit()
             written.append(path)
             fputs("pyrograph: wrote \(path) (\(window.profile.totalSamples) samples)\n", stderr)

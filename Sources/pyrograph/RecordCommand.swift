@@ -179,7 +179,7 @@ struct RecordCommand: ParsableCommand {
         let sink = makeSink()
         session.add(sink)
         let report = try session.run()
-        let profile = naming.view.apply(to: sink.profile(recording: report.recording))
+        let profile = sink.profile(recording: report.recording, naming: naming.view)
         // Freed by the exit, all at once: freeing a large recording's
         // stacks one by one only delays the stop.
         RecordCommand.keptUntilExit = (session, sink, profile)
@@ -203,7 +203,8 @@ struct RecordCommand: ParsableCommand {
                                makeSink: @escaping () -> ProfileSink) throws {
         let info = RecordingInfo(frequency: target.frequency, startNanoseconds: 0, startUnixNanoseconds: 0,
                                  durationNanoseconds: 0, processCount: 0)
-        let sink = WindowedProfileSink(lengthSeconds: interval, recording: info, makeSink: makeSink, onWindow: windows.write)
+        let sink = WindowedProfileSink(lengthSeconds: interval, recording: info, naming: windows.view, makeSink: makeSink,
+                                       onWindow: windows.write)
         session.add(sink)
         let report = try session.run()
         sink.finish(elapsedSeconds: report.elapsedSeconds)

@@ -75,6 +75,51 @@ final class StackStoreTests: XCTestCase {
         XCTAssertEqual(profile.totalSamples, 5)
     }
 
+    /// The sink builds the viewed profile in one pass: the same profile,
+    /// frame for frame and in the same order, as applying the view to the
+    /// raw one, for every combination of the view's choices.
+    func testOnePassViewEqualsApplyingTheView() {
+        let tables = [FrameTable(), FrameTable()]
+        let script = Frame.python(function: "<module>", file: "/srv/app/main.py", line: 1)
+        let library = Frame.python(function: "decode", file: "/usr/lib/python3.12/json/decoder.py", line: 353)
+        let package = Frame.python(function: "get", file: "/srv/venv/lib/python3.12/site-packages/requests/api.py", line: 73)
+        let call = Frame.native(symbol: "_PyObject_Call", module: "libpython3.12.so.1.0")
+        let deflate = Frame.native(symbol: "deflate", module: "libz.so.1")
+        let kernel = Frame.kernel(symbol: "do_syscall_64")
+        let stacks: [[Frame]] = [
+            [eval, script, call, library, python("a", 3), deflate, kernel],
+            [eval, script, call, eval, package, call, library],
+            [eval, script, python("a", 4), kernel],
+            [eval, script, python("a", 5)],
+            [call, deflate],
+            // The interpreter's frames outside the Python ones stay.
+            [eval, script, python("b"), call, eval, deflate],
+        ]
+        var symbolized: [SymbolizedStack] = []
+        for (position, frames) in stacks.enumerated() {
+            for (pid, table) in zip([Int32(1), 2], tables) {
+                symbolized.append(SymbolizedStack(id: symbolized.count, process: .process(comm: "app", pid: pid),
+                                                  thread: .thread(name: "worker-\(position % 2)", tid: pid * 10 + Int32(position % 2)),
+                                                  frames: frames, table: table))
+            }
+        }
+        for options in [StackAggregator.Options(), .init(perThread: true, includeKernel: false, mergeProcesses: true)] {
+            let sink = ProfileSink(options: options, keepsTimeline: true)
+            for (number, stack) in symbolized.enumerated() {
+                for repeat_ in 0...(number % 3) { sink.consume(sample(stack, at: UInt64(number * 10 + repeat_))) }
+            }
+            for full in [false, true] {
+                for lines in [false, true] {
+                    for glue in [false, true] {
+                        let naming = ProfileView(fullFileNames: full, lines: lines, interpreterFrames: glue)
+                        XCTAssertEqual(sink.profile(recording: nil, naming: naming), naming.apply(to: sink.profile(recording: nil)),
+                                       "\(naming), \(options)")
+                    }
+                }
+            }
+        }
+    }
+
     /// Samples on either side of a boundary go to their own window, each
     /// once; a sample read after its window was handed over is counted as
     /// late, not put in a later window; the last window is cut at the stop.
