@@ -106,6 +106,7 @@ def main():
         plain_stderr = open(os.path.join(workdir, "plain.stderr"), "w+")
         plain = subprocess.Popen([args.pyrograph, "record", "-o", output, *extra], stdin=subprocess.DEVNULL,
                                  stdout=subprocess.DEVNULL, stderr=plain_stderr)
+        plain_output = output
         output = os.path.join(workdir, "window-%Y%m%dT%H%M%S.folded")
         extra += ["--interval", str(args.windows)]
     recorder = subprocess.Popen([args.pyrograph, "record", "-o", output, *extra], stdin=subprocess.DEVNULL,
@@ -192,6 +193,23 @@ def main():
         print(f"windows: {len(files)} files, {window_total} samples (pyrograph said {said.group(1) if said else '?'}); "
               f"plain recording of the same span: {plain_total} samples; difference "
               f"{100 * (window_total - plain_total) / max(plain_total, 1):+.2f}%")
+        # Where they differ, by process name (the root frame): both detect
+        # new interpreters on their own, each as fast as it gets the CPU.
+        def by_name(paths):
+            totals = {}
+            for path in paths:
+                for line in open(path, "rb"):
+                    if line.strip():
+                        stack, count = line.rsplit(b" ", 1)
+                        name = stack.split(b";", 1)[0].decode(errors="replace").rsplit(" (", 1)[0]
+                        totals[name] = totals.get(name, 0) + int(count)
+            return totals
+        windowed_names = by_name(files)
+        plain_names = by_name([plain_output]) if os.path.exists(plain_output) else {}
+        differences = sorted(((windowed_names.get(n, 0) - plain_names.get(n, 0), n) for n in set(windowed_names) | set(plain_names)),
+                             key=lambda d: -abs(d[0]))
+        print("largest differences by process (windows - plain): "
+              + ", ".join(f"{name} {difference:+d} of {plain_names.get(name, 0)}" for difference, name in differences[:4] if difference))
         later_plain = [r for t, r, _ in plain_curve if t >= 30]
         print(f"plain recording: RSS after 30 s {later_plain[0] if later_plain else 0:.1f} MB, peak "
               f"{max(later_plain or [0]):.1f} MB; CPU {plain_cpu:.1f} s; stopped (with the other) after {plain_stop:.2f} s")

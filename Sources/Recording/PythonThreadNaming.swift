@@ -19,7 +19,7 @@ final class PythonThreadNaming {
 
     private var entries: [Int32: Entry] = [:]
     /// Processes (and threads of one process) remembered at most; past it
-    /// the memory starts afresh.
+    /// the memory starts afresh. Exited processes go at once (`forget`).
     static let processLimit = 4096
     static let rereadSeconds = 0.05
 
@@ -42,6 +42,12 @@ final class PythonThreadNaming {
         let entry = Entry(symbolizer: identity, reader: reader, names: read(reader, pid: pid), readAt: now, asked: [tid])
         entries[pid] = entry
         return entry.names[tid]
+    }
+
+    /// The process exited: its names and its memory's descriptor go, or
+    /// a host starting 25 Pythons a second holds thousands of both.
+    func forget(_ pid: Int32) {
+        entries.removeValue(forKey: pid)
     }
 
     private func read(_ reader: PythonThreadNames, pid: Int32) -> [Int32: String] {

@@ -431,6 +431,7 @@ public final class RecordingSession {
             pidsSeen.remove(pid)
             commandLines.removeValue(forKey: pid)
             pythonReport.forget(pid)
+            threadNaming.forget(pid)
         }
         guard let period = options.forgetStacksEvery, period > 0 else { return }
         let generation = Int(now / period)

@@ -49,6 +49,36 @@ final class ShortLivedProcessTests: XCTestCase {
         }
     }
 
+    /// What pyrograph keeps of a process goes soon after it exits: a host
+    /// that starts Pythons all day must not fill pyrograph's descriptor
+    /// table with the /proc/PID/mem of processes long gone (thread naming
+    /// kept one per process, up to 4,096).
+    func testExitedProcessesLeaveNoOpenMemoryFiles() throws {
+        try TestSupport.requireRoot()
+        let python = try PythonInterpreters.require("3.12")
+        let directory = try TestSupport.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let done = directory.appendingPathComponent("done")
+        let children = 40
+        let loop = "\(python.path) -c 'import time; time.sleep(0.6)'; i=0; while [ $i -lt \(children) ]; do "
+            + "\(python.path) -c 'import time; time.sleep(0.05)'; i=$((i+1)); done; touch \(done.path); sleep 30"
+        let recording = try RunningRecording(arguments: ["record", "-F", "99", "-o", directory.appendingPathComponent("p.folded").path,
+                                                         "--", "/bin/sh", "-c", loop])
+        defer { recording.process.interrupt(); _ = recording.wait() }
+        try recording.waitUntilSampling()
+        let deadline = Date().addingTimeInterval(60)
+        while !FileManager.default.fileExists(atPath: done.path) && Date() < deadline { usleep(100_000) }
+        XCTAssertTrue(FileManager.default.fileExists(atPath: done.path), "the children did not finish")
+        // Exited processes are forgotten 2 s after their exit.
+        sleep(3)
+        let descriptors = "/proc/\(recording.process.processIdentifier)/fd"
+        let memoryFiles = try FileManager.default.contentsOfDirectory(atPath: descriptors).filter { name in
+            (try? FileManager.default.destinationOfSymbolicLink(atPath: descriptors + "/" + name))?.hasSuffix("/mem") ?? false
+        }
+        XCTAssertLessThan(memoryFiles.count, 5, "/proc/PID/mem still open after \(children) processes exited\n\(recording.stderr)")
+        XCTAssertTrue(recording.stderr.contains("recording"), recording.stderr)
+    }
+
     // MARK: - Support
 
     static func record(_ interpreter: PythonInterpreter, children: Int, code: String) throws -> (FoldedProfile, String) {
