@@ -131,8 +131,8 @@ public struct Profile: Sendable, Equatable {
 }
 
 /// A stack's frame indices as a dictionary key, hashed as one block of
-/// bytes: an array hashes element by element, which made interning 150,000
-/// deep stacks a large part of a recording's stop.
+/// bytes rather than element by element as an array is: deep stacks are
+/// hashed once each when a recording stops.
 private struct StackKey: Hashable {
     var frames: [Int32]
 
