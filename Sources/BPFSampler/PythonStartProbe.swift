@@ -31,7 +31,7 @@ extension Sampler {
             throw SamplerError.attachFailed(what: "the interpreter start probe on \(function) in \(path)", errno: error,
                                             log: Sampler.libbpfLog())
         }
-        links.append(link)
+        startProbeLinks.append(link)
         pythonStartProbes.append(path)
     }
 }

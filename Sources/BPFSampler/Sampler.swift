@@ -53,9 +53,11 @@ public final class Sampler {
     }
 
     let skeleton: OpaquePointer
-    /// Destroyed by `detach`: the cpu-clock events and the start probes.
+    /// Destroyed by `detach`: the cpu-clock events.
     var links: [OpaquePointer] = []
-    /// Links held as bare descriptors (the start probe's uprobe_multi links).
+    /// The start probes, released by `releaseStartProbes`: perf-event
+    /// uprobes, and uprobe_multi links held as bare descriptors.
+    var startProbeLinks: [OpaquePointer] = []
     var linkDescriptors: [Int32] = []
     /// Interpreter files with a start probe, by the probe's cookie.
     public internal(set) var pythonStartProbes: [String] = []
@@ -90,6 +92,7 @@ public final class Sampler {
 
     deinit {
         destroyLinks()
+        destroyStartProbes()
         pyro_bpf_destroy(skeleton)
     }
 
@@ -180,16 +183,38 @@ public final class Sampler {
 
 extension Sampler {
     /// Stops sampling: destroys the perf events and the hooks' links, so the
-    /// ring buffer can then be drained to the last record.
+    /// ring buffer can then be drained to the last record. The start probes
+    /// stay until `releaseStartProbes` (what they send is only a process
+    /// to name, harmless to a stopped reader).
     public func detach() {
         destroyLinks()
         pyro_bpf_detach_hooks(skeleton)
     }
 
+    /// Detaches the start probes without waiting for the kernel: a child
+    /// process takes their last references and waits in its place (see
+    /// pyro_release_in_background). Returns that child's pid, if one was
+    /// needed and started; otherwise the probes were released here.
+    @discardableResult
+    public func releaseStartProbes() -> Int32? {
+        let descriptors = linkDescriptors + startProbeLinks.map { bpf_link__fd($0) }
+        var go: Int32 = -1
+        let helper = pyro_release_in_background(descriptors, descriptors.count, &go)
+        destroyStartProbes()
+        if go >= 0 { close(go) }
+        return helper > 0 ? helper : nil
+    }
+
     private func destroyLinks() {
         var pointers: [OpaquePointer?] = links
-        pyro_bpf_destroy_links(&pointers, pointers.count, linkDescriptors, linkDescriptors.count)
+        pyro_bpf_destroy_links(&pointers, pointers.count, nil, 0)
         links.removeAll()
+    }
+
+    private func destroyStartProbes() {
+        var pointers: [OpaquePointer?] = startProbeLinks
+        pyro_bpf_destroy_links(&pointers, pointers.count, linkDescriptors, linkDescriptors.count)
+        startProbeLinks.removeAll()
         linkDescriptors.removeAll()
     }
 }

@@ -3,6 +3,7 @@
 #include "pyrograph_shim.h"
 
 #include <errno.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <linux/perf_event.h>
 #include <malloc.h>
@@ -14,6 +15,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -426,7 +428,37 @@ int pyro_become_subreaper(void)
 	return prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0 ? 0 : -errno;
 }
 
-pid_t pyro_spawn_suspended(char *const argv[], int *release_fd, int *exec_error_fd)
+int pyro_own_nice(int *nice)
+{
+	errno = 0;
+	*nice = getpriority(PRIO_PROCESS, 0);
+	return errno ? -errno : 0;
+}
+
+int pyro_renice_own_threads(int nice)
+{
+	DIR *tasks = opendir("/proc/self/task");
+	struct dirent *entry;
+	int result = 0;
+
+	if (!tasks)
+		return -errno;
+	while ((entry = readdir(tasks))) {
+		int tid = atoi(entry->d_name);
+
+		if (tid > 0 && setpriority(PRIO_PROCESS, tid, nice) && errno != ESRCH && !result)
+			result = -errno;
+	}
+	closedir(tasks);
+	return result;
+}
+
+int pyro_set_thread_nice(int nice)
+{
+	return setpriority(PRIO_PROCESS, 0, nice) ? -errno : 0;
+}
+
+pid_t pyro_spawn_suspended(char *const argv[], int nice, int *release_fd, int *exec_error_fd)
 {
 	int release[2], exec_error[2];
 	pid_t pid;
@@ -450,6 +482,9 @@ pid_t pyro_spawn_suspended(char *const argv[], int *release_fd, int *exec_error_
 		sigaction(SIGPIPE, &dfl, NULL);
 		if (read(release[0], &go, 1) != 1)
 			_exit(127);
+		/* The command runs at the priority pyrograph was started with,
+		 * not the one it raised itself to. */
+		setpriority(PRIO_PROCESS, 0, nice);
 		execvp(argv[0], argv);
 		int err = errno;
 		(void)!write(exec_error[1], &err, sizeof(err));
@@ -540,6 +575,61 @@ void pyro_bpf_destroy_links(struct bpf_link **links, size_t count, const int *fd
 		}
 		done += batch;
 	}
+}
+
+static int compare_descriptors(const void *a, const void *b)
+{
+	return *(const int *)a - *(const int *)b;
+}
+
+pid_t pyro_release_in_background(const int *fds, size_t count, int *go_fd)
+{
+	int go[2], *kept;
+	pid_t pid;
+
+	*go_fd = -1;
+	if (count == 0)
+		return 0;
+	if (pipe2(go, O_CLOEXEC))
+		return -errno;
+	kept = malloc((count + 1) * sizeof(*kept));
+	if (!kept) {
+		close(go[0]);
+		close(go[1]);
+		return -ENOMEM;
+	}
+	memcpy(kept, fds, count * sizeof(*kept));
+	kept[count] = go[0];
+	qsort(kept, count + 1, sizeof(*kept), compare_descriptors);
+	pid = fork();
+	if (pid == 0) {
+		/* Only async-signal-safe calls: close every other descriptor
+		 * (copies of pyrograph's files and maps), wait until pyrograph
+		 * has closed its copies of the links (the write end's EOF), so
+		 * that these are the last, then close them. */
+		unsigned int from = 0;
+		char byte;
+
+		for (size_t i = 0; i <= count; i++) {
+			if ((unsigned int)kept[i] > from)
+				syscall(SYS_close_range, from, (unsigned int)kept[i] - 1, 0);
+			from = (unsigned int)kept[i] + 1;
+		}
+		syscall(SYS_close_range, from, ~0U, 0);
+		while (read(go[0], &byte, 1) < 0 && errno == EINTR)
+			;
+		for (size_t i = 0; i < count; i++)
+			close(fds[i]);
+		_exit(0);
+	}
+	free(kept);
+	close(go[0]);
+	if (pid < 0) {
+		close(go[1]);
+		return -errno;
+	}
+	*go_fd = go[1];
+	return pid;
 }
 
 void pyro_release_free_memory(void)

@@ -106,9 +106,22 @@ public final class NativeUnwindTracker {
         }
     }
 
+    /// Runs `work` on the queue, at pyrograph's priority: libdispatch's
+    /// worker threads start at nice 0 whatever their creator's, and one
+    /// starved there on a saturated host (it was also the last thread out,
+    /// which unmaps the process's memory: the exit took seconds).
+    private func onQueue(after delay: Double = 0, _ work: @escaping () -> Void) {
+        let adopting = { OwnPriority.adoptOnThisThread(); work() }
+        if delay > 0 {
+            queue.asyncAfter(deadline: .now() + delay, execute: adopting)
+        } else {
+            queue.async(execute: adopting)
+        }
+    }
+
     /// Tables for the process, unless it already has them.
     func prepare(_ pid: Int32) {
-        queue.async { [self] in
+        onQueue { [self] in
             guard prepared[pid] == nil else { return }
             load(pid)
         }
@@ -117,7 +130,7 @@ public final class NativeUnwindTracker {
     /// A sample's walk hit a pc outside the process's known mappings: a
     /// library loaded since (dlopen). Re-read the maps, rate-limited.
     func mappingsChanged(_ pid: Int32) {
-        queue.async { [self] in
+        onQueue { [self] in
             guard let last = prepared[pid], MonotonicClock.now() - last >= NativeUnwindTracker.refreshInterval else { return }
             statistics.reloadsFromUnknownPCs += 1
             load(pid)
@@ -128,7 +141,7 @@ public final class NativeUnwindTracker {
     /// once, so a lone dlopen's tables are in before most of its first
     /// samples; processes not prepared yet get everything when they are.
     func mappingAdded(_ pid: Int32) {
-        queue.async { [self] in
+        onQueue { [self] in
             statistics.mappingEvents += 1
             guard prepared[pid] != nil else { return }
             if coalescing.contains(pid) {
@@ -140,7 +153,7 @@ public final class NativeUnwindTracker {
     }
 
     func processExited(_ pid: Int32) {
-        queue.async { [self] in
+        onQueue { [self] in
             prepared.removeValue(forKey: pid)
             processesWithTables.remove(pid)
             for key in filesInUse.removeValue(forKey: pid) ?? [] { release(key, by: pid) }
@@ -189,7 +202,7 @@ public final class NativeUnwindTracker {
         statistics.reloadsFromEvents += 1
         load(pid)
         coalescing.insert(pid)
-        queue.asyncAfter(deadline: .now() + NativeUnwindTracker.eventCoalescingInterval) { [self] in
+        onQueue(after: NativeUnwindTracker.eventCoalescingInterval) { [self] in
             coalescing.remove(pid)
             if eventsPending.remove(pid) != nil, prepared[pid] != nil { reloadForEvents(pid) }
         }

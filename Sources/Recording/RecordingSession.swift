@@ -52,6 +52,9 @@ public final class RecordingSession {
         public var onStart: ((Int) -> Void)?
         /// What process frames show.
         public var processNames: ProcessNaming = .comm
+        /// The nice value of the `--` command: the one pyrograph was started
+        /// with, if it raised its own (nil: pyrograph's current one).
+        public var commandNice: Int32?
 
         public init() {}
     }
@@ -188,7 +191,8 @@ public final class RecordingSession {
         }
         var child: SuspendedChild?
         if !options.command.isEmpty {
-            child = try SuspendedChild(arguments: options.command)
+            child = try SuspendedChild(arguments: options.command,
+                                       nice: options.commandNice ?? OwnPriority.unchanged().original)
             try sampler.addTarget(pid: child!.pid)
         }
         if explicitTargets {
@@ -281,6 +285,9 @@ public final class RecordingSession {
                                            grace: 0.5, impatient: { pyro_force_stop_requested() })
         }
         if commandExitStatus == nil, let child { commandExitStatus = child.exitStatusIfExited() }
+        // Last, after the command's processes are gone: the helper that
+        // waits out the probes' release is a child too.
+        sampler.releaseStartProbes()
 
         pythonReport.unsupported = python.unsupportedSummary
         pythonReport.startProbes = sampler.pythonStartProbes.count

@@ -11,7 +11,8 @@ final class SuspendedChild {
     private var exitStatus: Int32?
     let arguments: [String]
 
-    init(arguments: [String]) throws {
+    /// `nice` is the priority the program runs at.
+    init(arguments: [String], nice: Int32) throws {
         self.arguments = arguments
         // Workers the command forks outlive it if it dies first; as their
         // subreaper pyrograph can still find and stop them.
@@ -19,7 +20,7 @@ final class SuspendedChild {
         var releaseFD: Int32 = -1, execErrorFD: Int32 = -1
         var cArguments = arguments.map { strdup($0) } + [nil]
         defer { cArguments.forEach { free($0) } }
-        let pid = pyro_spawn_suspended(&cArguments, &releaseFD, &execErrorFD)
+        let pid = pyro_spawn_suspended(&cArguments, nice, &releaseFD, &execErrorFD)
         guard pid > 0 else { throw RecordingError.commandFailed(command: arguments[0], errno: -pid) }
         self.pid = pid
         self.releaseFD = releaseFD

@@ -1,3 +1,4 @@
+import CPyrograph
 import Glibc
 import Output
 import ProcessInspection
@@ -6,8 +7,8 @@ import ProcessInspection
 /// that a bad path fails at once instead of after a long recording.
 ///
 /// A regular file is never written in place: the profile goes to a new
-/// file created exclusively next to the target, which `commit` syncs and
-/// renames over it, so a full disk or a kill leaves the old profile whole.
+/// file created exclusively next to the target, which `commit` renames
+/// over it, so a full disk or a kill leaves the old profile whole.
 /// Devices, FIFOs, pipes and `-` (stdout) are streams: written as they
 /// are, never truncated or renamed.
 final class OutputFile: ByteStream {
@@ -60,9 +61,14 @@ final class OutputFile: ByteStream {
         }
     }
 
-    /// Puts the profile in place: for a regular file, synced, given the
-    /// old file's owner and mode (or the sudo user's, for a new one), then
-    /// renamed over the target. A stream needs nothing.
+    /// Puts the profile in place: for a regular file, given the old file's
+    /// owner and mode (or the sudo user's, for a new one), then renamed over
+    /// the target. A stream needs nothing.
+    ///
+    /// Not synced to disk (nor are perf's or py-spy's files): a profile can
+    /// be taken again, and on a host whose disk was busy one fsync took
+    /// 4.8 s, which the stop must not wait for. The rename alone keeps the
+    /// swap all-or-nothing for every failure of pyrograph's own.
     func commit() throws {
         guard !committed else { return }
         guard case let .replace(target) = destination, let temporaryName else {
@@ -73,13 +79,35 @@ final class OutputFile: ByteStream {
             guard fchown(fd, uid, gid) == 0 else { throw SystemError("cannot write the output file \(path): cannot give it to its owner") }
         }
         guard fchmod(fd, target.mode) == 0 else { throw SystemError("cannot write the output file \(path): cannot set its mode") }
-        guard fsync(fd) == 0 else { throw SystemError("cannot write the output file", path: path) }
+        let old = OutputFile.openReplaced(target)
         guard renameat(target.directoryFD, temporaryName, target.directoryFD, target.name) == 0 else {
+            if old >= 0 { close(old) }
             throw SystemError("cannot write the output file \(path): cannot rename the new profile over it")
         }
         committed = true
-        // The rename is durable once the directory is.
-        _ = fsync(target.directoryFD)
+        if old >= 0 {
+            // Ours closed first, then the go-ahead: the helper's is the last.
+            var go: Int32 = -1
+            _ = pyro_release_in_background([old], 1, &go)
+            close(old)
+            if go >= 0 { close(go) }
+        }
+    }
+
+    /// The profile about to be replaced, if it is a non-empty regular file.
+    /// Its blocks are freed when its last reference goes, which the rename
+    /// would be: on a file system mounted with `discard` and a busy disk,
+    /// that took seconds. A helper process holds the last reference and
+    /// waits in pyrograph's place (pyro_release_in_background).
+    private static func openReplaced(_ target: OutputDestination.Target) -> Int32 {
+        let fd = openat(target.directoryFD, target.name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC)
+        guard fd >= 0 else { return -1 }
+        var info = stat()
+        guard fstat(fd, &info) == 0, info.st_mode & S_IFMT == S_IFREG, info.st_size > 0 else {
+            close(fd)
+            return -1
+        }
+        return fd
     }
 
     /// Called before sampling, so a read-only descriptor fails now.

@@ -146,7 +146,9 @@ struct RecordCommand: ParsableCommand {
         try windows?.checkWritable(startingAt: Double(time(nil)))
         let file = windows == nil ? try OutputFile(path: output) : nil
 
+        let (priority, priorityRefusal) = try target.applyPriority()
         var options = RecordingSession.Options()
+        options.commandNice = priority.original
         options.frequency = UInt64(target.frequency)
         options.duration = duration
         options.maximumStacks = maximumStacks
@@ -174,7 +176,7 @@ struct RecordCommand: ParsableCommand {
         let wallPeriod = inWallTime ? 1_000_000_000 / UInt64(target.frequency) : nil
         let makeSink = { ProfileSink(options: view, keepsTimeline: resolvedFormat.needsTimeline, wallPeriodNanoseconds: wallPeriod) }
         if let windows, let interval {
-            return try recordWindows(session, every: interval, to: windows, makeSink: makeSink)
+            return try recordWindows(session, every: interval, to: windows, makeSink: makeSink, priorityRefusal: priorityRefusal)
         }
         let sink = makeSink()
         session.add(sink)
@@ -185,7 +187,8 @@ struct RecordCommand: ParsableCommand {
         RecordCommand.keptUntilExit = (session, sink, profile)
         try resolvedFormat.writer().write(profile, to: file!)
         try file!.commit()
-        printSummary(report, samples: profile.totalSamples, wrote: "wrote \(output) (\(resolvedFormat.rawValue))")
+        printSummary(report, samples: profile.totalSamples, wrote: "wrote \(output) (\(resolvedFormat.rawValue))",
+                     priorityRefusal: priorityRefusal)
         if self.report {
             let stdout = try OutputFile(path: "-")
             try ReportWriter().write(profile, to: stdout)
@@ -200,7 +203,7 @@ struct RecordCommand: ParsableCommand {
 
     /// --interval: a profile per window, written as the recording goes.
     private func recordWindows(_ session: RecordingSession, every interval: Double, to windows: IntervalOutput,
-                               makeSink: @escaping () -> ProfileSink) throws {
+                               makeSink: @escaping () -> ProfileSink, priorityRefusal: String?) throws {
         let info = RecordingInfo(frequency: target.frequency, startNanoseconds: 0, startUnixNanoseconds: 0,
                                  durationNanoseconds: 0, processCount: 0)
         let sink = WindowedProfileSink(lengthSeconds: interval, recording: info, naming: windows.view, makeSink: makeSink,
@@ -214,12 +217,12 @@ struct RecordCommand: ParsableCommand {
             wrote += "\n  samples read after their window was written: \(sink.lateSamples) (not counted)"
         }
         if windows.failed > 0 { wrote += "\n  windows not written: \(windows.failed) (see above)" }
-        printSummary(report, samples: UInt64(sink.samplesConsumed), wrote: wrote)
+        printSummary(report, samples: UInt64(sink.samplesConsumed), wrote: wrote, priorityRefusal: priorityRefusal)
         if windows.failed > 0 { throw ExitCode(1) }
         if let status = report.commandExitStatus, status != 0 { throw ExitCode(status) }
     }
 
-    private func printSummary(_ result: RecordingSession.Report, samples: UInt64, wrote: String) {
+    private func printSummary(_ result: RecordingSession.Report, samples: UInt64, wrote: String, priorityRefusal: String?) {
         let stats = result.stats
         var lines: [String] = []
         lines.append("pyrograph: \(samples) samples from \(result.processesSeen) processes "
@@ -230,6 +233,9 @@ struct RecordCommand: ParsableCommand {
         var lost = "  lost samples: \(stats.lost)"
         if stats.lost > 0 { lost += " (ring buffer full: the reader fell behind; try a lower -F)" }
         lines.append(lost)
+        if let priorityRefusal {
+            lines.append("  priority not raised: \(priorityRefusal)")
+        }
         if result.droppedAtStop > 0 {
             lines.append("  samples dropped at stop: \(result.droppedAtStop) (still queued when the time to drain ran out)")
         }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import ProcessInspection
+import Recording
 
 /// Which processes to sample and how often: shared by every command that
 /// records (`record` today; `top` and others later).
@@ -17,6 +18,13 @@ struct TargetOptions: ParsableArguments {
     @Flag(help: "Profile every process on the host, not only Python ones (native and kernel frames for the others).")
     var all = false
 
+    @Option(parsing: .unconditional, help: ArgumentHelp("pyrograph's own nice value while it records, from -20 to 19 (default \(TargetOptions.defaultNice)). "
+                               + "On a host whose CPUs are saturated, a profiler at the workload's priority gets too little CPU "
+                               + "to read its samples and name new processes' frames, and falls behind; raised, it gets the "
+                               + "same small share of CPU (set by -F) when it needs it. A command after -- runs at the "
+                               + "priority pyrograph was started with.", valueName: "N"))
+    var nice: Int32?
+
     @Argument(parsing: .postTerminator,
               help: ArgumentHelp("A program to start and profile with its children, after --.", valueName: "COMMAND"))
     var command: [String] = []
@@ -31,6 +39,9 @@ struct TargetOptions: ParsableArguments {
         if !pids.isEmpty && !command.isEmpty {
             throw ValidationError("give either -p PID or a COMMAND after --, not both")
         }
+        if let nice, !(-20...19).contains(nice) {
+            throw ValidationError("--nice \(nice): a nice value is between -20 and 19")
+        }
         for pid in pids where pid <= 0 {
             throw ValidationError("-p \(pid): a pid is a positive number")
         }
@@ -42,6 +53,20 @@ struct TargetOptions: ParsableArguments {
         for pid in pids {
             guard let status = ProcessStatus(pid: pid) else { throw CLIError("no process with pid \(pid)") }
             if let reason = status.whyNotProfilable { throw CLIError("-p \(pid) \(reason)") }
+        }
+    }
+
+    static let defaultNice: Int32 = -20
+
+    /// Sets pyrograph's priority to --nice. The kernel's refusal of a value
+    /// the user asked for is an error; of the default, a note for the
+    /// summary (`refusal`), and recording goes on at the priority it had.
+    func applyPriority() throws -> (priority: OwnPriority, refusal: String?) {
+        do {
+            return (try OwnPriority.set(to: nice ?? Self.defaultNice), nil)
+        } catch let error as RecordingError {
+            if nice != nil { throw CLIError(error.description) }
+            return (OwnPriority.unchanged(), "\(error); on a saturated host it may fall behind")
         }
     }
 

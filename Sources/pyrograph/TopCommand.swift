@@ -45,7 +45,10 @@ struct TopCommand: ParsableCommand {
         }
         try target.checkTargetsExist()
 
+        let (priority, priorityRefusal) = try target.applyPriority()
+        if let priorityRefusal { fputs("pyrograph: priority not raised: \(priorityRefusal)\n", stderr) }
         var options = RecordingSession.Options()
+        options.commandNice = priority.original
         options.frequency = UInt64(target.frequency)
         options.pids = target.pids
         options.command = target.command

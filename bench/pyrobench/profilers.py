@@ -56,6 +56,8 @@ class Pyrograph(Profiler):
         m = re.search(r"lost samples: (\d+)", log)
         if m:
             found["lost"] = int(m.group(1))
+        m = re.search(r"samples dropped at stop: (\d+)", log)
+        found["dropped_at_stop"] = int(m.group(1)) if m else 0
         complete = re.findall(r"python \S+ \w+: (\d+) samples in \d+ processes, ([\d.]+)% with a complete", log)
         if complete:
             total = sum(int(n) for n, _ in complete)

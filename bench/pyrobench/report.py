@@ -162,16 +162,17 @@ def markdown(results):
 
     out += ["## 3. Scale (pyrograph, whole host, 99 Hz, processes of 10 busy threads)", "",
             "(A) processes already running when pyrograph starts; (B) processes started after it samples.", "",
-            "| processes | samples | lost | CPU % of a core (steady) | + BPF % | CPU % (whole run) | peak RSS MB | launch -> sampling (ms) | stop after Ctrl-C (s) | complete Python stacks % | A: all with Python frames after (s) | sampling floor (s) | B: with Python frames | B: lag from Python start, median / max (s) | B: lost | B: stop after Ctrl-C (s) |",
-            "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+            "| processes | samples | lost | CPU % of a core (steady) | + BPF % | CPU % (whole run) | peak RSS MB | launch -> sampling (ms) | stop after Ctrl-C (s) | complete Python stacks % | A: all with Python frames after (s) | sampling floor (s) | B: last Python start / recorded (s) | B: with Python frames | B: lag from Python start, median / max (s) | B: lost / dropped at stop | B: stop after Ctrl-C (s) |",
+            "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in results["scale"]:
-        out.append("| %d | %d | %s | %.2f | %.2f | %.2f | %.0f | %.0f | %s | %s | %s | %.2f | %d of %d | %s / %s | %s | %s |" % (
+        out.append("| %d | %d | %s | %.2f | %.2f | %.2f | %.0f | %.0f | %s | %s | %s | %.2f | %s / %s | %d of %d | %s / %s | %s / %s | %s |" % (
             r["processes"], r["samples"], r["lost"], r["cpu_pct_steady"], r["bpf_pct_steady"], r["cpu_pct_whole_run"],
             r["max_rss_mb"], r["launch_to_ready_ms"], _stop(r["stop_s"], r.get("stop_needed_pause"), r.get("stop_after_pause_s")),
             _f(r["complete_python_pct"], "%.1f"),
             _f(r["all_python_s"], none="never (%d of %d)" % (r["processes_with_python_frames"], r["processes"])),
-            r["floor_s"], r["after_processes_with_python_frames"], r["processes"],
-            _f(r["after_lag_median_s"]), _f(r["after_lag_max_s"]), r["after_lost"],
+            r["floor_s"], _f(r.get("after_last_start_s"), "%.1f"), _f(r.get("after_recording_s"), "%.1f"),
+            r["after_processes_with_python_frames"], r["processes"],
+            _f(r["after_lag_median_s"]), _f(r["after_lag_max_s"]), r["after_lost"], r.get("after_dropped_at_stop"),
             _stop(r["after_stop_s"], r.get("after_stop_needed_pause"), None)))
     out.append("")
 

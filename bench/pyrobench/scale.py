@@ -15,10 +15,12 @@ and its peak RSS (wait4), and its lost samples come from this run.
 
 (B) Processes started after pyrograph. Once it samples, the N processes are
 started at once, busy from their first instant: a host that gets busy while
-recording. Reported: how many of the N ever had Python frames in the
-profile, and the lag from each process's own first Python instant to its
-first Python-framed sample (the interpreter's start-up is left out, as
-starting 100 interpreters on 2 busy CPUs takes seconds by itself).
+recording. The recording lasts until every one has started its Python code
+(100 interpreters starting on 2 CPUs already busy with the first ones take
+15-30 s) and a tail after that. Reported: how many of the N ever had Python
+frames in the profile, and the lag from each process's own first Python
+instant to its first Python-framed sample (the interpreter's start-up is
+left out).
 
 No profiler can beat the sampling itself: with N processes sharing C CPUs
 at F Hz, a process is sampled about C*F/N times a second, and the last of N
@@ -27,6 +29,7 @@ shows that as the floor.
 """
 import json
 import os
+import select
 import signal
 import statistics
 import time
@@ -42,6 +45,8 @@ RATE = 99
 # written its profile: a profiler that falls behind names frames late, and
 # must not find the processes gone because the benchmark ended them.
 LINGER_S = 600
+# Seconds the N interpreters of (B) may take to start on the busy host.
+START_PATIENCE_S = 90
 # Seconds pyrograph may take to finish after Ctrl-C before the load is paused.
 STOP_PATIENCE_S = 20
 
@@ -132,6 +137,21 @@ def already_running(settings, python, n, tmp):
             recording.kill()
 
 
+def read_starts(workers, starts, deadline):
+    """Collects each worker's {"pid", "start"} line as it prints it (after
+    its interpreter has started), until all have or `deadline` passes."""
+    pending = {w.stdout: w for w in workers if w.pid not in starts}
+    while pending and system.now() < deadline:
+        ready, _, _ = select.select(list(pending), [], [], max(0.0, min(0.1, deadline - system.now())))
+        for stream in ready:
+            line = stream.readline()
+            pending.pop(stream)
+            if line:
+                info = json.loads(line)
+                starts[info["pid"]] = info["start"]
+    return starts
+
+
 def started_after(settings, python, n, tmp):
     stem = os.path.join(tmp, "scale-b-%d" % n)
     recording = Pyrograph(settings.pyrograph, RATE).start(stem + ".folded", stem + ".log")
@@ -143,9 +163,16 @@ def started_after(settings, python, n, tmp):
         for _ in range(n):
             workers.append(jobs.start(python, "timeline.py", "%.6f" % epoch, "%.6f" % until,
                                       settings.scale_threads, BUCKET_MS, stdin=False))
-        time.sleep(max(0.0, epoch + settings.scale_seconds - system.now()))
+        # Recording goes on until every interpreter has started (on 2 busy
+        # CPUs the last of 100 takes well over 10 s) and then for a tail in
+        # which each is sampled a few times (the floor of the table).
+        starts = read_starts(workers, {}, epoch + START_PATIENCE_S)
+        last_start = max(starts.values()) if starts else epoch
+        tail = max(1.0, 2 * floor_s(n, os.cpu_count(), RATE))
+        time.sleep(max(0.0, max(epoch + settings.scale_seconds, last_start + tail) - system.now()))
+        stopped = system.now()
         found = stop_recording(recording, workers, STOP_PATIENCE_S)
-        starts = stop_all(workers)
+        stop_all(workers)
         first = first_buckets(read_stacks(recording.output))
         seen = {w.pid: epoch + (first[w.pid] + BUCKET_MS / 2.0) / 1000.0 for w in workers if w.pid in first}
         # The bucket's middle can fall just before the process's start.
@@ -153,10 +180,12 @@ def started_after(settings, python, n, tmp):
         return {
             "after_processes_with_python_frames": len(seen),
             "after_processes_started": len(starts),
-            "after_last_start_s": (max(starts.values()) - epoch) if starts else None,
+            "after_last_start_s": last_start - epoch,
+            "after_recording_s": stopped - epoch,
             "after_lag_median_s": statistics.median(lags) if lags else None,
             "after_lag_max_s": lags[-1] if lags else None,
             "after_lost": found.get("lost"),
+            "after_dropped_at_stop": found.get("dropped_at_stop"),
             "after_stop_s": found["stop_s"],
             "after_stop_needed_pause": found["stop_needed_pause"],
         }

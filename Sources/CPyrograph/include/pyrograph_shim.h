@@ -55,6 +55,15 @@ int pyro_bpf_attach_mapping_events(struct pyrograph_bpf *skel);
 /* Detaches the scheduler and mapping hooks; the cpu-clock links are the
  * caller's. */
 void pyro_bpf_detach_hooks(struct pyrograph_bpf *skel);
+/* Releasing a uprobe waits in the kernel for RCU and SRCU grace periods,
+ * whose work runs on kernel threads at normal priority: on a host whose
+ * CPUs were saturated it took up to 17 s, and pyrograph could not exit
+ * before it ended. A child process takes references to these links
+ * (descriptors); once the caller has closed its own and then *go_fd, the
+ * child's are the last, and it waits out the release in its own time.
+ * Returns the child's pid, 0 for no descriptors, or -errno (then nothing
+ * was handed over). */
+pid_t pyro_release_in_background(const int *fds, size_t count, int *go_fd);
 /* Destroys the links (and the links held as bare descriptors) side by
  * side; see shim.c for why. */
 void pyro_bpf_destroy_links(struct bpf_link **links, size_t count, const int *fds, size_t fd_count);
@@ -104,10 +113,20 @@ void pyro_request_stop(void);
  * so a command's workers can still be found once the command has died. */
 int pyro_become_subreaper(void);
 
-/* Forks a child that waits, then execs argv[0] from PATH. The caller adds
- * the pid to the filter before pyro_spawn_release lets it run, so not one
- * instruction of the program goes unsampled. */
-pid_t pyro_spawn_suspended(char *const argv[], int *release_fd, int *exec_error_fd);
+/* This thread's nice value (getpriority's -1 is a real value, hence the
+ * out-parameter); 0 or -errno. */
+int pyro_own_nice(int *nice);
+
+/* Sets every thread of this process to `nice` (threads created later
+ * inherit it from their creator); 0 or -errno of the first refusal. */
+int pyro_renice_own_threads(int nice);
+/* Sets the calling thread's nice value; 0 or -errno. */
+int pyro_set_thread_nice(int nice);
+
+/* Forks a child that waits, then execs argv[0] from PATH at the given nice
+ * value. The caller adds the pid to the filter before pyro_spawn_release
+ * lets it run, so not one instruction of the program goes unsampled. */
+pid_t pyro_spawn_suspended(char *const argv[], int nice, int *release_fd, int *exec_error_fd);
 /* Returns 0 once the child has exec'd, or the errno of its failed exec. */
 int pyro_spawn_release(int release_fd, int exec_error_fd);
 

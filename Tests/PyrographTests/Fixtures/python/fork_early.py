@@ -1,6 +1,10 @@
 """Forks workers at once, before an interpreter could be found by a
 profiler watching exec, then each burns CPU in `child_work` for the given
-seconds while the parent waits. Works on 2.7 and 3.x."""
+seconds while the parent waits and then prints "worker PID" for each.
+Works on 2.7 and 3.x.
+
+    python fork_early.py WORKERS SECONDS
+"""
 import os
 import sys
 import time
@@ -27,6 +31,9 @@ def main():
         children.append(pid)
     for pid in children:
         os.waitpid(pid, 0)
+    for pid in children:
+        print("worker %d" % pid)
+    sys.stdout.flush()
 
 
 main()
