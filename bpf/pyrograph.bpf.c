@@ -274,7 +274,10 @@ int BPF_PROG(pyro_process_exec, struct task_struct *task, pid_t old_pid, struct 
 	event->kind = PYRO_EVENT_PROCESS_EXEC;
 	event->pid = BPF_CORE_READ(task, tgid);
 	event->timestamp_ns = bpf_ktime_get_ns();
-	bpf_ringbuf_submit(event, 0);
+	/* Woken at once, not at the reader's next timeout: an interpreter
+	 * found 50 ms late had forked its early workers before it had a layout
+	 * to pass on, and they lost their first Python frames. */
+	bpf_ringbuf_submit(event, BPF_RB_FORCE_WAKEUP);
 	return 0;
 }
 

@@ -122,6 +122,11 @@ final class PythonTracker {
         }
     }
 
+    /// Seconds until the next exec retry is due, if one is pending.
+    func secondsUntilNextCheck(now: Double) -> Double? {
+        pendingChecks.values.compactMap(\.first).min().map { max(0, $0 - now) }
+    }
+
     /// Runs the exec retries that are due.
     func tick(now: Double) {
         for (pid, times) in pendingChecks {

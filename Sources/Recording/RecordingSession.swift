@@ -157,6 +157,7 @@ public final class RecordingSession {
     }
 
     public func run() throws -> Report {
+        symbolizer.preloadKernelSymbols()
         let explicitTargets = !options.pids.isEmpty || !options.command.isEmpty
         let filter = explicitTargets || !options.allProcesses
         var configuration = Sampler.Configuration(frequency: options.frequency, filterByPID: filter,
@@ -224,7 +225,9 @@ public final class RecordingSession {
         var targetsExited = false
         var targetsCheckedAt = 0.0
         while !pyro_stop_requested() {
-            reader.poll(timeoutMilliseconds: 50)
+            // An exec retry due sooner than the usual 50 ms wakes the loop for it.
+            let nextCheck = python.secondsUntilNextCheck(now: clock.elapsed).map { Int32(($0 * 1000).rounded(.up)) }
+            reader.poll(timeoutMilliseconds: min(50, max(1, nextCheck ?? 50)))
             python.tick(now: clock.elapsed)
             python.evictRetired(now: clock.elapsed)
             symbolizer.evictRetired(now: clock.elapsed)

@@ -1,5 +1,6 @@
 import Aggregation
 import CPyrograph
+import Dispatch
 import PythonRuntime
 import Symbolization
 
@@ -11,6 +12,7 @@ public final class StackSymbolizer {
     private var processes: [Int32: ProcessSymbolizer] = [:]
     private var kernel: KernelSymbols?
     private var kernelLoadAttempted = false
+    private var kernelPreload: (done: DispatchGroup, result: KernelSymbolsLoad)?
     public private(set) var kernelSymbolError: String?
     let procRoot: String
 
@@ -19,6 +21,22 @@ public final class StackSymbolizer {
     }
 
     public var processesSeen: Int { processes.count }
+
+    /// Starts reading kallsyms on another thread. Read at the first kernel
+    /// frame instead, it held up the loader for about 0.1 s just as a
+    /// command's interpreter started: workers it forked meanwhile lost
+    /// their first tenth of a second of Python frames.
+    public func preloadKernelSymbols() {
+        guard !kernelLoadAttempted, kernelPreload == nil else { return }
+        let done = DispatchGroup(), result = KernelSymbolsLoad()
+        done.enter()
+        DispatchQueue.global().async {
+            OwnPriority.adoptOnThisThread()
+            result.outcome = Result { try KernelSymbols() }
+            done.leave()
+        }
+        kernelPreload = (done, result)
+    }
 
     /// Reads the process's memory map now, before it can exit.
     public func noteProcess(_ pid: Int32) {
@@ -212,7 +230,18 @@ public final class StackSymbolizer {
     private func kernelName(_ address: UInt64, isReturnAddress: Bool) -> String {
         if !kernelLoadAttempted {
             kernelLoadAttempted = true
-            do { kernel = try KernelSymbols() } catch { kernelSymbolError = "\(error)" }
+            let outcome: Result<KernelSymbols, Error>
+            if let (done, result) = kernelPreload {
+                done.wait()
+                outcome = result.outcome ?? Result { try KernelSymbols() }
+                kernelPreload = nil
+            } else {
+                outcome = Result { try KernelSymbols() }
+            }
+            switch outcome {
+            case let .success(symbols): kernel = symbols
+            case let .failure(error): kernelSymbolError = "\(error)"
+            }
         }
         let lookup = isReturnAddress ? address - 1 : address
         if let name = kernel?.name(for: lookup) { return name }
@@ -255,4 +284,10 @@ extension StackSymbolizer {
         if !current.isEmpty { groups.append(current) }
         return groups
     }
+}
+
+/// kallsyms read on another thread; `outcome` is set before the reader
+/// leaves its DispatchGroup, and read only after waiting on it.
+private final class KernelSymbolsLoad: @unchecked Sendable {
+    var outcome: Result<KernelSymbols, Error>?
 }

@@ -6,26 +6,98 @@ import XCTest
 /// (workers started at import time), and children that exist before `-p`
 /// names their parent, get Python frames.
 final class ForkedChildrenTests: XCTestCase {
-    /// Two workers forked at the script's first instruction, under
-    /// `record -- COMMAND`, on every interpreter.
-    func testWorkersForkedAtStartHavePythonFrames() throws {
+    /// How a test records the fixture.
+    enum Mode: String, CaseIterable {
+        /// `record -- COMMAND`.
+        case command
+        /// `record -p PARENT`, once the workers exist.
+        case pid
+        /// The whole host, from before the parent starts.
+        case host
+    }
+
+    /// Workers forked at a script's first instruction (fork_early.py) and a
+    /// pool made at import time (pool_early.py: forked workers, or on 3.14+
+    /// a forkserver's), recorded the three ways, on every build: at least
+    /// 95% of each worker's samples have Python frames. A forked child runs
+    /// no start-up of its own, so there is no first moment to leave out.
+    func testEarlyWorkersHavePythonFramesInEveryMode() throws {
         try TestSupport.requireRoot()
-        let directory = try TestSupport.temporaryDirectory()
-        for interpreter in try PythonInterpreters.requireAll() {
-            let output = directory.appendingPathComponent("fork-\(interpreter.label).folded")
-            let result = try TestSupport.run(try TestSupport.pyrographBinary(), [
-                "record", "--full-filenames", "--interpreter-frames", "-o", output.path, "--", interpreter.path, "-B",
-                PythonInterpreters.script("fork_early.py").path, "2", "1.5",
-            ])
-            XCTAssertEqual(result.status, 0, "\(interpreter): \(result.stderr)")
-            let profile = FoldedProfile(text: try String(contentsOf: output, encoding: .utf8))
-            let workers = Self.busyRoots(profile)
-            XCTAssertEqual(workers.count, 2, "\(interpreter): two busy workers expected:\n\(result.stderr)")
-            for root in workers {
-                let share = Self.share(of: "child_work", in: profile.stacks(ofRoot: root))
-                XCTAssertGreaterThanOrEqual(share, 0.8, "\(interpreter) \(root): \(share) of samples in child_work\n\(result.stderr)")
+        let (interpreters, directory) = try PythonInterpreters.requireEveryBuild()
+        for interpreter in interpreters {
+            for mode in Mode.allCases {
+                // -p comes in after the workers exist, and records 1 s.
+                let long = mode == .pid
+                try checkWorkers(interpreter, "fork_early.py", ["2", long ? "2.5" : "1.2"], mode: mode, in: directory)
+                try checkWorkers(interpreter, "pool_early.py", [long ? "1.5" : "0.6", "4"], mode: mode, in: directory)
             }
         }
+    }
+
+    private func checkWorkers(_ interpreter: PythonInterpreter, _ script: String, _ arguments: [String], mode: Mode,
+                              in directory: URL) throws {
+        let label = "\(interpreter.label) \(script) \(mode.rawValue)"
+        let output = directory.appendingPathComponent("\(script)-\(interpreter.label)-\(mode.rawValue).folded")
+        let (workers, stderr) = try record(interpreter, script, arguments, mode: mode, to: output)
+        XCTAssertGreaterThanOrEqual(workers.count, 2, "\(label): workers that ran\n\(stderr)")
+        let profile = FoldedProfile(text: (try? String(contentsOf: output, encoding: .utf8)) ?? "")
+        for pid in workers {
+            let stacks = profile.stacks.filter { $0.frames.first?.hasSuffix(" (\(pid))") ?? false }
+            let total = stacks.reduce(0) { $0 + $1.count }
+            let python = stacks.filter { $0.frames.contains(where: Self.isPythonFrame) }.reduce(0) { $0 + $1.count }
+            XCTAssertGreaterThanOrEqual(total, 20, "\(label): worker \(pid) has too few samples\n\(stderr)")
+            let share = Double(python) / Double(max(total, 1))
+            XCTAssertGreaterThanOrEqual(share, 0.95, "\(label): worker \(pid): \(python) of \(total) samples with Python frames\n\(stderr)")
+        }
+    }
+
+    /// Runs the fixture under pyrograph; returns the workers' pids (the
+    /// fixture's "worker PID" lines) and pyrograph's stderr.
+    private func record(_ interpreter: PythonInterpreter, _ script: String, _ arguments: [String], mode: Mode,
+                        to output: URL) throws -> (workers: [Int32], stderr: String) {
+        let pyrograph = try TestSupport.pyrographBinary()
+        let options = ["record", "-F", "499", "--full-filenames", "-o", output.path]
+        switch mode {
+        case .command:
+            let copy = output.deletingLastPathComponent().appendingPathComponent(script)
+            if !FileManager.default.fileExists(atPath: copy.path) {
+                try FileManager.default.copyItem(at: PythonInterpreters.script(script), to: copy)
+            }
+            let run = try TestSupport.run(pyrograph, options + ["--"] + interpreter.launcher
+                + [interpreter.path, "-B", interpreter.innerPath(copy.path)] + arguments)
+            XCTAssertEqual(run.status, 0, "\(interpreter) \(script): \(run.stderr)")
+            return (Self.workers(run.stdout), run.stderr)
+        case .pid:
+            let parent = try interpreter.start(PythonInterpreters.script(script), arguments, in: output.deletingLastPathComponent())
+            let deadline = Date().addingTimeInterval(10)
+            while ProcessAncestry.descendants(of: [parent.process.processIdentifier]).count < 2 && Date() < deadline {
+                usleep(10_000)
+            }
+            usleep(300_000)
+            let run = try TestSupport.run(pyrograph, options + ["-d", "1", "-p", String(parent.process.processIdentifier)])
+            parent.process.waitUntilExit()
+            XCTAssertEqual(run.status, 0, "\(interpreter) \(script): \(run.stderr)")
+            return (Self.workers((try? String(contentsOf: parent.log, encoding: .utf8)) ?? ""), run.stderr)
+        case .host:
+            let recording = try RunningRecording(arguments: options)
+            try recording.waitUntilSampling()
+            let parent = try interpreter.start(PythonInterpreters.script(script), arguments, in: output.deletingLastPathComponent())
+            parent.process.waitUntilExit()
+            recording.process.interrupt()
+            XCTAssertEqual(recording.wait(), 0, "\(interpreter) \(script): \(recording.stderr)")
+            return (Self.workers((try? String(contentsOf: parent.log, encoding: .utf8)) ?? ""), recording.stderr)
+        }
+    }
+
+    private static func workers(_ output: String) -> [Int32] {
+        output.split(separator: "\n").compactMap { line in
+            line.hasPrefix("worker ") ? Int32(line.dropFirst("worker ".count)) : nil
+        }
+    }
+
+    /// `function (file.py:line)`, or a frozen module's `<frozen ...>`.
+    static func isPythonFrame(_ frame: String) -> Bool {
+        frame.range(of: #"\((<[^>]*>|[^()]*\.py):\d+\)$"#, options: .regularExpression) != nil
     }
 
     /// `-p PARENT` on a parent whose workers were forked before recording.
