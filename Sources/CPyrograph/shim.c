@@ -632,6 +632,11 @@ pid_t pyro_release_in_background(const int *fds, size_t count, int *go_fd)
 	return pid;
 }
 
+void pyro_share_one_malloc_arena(void)
+{
+	mallopt(M_ARENA_MAX, 1);
+}
+
 void pyro_release_free_memory(void)
 {
 	malloc_trim(0);

@@ -42,6 +42,15 @@ public struct OwnPriority: Sendable, Equatable {
         _ = pyro_set_thread_nice(nice)
     }
 
+    /// Puts every thread back at the priority `set` gave: libdispatch
+    /// resets a worker's after each block it runs, and whichever thread
+    /// leaves last unmaps the process's memory, so at a low priority on a
+    /// saturated host the exit itself took seconds.
+    public static func reapply() {
+        guard let nice = threadNice.withLock({ $0 }) else { return }
+        _ = pyro_renice_own_threads(nice)
+    }
+
     private static let threadNice = Mutex<Int32?>(nil)
 
     private static func ownNice() -> Int32 {

@@ -157,6 +157,8 @@ public final class RecordingSession {
     }
 
     public func run() throws -> Report {
+        // Before any thread of the session starts.
+        pyro_share_one_malloc_arena()
         symbolizer.preloadKernelSymbols()
         let explicitTargets = !options.pids.isEmpty || !options.command.isEmpty
         let filter = explicitTargets || !options.allProcesses
@@ -291,6 +293,7 @@ public final class RecordingSession {
         // Last, after the command's processes are gone: the helper that
         // waits out the probes' release is a child too.
         sampler.releaseStartProbes()
+        OwnPriority.reapply()
 
         pythonReport.unsupported = python.unsupportedSummary
         pythonReport.startProbes = sampler.pythonStartProbes.count

@@ -134,6 +134,10 @@ int pyro_spawn_release(int release_fd, int exec_error_fd);
 char *pyro_demangle(const char *name);
 
 /* Returns the heap's free pages to the kernel (malloc_trim). */
+/* One malloc arena for every thread: a thread's own arena keeps what it
+ * freed resident (kallsyms parsed on another thread left 16 MB). pyrograph's
+ * few threads rarely allocate at once. */
+void pyro_share_one_malloc_arena(void);
 void pyro_release_free_memory(void);
 
 #endif
