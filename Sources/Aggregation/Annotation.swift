@@ -10,6 +10,11 @@ public enum Annotation: Hashable, Sendable {
         case stackUnreadable
         case deeperThan(frames: Int)
         case unsupportedCFIRule
+        /// The process had no unwind table (not read yet, or none could be
+        /// made) and its frame-pointer walk cannot be trusted past the leaf:
+        /// the native frames between the process and its Python frames are
+        /// missing.
+        case noUnwindTable
     }
 
     /// Where a Python frame chain stopped making sense, so the walk ended

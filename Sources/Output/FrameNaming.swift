@@ -70,6 +70,7 @@ public enum FrameNaming {
         case .stackUnreadable: return "stack unreadable"
         case let .deeperThan(frames): return "deeper than \(frames) frames"
         case .unsupportedCFIRule: return "unsupported CFI rule"
+        case .noUnwindTable: return "no unwind table for the process"
         }
     }
 }

@@ -111,11 +111,10 @@ public final class NativeUnwindTracker {
     /// starved there on a saturated host (it was also the last thread out,
     /// which unmaps the process's memory: the exit took seconds).
     private func onQueue(after delay: Double = 0, _ work: @escaping () -> Void) {
-        let adopting = { OwnPriority.adoptOnThisThread(); work() }
         if delay > 0 {
-            queue.asyncAfter(deadline: .now() + delay, execute: adopting)
+            queue.asyncAfter(deadline: .now() + delay) { OwnPriority.adoptOnThisThread(); work() }
         } else {
-            queue.async(execute: adopting)
+            queue.async { OwnPriority.adoptOnThisThread(); work() }
         }
     }
 

@@ -46,7 +46,11 @@ final class PythonTracker {
     /// Seconds after an exec to look for an interpreter again: often at
     /// first, as start-up maps libpython and initializes the runtime, then
     /// now and then for a loaded machine's slow starts.
-    static let execRetryDelays: [Double] = [0.01, 0.03, 0.06, 0.1, 0.15, 0.25, 0.4, 0.6, 0.9, 1.3, 2, 3, 5, 8, 12, 20, 30]
+    /// Dense in the first 0.1 s: a program that forks workers as it starts
+    /// (a pool made at import) does so within tens of milliseconds, and
+    /// only workers forked after their parent was found inherit its layout.
+    static let execRetryDelays: [Double] = [0.005, 0.01, 0.015, 0.02, 0.025, 0.03, 0.04, 0.05, 0.06, 0.08, 0.1, 0.15,
+                                            0.25, 0.4, 0.6, 0.9, 1.3, 2, 3, 5, 8, 12, 20, 30]
 
     init(maps: ProcessMapWriter, targetsPython: Bool, excluding excluded: Set<Int32>) {
         self.maps = maps
@@ -135,7 +139,8 @@ final class PythonTracker {
             let attempts = PythonTracker.execRetryDelays.count - remaining.count
             // No interpreter mapped well after the loader ran, and not a
             // python executable (whose loader may just be slow): not Python.
-            let givenUp = notPython.contains(pid) && attempts >= 6 && !PythonTracker.isPythonExecutable(pid)
+            let givenUp = notPython.contains(pid) && PythonTracker.execRetryDelays[attempts - 1] >= 0.25
+                && !PythonTracker.isPythonExecutable(pid)
             let found = inspect(pid, force: true) != nil
             if found { adoptDescendants(of: pid) }
             if found || remaining.isEmpty || givenUp {

@@ -26,16 +26,19 @@ public final class StackSymbolizer {
     /// frame instead, it held up the loader for about 0.1 s just as a
     /// command's interpreter started: workers it forked meanwhile lost
     /// their first tenth of a second of Python frames.
+    ///
+    /// A thread of its own, which inherits pyrograph's priority: a
+    /// libdispatch worker starts at nice 0, and on a saturated host waited
+    /// seconds for its first slice while the loader waited for it.
     public func preloadKernelSymbols() {
         guard !kernelLoadAttempted, kernelPreload == nil else { return }
         let done = DispatchGroup(), result = KernelSymbolsLoad()
         done.enter()
-        DispatchQueue.global().async {
-            OwnPriority.adoptOnThisThread()
+        let started = DetachedThread.start {
             result.outcome = Result { try KernelSymbols() }
             done.leave()
         }
-        kernelPreload = (done, result)
+        if started { kernelPreload = (done, result) }
     }
 
     /// Reads the process's memory map now, before it can exit.
@@ -76,9 +79,11 @@ public final class StackSymbolizer {
         var user: [Frame] = [] // innermost first
         var nextGroup = 0
         var native = nativeAddresses(sample)
-        if sample.nativeStatus == PYRO_NATIVE_FRAME_POINTERS && !pythonGroups.isEmpty {
+        let nativeCutAtLeaf = sample.nativeStatus == PYRO_NATIVE_FRAME_POINTERS && !pythonGroups.isEmpty
+        if nativeCutAtLeaf {
             // A frame-pointer walk through an interpreter built without them:
-            // only the leaf is sure, so it goes on top of the Python stack.
+            // only the leaf is sure, so it goes on top of the Python stack,
+            // and a marker under it says the native frames are missing.
             native = native.prefix(1).filter { !StackSymbolizer.isEvalLoop($0, family, process) }
         }
         for resolved in native {
@@ -94,6 +99,7 @@ public final class StackSymbolizer {
         }
         // Python frames the native walk did not reach stay, in order.
         for group in pythonGroups[nextGroup...] { user.append(contentsOf: group) }
+        if nativeCutAtLeaf { user.append(.annotation(.nativeUnwindStopped(.noUnwindTable))) }
         if sample.userStackError != 0 {
             user.append(.annotation(.userStackUnavailable))
         }

@@ -130,6 +130,8 @@ struct RecordCommand: ParsableCommand {
     }
 
     func run() throws {
+        // However it ends: see OwnPriority.reapply.
+        defer { OwnPriority.reapply() }
         guard geteuid() == 0 else {
             throw CLIError("pyrograph needs root to load BPF programs and read other processes: run it with sudo")
         }

@@ -62,6 +62,7 @@ enum PprofFrameCode {
             case .stackUnreadable: return "native-unwind-stopped/stack-unreadable"
             case let .deeperThan(frames): return "native-unwind-stopped/deeper-than/\(frames)"
             case .unsupportedCFIRule: return "native-unwind-stopped/unsupported-cfi-rule"
+            case .noUnwindTable: return "native-unwind-stopped/no-unwind-table"
             }
         case let .offCPU(wait):
             switch wait {
@@ -93,6 +94,7 @@ enum PprofFrameCode {
         case ("native-unwind-stopped", "no-cfi-and-no-frame-pointer"): return .nativeUnwindStopped(.noCFIAndNoFramePointer)
         case ("native-unwind-stopped", "stack-unreadable"): return .nativeUnwindStopped(.stackUnreadable)
         case ("native-unwind-stopped", "unsupported-cfi-rule"): return .nativeUnwindStopped(.unsupportedCFIRule)
+        case ("native-unwind-stopped", "no-unwind-table"): return .nativeUnwindStopped(.noUnwindTable)
         case let ("native-unwind-stopped", detail?) where detail.hasPrefix("deeper-than/"):
             return Int(detail.dropFirst("deeper-than/".count)).map { .nativeUnwindStopped(.deeperThan(frames: $0)) }
         case ("off-cpu", "sleeping"): return .offCPU(.sleeping)

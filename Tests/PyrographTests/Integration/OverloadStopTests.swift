@@ -90,7 +90,9 @@ final class OverloadStopTests: XCTestCase {
         }
         let report = try JSONDecoder().decode(Report.self, from: Data(run.stdout.utf8))
         XCTAssertEqual(report.status, 0, report.stderr)
-        XCTAssertLessThan(report.stop_s, 1, "SIGINT took \(report.stop_s) s:\n\(report.stderr)")
+        // Under 1 s when run alone (0.02-0.3 s); 2 s of room for a loaded CI
+        // host. The failures it guards against took 3.5-20 s.
+        XCTAssertLessThan(report.stop_s, 2, "SIGINT took \(report.stop_s) s:\n\(report.stderr)")
         XCTAssertFalse(report.stderr.contains("dropped at stop"), report.stderr)
         try assertValidFolded(output)
         let profile = FoldedProfile(text: try String(contentsOf: output, encoding: .utf8))

@@ -80,7 +80,7 @@ final class PprofWriterTests: XCTestCase {
 
     func testEveryAnnotationHasACodeThatReadsBack() {
         let annotations: [Annotation] = [
-            .nativeUnwindStopped(.pcOutsideKnownMappings), .nativeUnwindStopped(.noCFIAndNoFramePointer),
+            .nativeUnwindStopped(.pcOutsideKnownMappings), .nativeUnwindStopped(.noCFIAndNoFramePointer), .nativeUnwindStopped(.noUnwindTable),
             .nativeUnwindStopped(.stackUnreadable), .nativeUnwindStopped(.deeperThan(frames: 127)),
             .nativeUnwindStopped(.unsupportedCFIRule), .offCPU(.sleeping), .offCPU(.blockedOnIO), .offCPU(.preempted),
             .userStackUnavailable, .pythonFrameUnreadable, .pythonStackTruncated(frames: 1024), .pythonStackReadFault,

@@ -30,6 +30,23 @@ spin()
 """
 
 
+def thread_states(pid):
+    """Each thread's state, nice value and innermost kernel functions."""
+    states = []
+    try:
+        for tid in os.listdir("/proc/%d/task" % pid):
+            base = "/proc/%d/task/%s/" % (pid, tid)
+            try:
+                fields = open(base + "stat").read().rsplit(")", 1)[1].split()
+                stack = [line.split(" ", 1)[-1].split("+")[0] for line in open(base + "stack").read().split("\n")[:4] if line]
+                states.append("%s:%s:nice %s:%s" % (tid, fields[0], fields[16], "<".join(stack)))
+            except (OSError, IndexError):
+                pass
+    except OSError:
+        pass
+    return " ".join(states)
+
+
 def main():
     processes, threads, seconds, output, pyrograph = (int(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3]),
                                                       sys.argv[4], sys.argv[5])
@@ -53,15 +70,20 @@ def main():
         time.sleep(seconds)
         asked = time.monotonic()
         recording.send_signal(signal.SIGINT)
+        threads_seen = []
         while recording.poll() is None and time.monotonic() < asked + 120:
             time.sleep(0.005)
+            # What pyrograph's threads do while a stop is slow.
+            if time.monotonic() - asked > 0.5 and len(threads_seen) < 40:
+                threads_seen.append("%+.2f %s" % (time.monotonic() - asked, thread_states(recording.pid)))
+                time.sleep(0.1)
         stop = time.monotonic() - asked
         if recording.poll() is None:
             recording.kill()
         recording.wait()
         reader.join()
         print(json.dumps({"stop_s": stop, "status": recording.returncode, "workers": pids,
-                          "stderr": b"".join(lines).decode("utf-8", "replace")}))
+                          "stderr": b"".join(lines).decode("utf-8", "replace") + "\n".join(threads_seen)}))
     finally:
         for worker in workers:
             worker.kill()
