@@ -632,6 +632,22 @@ pid_t pyro_release_in_background(const int *fds, size_t count, int *go_fd)
 	return pid;
 }
 
+void pyro_reserve_descriptors(int count)
+{
+	struct rlimit limit;
+	int top = count - 1, any, high;
+
+	if (getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur != RLIM_INFINITY && (rlim_t)top >= limit.rlim_cur)
+		top = (int)limit.rlim_cur - 1;
+	any = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (any < 0)
+		return;
+	high = fcntl(any, F_DUPFD_CLOEXEC, top);
+	if (high >= 0)
+		close(high);
+	close(any);
+}
+
 void pyro_share_one_malloc_arena(void)
 {
 	mallopt(M_ARENA_MAX, 1);

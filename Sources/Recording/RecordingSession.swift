@@ -159,6 +159,7 @@ public final class RecordingSession {
     public func run() throws -> Report {
         // Before any thread of the session starts.
         pyro_share_one_malloc_arena()
+        pyro_reserve_descriptors(8192)
         symbolizer.preloadKernelSymbols()
         let explicitTargets = !options.pids.isEmpty || !options.command.isEmpty
         let filter = explicitTargets || !options.allProcesses

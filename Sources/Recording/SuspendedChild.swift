@@ -48,7 +48,7 @@ final class SuspendedChild {
     }
 
     /// Collects every child that has exited: the command (keeping its
-    /// status) and adopted orphans (pyrograph starts no other children),
+    /// status), adopted orphans and the release helpers (Sampler),
     /// so a long recording of a command whose helpers outlive their
     /// parents does not pile up zombies.
     private func reapExited() {

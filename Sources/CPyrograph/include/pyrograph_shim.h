@@ -134,6 +134,11 @@ int pyro_spawn_release(int release_fd, int exec_error_fd);
 char *pyro_demangle(const char *name);
 
 /* Returns the heap's free pages to the kernel (malloc_trim). */
+/* Grows the descriptor table to hold `count` (within RLIMIT_NOFILE) now.
+ * Growing it later, with several threads sharing it, waits for an RCU
+ * grace period (expand_files): 1.5 s inside an open() at stop on a
+ * saturated host. */
+void pyro_reserve_descriptors(int count);
 /* One malloc arena for every thread: a thread's own arena keeps what it
  * freed resident (kallsyms parsed on another thread left 16 MB). pyrograph's
  * few threads rarely allocate at once. */
