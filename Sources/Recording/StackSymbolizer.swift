@@ -177,6 +177,10 @@ public final class StackSymbolizer {
 
     /// The user stack's addresses, symbolized, innermost first. A
     /// frame-pointer walk (no CFI tables) stops where it leaves mapped code.
+    /// A CFI walk stops before a return address no code is mapped at: a
+    /// step through a function without CFI (OpenBLAS's assembly kernels)
+    /// can read a saved register, even a double, as one. The walk's status
+    /// (pc outside known mappings) says where it stopped.
     private func nativeAddresses(_ sample: RawSample) -> [SymbolizedAddress] {
         guard !sample.userStack.isEmpty else { return [] }
         let process = symbolizer(for: sample.pid)
@@ -184,7 +188,7 @@ public final class StackSymbolizer {
         let walkedWithCFI = sample.nativeStatus != PYRO_NATIVE_FRAME_POINTERS
         for (index, address) in sample.userStack.enumerated() {
             let resolved = process.symbolize(address, isReturnAddress: index > 0)
-            if !walkedWithCFI && index > 0 && !resolved.isInFile { break }
+            if index > 0 && !(walkedWithCFI ? resolved.isMapped : resolved.isInFile) { break }
             result.append(resolved)
         }
         return result

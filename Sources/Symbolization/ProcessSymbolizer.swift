@@ -14,6 +14,9 @@ public struct SymbolizedAddress: Hashable, Sendable {
     public var isInFile: Bool
     /// The file's GNU build ID in hex, when the file was read and has one.
     public var buildID: String? = nil
+    /// In an executable mapping of the process, file-backed or not (JIT
+    /// code): false for an address no code was ever mapped at.
+    public var isMapped = true
 }
 
 /// Symbolizes the user addresses of one process. Its memory map is read
@@ -64,7 +67,7 @@ public final class ProcessSymbolizer {
 
     private func resolve(_ address: UInt64, in mapping: MemoryMapping?) -> SymbolizedAddress {
         guard let mapping else {
-            return SymbolizedAddress(symbol: nil, module: "[unmapped]", moduleOffset: address, isInFile: false)
+            return SymbolizedAddress(symbol: nil, module: "[unmapped]", moduleOffset: address, isInFile: false, isMapped: false)
         }
         let fileOffset = address - mapping.start + mapping.fileOffset
         if mapping.path == "[vdso]", let path = VDSOImage.path(from: process, mapping: mapping),
