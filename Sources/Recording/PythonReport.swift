@@ -25,6 +25,8 @@ public struct PythonReport {
     public var startProbes = 0
     public var startsCaught = 0
     public var startProbeFailures: [String] = []
+    /// Code objects whose naming bytes the kernel copied at sample time.
+    public var codeObjectsCaptured = 0
 
     mutating func record(_ sample: RawSample, process: PythonProcess, complete: Bool) {
         let key = "\(process.version?.description ?? "?") \(process.buildDescription)"

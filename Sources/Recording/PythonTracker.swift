@@ -33,10 +33,21 @@ final class PythonTracker {
     /// Processes the start probe caught, the kernel having given each its
     /// layout before it ran Python code.
     private(set) var startsCaught = 0
-    /// Live processes whose interpreter cannot be read; `unsupportedSummary`
-    /// keeps what the summary says of them after they exit.
+    /// Live processes whose interpreter cannot be read (so far: one caught
+    /// in start-up, before its runtime is readable, is refused until a
+    /// retry finds it); `goneUnsupported` keeps what the summary says of
+    /// those that exited or exec'd still refused.
     private var unsupported: [Int32: PythonProcess] = [:]
-    private(set) var unsupportedSummary = UnsupportedInterpreters()
+    private var goneUnsupported = UnsupportedInterpreters()
+    /// Processes whose Python stacks could not be read, for the summary:
+    /// only those still refused when last seen. A 3.13 process read 5 ms
+    /// after its exec, before its _Py_DebugOffsets were mapped, was listed
+    /// as "not supported" although a retry found it a moment later.
+    var unsupportedSummary: UnsupportedInterpreters {
+        var summary = goneUnsupported
+        for (pid, process) in unsupported.sorted(by: { $0.key < $1.key }) { summary.note(pid: pid, process) }
+        return summary
+    }
     /// Symbolizers of unsupported interpreters: they name no Python frame,
     /// but say why (the reason frame) and count their samples.
     private var refused: [Int32: PythonSymbolizer] = [:]
@@ -69,6 +80,10 @@ final class PythonTracker {
         for pid in pids { _ = inspect(pid) }
     }
 
+    /// False sends layouts without the code capture (see
+    /// `RecordingSession.Options.capturesCode`).
+    var capturesCode = true
+
     /// Which processes to look at: all of them, or (with -p or a command)
     /// only those the kernel's filter lets through.
     var wants: (Int32) -> Bool = { _ in true }
@@ -77,12 +92,14 @@ final class PythonTracker {
         guard !excluded.contains(pid), wants(pid) else { return }
         entries.removeValue(forKey: pid)
         refused.removeValue(forKey: pid)
+        if let gone = unsupported.removeValue(forKey: pid) { goneUnsupported.note(pid: pid, gone) }
         notPython.remove(pid)
         pendingChecks[pid] = PythonTracker.execRetryDelays.map { now + $0 }
     }
 
     /// Captures for processes not known yet (a forked child whose first
     /// sample is still to come): handed to its symbolizer once it has one.
+    private(set) var codeObjectsCaptured = 0
     private var pendingCaptures: [Int32: [CapturedCodeObject]] = [:]
     private var pendingCaptureCount = 0
     static let pendingCaptureLimit = 65_536
@@ -90,6 +107,7 @@ final class PythonTracker {
     /// The kernel copied what naming a code object needs: the process's
     /// symbolizer names it from that, even once it is freed.
     func codeCaptured(_ pid: Int32, _ capture: CapturedCodeObject) {
+        codeObjectsCaptured += 1
         if let symbolizer = entries[pid]?.symbolizer ?? retired[pid]?.symbolizer {
             symbolizer.add(capture)
         } else if pendingCaptureCount < PythonTracker.pendingCaptureLimit {
@@ -114,7 +132,7 @@ final class PythonTracker {
         }
         notPython.remove(pid)
         refused.removeValue(forKey: pid)
-        unsupported.removeValue(forKey: pid)
+        if let gone = unsupported.removeValue(forKey: pid) { goneUnsupported.note(pid: pid, gone) }
         if let entry = entries.removeValue(forKey: pid) { retired.retire(pid, entry, now: now) }
     }
 
@@ -217,7 +235,6 @@ final class PythonTracker {
             guard ProcessStatus(pid: pid).map({ !$0.isZombie && !$0.isExiting }) ?? false else { return nil }
             // Still profiled, with native and kernel frames and the reason.
             let first = unsupported.updateValue(process, forKey: pid) == nil
-            if first { unsupportedSummary.note(pid: pid, process) }
             if first || refused[pid]?.process.refusal != process.refusal {
                 refused[pid] = PythonSymbolizer(process: process, memory: nil)
                 if targetsPython { try? maps.addTarget(pid: pid) }
@@ -227,8 +244,10 @@ final class PythonTracker {
         }
         unsupported.removeValue(forKey: pid)
         refused.removeValue(forKey: pid)
+        var walkerLayout = family.walkerLayout(process, layout)
+        if !capturesCode { walkerLayout.code_capture_bytes = 0 }
         do {
-            try maps.setPythonLayout(pid: pid, layout: family.walkerLayout(process, layout))
+            try maps.setPythonLayout(pid: pid, layout: walkerLayout)
             if targetsPython { try maps.addTarget(pid: pid) }
         } catch {
             return nil
@@ -240,7 +259,7 @@ final class PythonTracker {
             pendingCaptureCount -= captures.count
             for capture in captures { entry.symbolizer.add(capture) }
         }
-        watchStarts(of: process, family.walkerLayout(process, layout))
+        watchStarts(of: process, walkerLayout)
         onDetected?(pid)
         return entry
     }

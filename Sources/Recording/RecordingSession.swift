@@ -55,6 +55,11 @@ public final class RecordingSession {
         /// The nice value of the `--` command: the one pyrograph was started
         /// with, if it raised its own (nil: pyrograph's current one).
         public var commandNice: Int32?
+        /// Copy new code objects' naming bytes at sample time (the
+        /// default). Off only to measure what the copy costs
+        /// (`bench/code_capture_cost.py`): frames of code freed before the
+        /// loader reads it are then unnamed.
+        public var capturesCode = true
 
         public init() {}
     }
@@ -181,6 +186,7 @@ public final class RecordingSession {
         for pid in existingDescendants { try? sampler.addTarget(pid: pid) }
         python = PythonTracker(maps: sampler, targetsPython: !explicitTargets && !options.allProcesses,
                                excluding: [getpid()])
+        python.capturesCode = options.capturesCode
         // Tables are compiled off the sampling path; processes named with -p
         // get theirs before sampling starts, so their first samples unwind too.
         python.onDetected = { [unowned self] pid in self.unwinder.prepare(pid) }
@@ -299,6 +305,7 @@ public final class RecordingSession {
         pythonReport.unsupported = python.unsupportedSummary
         pythonReport.startProbes = sampler.pythonStartProbes.count
         pythonReport.startsCaught = python.startsCaught
+        pythonReport.codeObjectsCaptured = python.codeObjectsCaptured
         pythonReport.startProbeFailures = python.startProbeFailures
         pythonReport.symbolizationFailures = python.evictedFailures
         for symbolizer in python.symbolizers {

@@ -165,6 +165,9 @@ struct RecordCommand: ParsableCommand {
         options.forgetStacksEvery = interval
         options.gil = gil
         options.offCPUSampling = offCPUSampling
+        // Not an option: only bench/code_capture_cost.py turns the capture
+        // off, to measure what it costs against what it names.
+        options.capturesCode = getenv("PYROGRAPH_NO_CODE_CAPTURE") == nil
         let inWallTime = clock == .wall || offCPUOnly
         let scope = target.scopeDescription
         let frequency = target.frequency
@@ -352,6 +355,9 @@ struct RecordCommand: ParsableCommand {
         }
         if report.startProbes > 0 {
             lines.append("  python start probes: \(report.startProbes) interpreter files, \(report.startsCaught) processes caught as they started")
+        }
+        if report.codeObjectsCaptured > 0 {
+            lines.append("  python code objects captured in the kernel: \(report.codeObjectsCaptured) (named even if freed before they were read)")
         }
         for failure in report.startProbeFailures.prefix(3) {
             lines.append("  python start probe not attached (new processes found by polling instead): \(UntrustedText.escaped(failure))")
