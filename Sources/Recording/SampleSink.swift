@@ -52,6 +52,11 @@ public final class SymbolizedStack {
     public var thread: Frame { table[threadID] }
     /// Indices into the session's frame table, root first.
     public var frameIDs: [Int32] { table.frameIDs(of: node) }
+    /// Appends `frameIDs` to `ids`, without an array of its own.
+    public func appendFrameIDs(to ids: inout [Int32]) { table.appendFrameIDs(of: node, to: &ids) }
+    /// The process and thread frames' ids in the table.
+    public var processFrameID: Int32 { processID }
+    public var threadFrameID: Int32 { threadID }
     /// Root first, without the process and thread frames.
     public var frames: [Frame] { frameIDs.map { table[$0] } }
 
