@@ -123,6 +123,8 @@ public final class RecordingSession {
 
     public let options: Options
     private var sinks: [SampleSink] = []
+    /// Set when `run` returns, until `releaseStartProbes`.
+    private var samplerWithStartProbes: Sampler?
     private let symbolizer = StackSymbolizer()
     private var python: PythonTracker!
     private let threadNaming = PythonThreadNaming()
@@ -297,9 +299,7 @@ public final class RecordingSession {
                                            grace: 0.5, impatient: { pyro_force_stop_requested() })
         }
         if commandExitStatus == nil, let child { commandExitStatus = child.exitStatusIfExited() }
-        // Last, after the command's processes are gone: the helper that
-        // waits out the probes' release is a child too.
-        sampler.releaseStartProbes()
+        samplerWithStartProbes = sampler
         OwnPriority.reapply()
 
         pythonReport.unsupported = python.unsupportedSummary
@@ -323,6 +323,18 @@ public final class RecordingSession {
                       droppedAtStop: shutdown.dropped, timeByProcess: timeByProcess,
                       offCPUUnmatchedEnds: offCPUUnmatchedEnds, offCPUUnmatchedStarts: offCPUUnmatchedStarts,
                       offCPUOpenAtStop: openAtStop, silentThreads: silent.count, targetsExited: targetsExited)
+    }
+
+    /// Releases the start probes, which `run` leaves attached (they only
+    /// name new processes for a reader that no longer reads). Call it once
+    /// the output is written: the release forks a helper to wait out the
+    /// kernel (`Sampler.releaseStartProbes`), and every page of pyrograph's
+    /// heap is then shared with it copy-on-write, so building a large
+    /// profile after it copied them (page faults were a fifth of the build).
+    /// After the command's processes are gone, too: the helper is a child.
+    public func releaseStartProbes() {
+        samplerWithStartProbes?.releaseStartProbes()
+        samplerWithStartProbes = nil
     }
 
     private func handle(_ record: RingBufferRecord) {

@@ -186,6 +186,8 @@ struct RecordCommand: ParsableCommand {
         let sink = makeSink()
         session.add(sink)
         let report = try session.run()
+        // Once the profile is written (see releaseStartProbes), on every way out.
+        defer { session.releaseStartProbes() }
         let profile = sink.profile(recording: report.recording, naming: naming.view)
         // Freed by the exit, all at once: freeing a large recording's
         // stacks one by one only delays the stop.
@@ -215,6 +217,7 @@ struct RecordCommand: ParsableCommand {
                                        onWindow: windows.write)
         session.add(sink)
         let report = try session.run()
+        defer { session.releaseStartProbes() }
         sink.finish(elapsedSeconds: report.elapsedSeconds)
         var wrote = "wrote \(windows.written.count) profiles (\(windows.format.rawValue))"
         if let first = windows.written.first, let last = windows.written.last { wrote += ": \(first) ... \(last)" }

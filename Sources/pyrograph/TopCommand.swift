@@ -73,6 +73,7 @@ struct TopCommand: ParsableCommand {
         session.add(TopSink(setup: setup, display: display, onQuit: { pyro_request_stop() }))
         terminal?.enter()
         let report = try session.run()
+        session.releaseStartProbes()
         terminal?.restore()
         if report.stats.lost > 0 {
             fputs("pyrograph: \(report.stats.lost) samples lost (the reader fell behind; try a lower -F)\n", stderr)
