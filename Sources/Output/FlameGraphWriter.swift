@@ -70,7 +70,9 @@ public struct FlameGraphWriter: ProfileWriter {
     /// Takes the assets as arguments so golden tests do not change with every
     /// edit to the script.
     static func render(_ profile: Profile, options: Options, script: String, style: String) -> String {
-        let drawing = FlameGraphSVG(tree: FlameGraphTree(profile: profile), options: options)
+        let tree = FlameGraphTree(profile: profile)
+        KeptUntilExit.keep(tree)
+        let drawing = FlameGraphSVG(tree: tree, options: options)
         let total = drawing.layout.totalSamples
         return drawing.render(script: script, style: style) { box in
             let share = SVGNumber.percent(box.samples, of: total)

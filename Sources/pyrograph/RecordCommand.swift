@@ -191,7 +191,8 @@ struct RecordCommand: ParsableCommand {
         let profile = sink.profile(recording: report.recording, naming: naming.view)
         // Freed by the exit, all at once: freeing a large recording's
         // stacks one by one only delays the stop.
-        RecordCommand.keptUntilExit = (session, sink, profile)
+        KeptUntilExit.isEnabled = true
+        KeptUntilExit.keep((session, sink, profile))
         try resolvedFormat.writer().write(profile, to: file!)
         try file!.commit()
         printSummary(report, samples: profile.totalSamples, wrote: "wrote \(output) (\(resolvedFormat.rawValue))",
@@ -205,8 +206,6 @@ struct RecordCommand: ParsableCommand {
             throw ExitCode(status)
         }
     }
-
-    nonisolated(unsafe) private static var keptUntilExit: Any?
 
     /// --interval: a profile per window, written as the recording goes.
     private func recordWindows(_ session: RecordingSession, every interval: Double, to windows: IntervalOutput,
