@@ -33,7 +33,8 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from unwind_cost import WORKLOAD as RECURSION, median, sampler_programs, sampler_stats, steal_ticks  # noqa: E402
+from unwind_cost import (WORKLOAD as RECURSION, median, new_sampler_ids, sampler_programs,  # noqa: E402
+                         sampler_stats, steal_ticks)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SHORT_CODE = os.path.join(ROOT, "Tests/PyrographTests/Fixtures/python/short_code.py")
@@ -70,11 +71,7 @@ def measure(case, python, binary, capture, scratch):
     pids = [arg for c in copies for arg in ("-p", str(c.pid))]
     recorder = subprocess.Popen([binary, "record", "-F", "999", "-d", str(SECONDS), "--full-filenames", "-o", out] + pids,
                                 stderr=subprocess.PIPE, universal_newlines=True, env=env)
-    ids = set()
-    started = time.time()
-    while not ids and time.time() - started < SECONDS:
-        time.sleep(0.1)
-        ids = {p["id"] for p in sampler_programs()} - others
+    ids = new_sampler_ids(others, SECONDS)
     time.sleep(1.0)
     windows = []
     steal_before = steal_ticks()

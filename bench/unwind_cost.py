@@ -62,6 +62,17 @@ def sampler_stats(ids):
     return sum(p.get("run_time_ns", 0) for p in shown), sum(p.get("run_cnt", 0) for p in shown)
 
 
+def new_sampler_ids(others, seconds):
+    """The ids of the sampler programs a recording just started loaded
+    (not in `others`), once they appear, within `seconds`."""
+    ids = set()
+    started = time.time()
+    while not ids and time.time() - started < seconds:
+        time.sleep(0.1)
+        ids = {p["id"] for p in sampler_programs()} - others
+    return ids
+
+
 def steal_ticks():
     """Ticks the hypervisor ran something else while this VM wanted the CPU."""
     with open("/proc/stat") as stat:
@@ -80,11 +91,7 @@ def measure(label, interpreter, depth, binary, seconds=6.0):
     recorder = subprocess.Popen([binary, "record", "-F", "999", "-d", str(seconds)] + pids + ["-o", out],
                                 stderr=subprocess.PIPE, universal_newlines=True)
     # Skip start-up (verification, table loading): measure a steady window.
-    ids = set()
-    started = time.time()
-    while not ids and time.time() - started < seconds:
-        time.sleep(0.1)
-        ids = {p["id"] for p in sampler_programs()} - others
+    ids = new_sampler_ids(others, seconds)
     time.sleep(1.0)
     # Half-second windows: the host's other tenants come and go, and the
     # median of the windows says what a sample costs when they do not.
