@@ -16,7 +16,10 @@ public struct DiffFlameGraphWriter {
     public func write(_ diff: ProfileDiff, to stream: ByteStream) throws {
         var options = options
         if options.subtitle == nil { options.subtitle = Self.subtitle(for: diff) }
-        try stream.write(Self.render(diff, options: options))
+        var out = ChunkedText(stream)
+        try Self.draw(diff, options: options, script: EmbeddedAssets.flamegraphJS,
+                      style: EmbeddedAssets.flamegraphCSS) { try out.append($0) }
+        try out.flush()
     }
 
     /// "before 1,234 samples, after 2,345; widths from AFTER; red grew, blue shrank"
@@ -31,6 +34,14 @@ public struct DiffFlameGraphWriter {
     }
 
     static func render(_ diff: ProfileDiff, options: FlameGraphWriter.Options, script: String, style: String) -> String {
+        var svg = ""
+        draw(diff, options: options, script: script, style: style) { svg += $0 }
+        return svg
+    }
+
+    /// The document, handed to `emit` a piece at a time.
+    static func draw(_ diff: ProfileDiff, options: FlameGraphWriter.Options, script: String, style: String,
+                     emit: (String) throws -> Void) rethrows {
         let tree = FlameGraphTree()
         var names: [Frame: String] = [:]
         for stack in diff.stacks {
@@ -42,13 +53,13 @@ public struct DiffFlameGraphWriter {
             tree.add(path, samples: stack.after, baseline: stack.before)
         }
         let drawing = FlameGraphSVG(tree: tree, options: options, baselineScale: diff.comparableBefore(1))
-        return drawing.render(
+        try drawing.render(
             script: script, style: style, graphClass: "flamegraph diff",
-            graphAttributes: [("data-baseline-total", "\(diff.beforeTotal)")]
-        ) { box in
-            let change = DiffFrameChange(box: box, diff: diff)
-            return .init(fill: change.fill, title: "\(SVGEscaping.displayable(box.name)) (\(change.text))",
-                         attributes: [("data-baseline", "\(box.baseline)")])
-        }
+            graphAttributes: [("data-baseline-total", "\(diff.beforeTotal)")],
+            decorate: { box in
+                let change = DiffFrameChange(box: box, diff: diff)
+                return .init(fill: change.fill, title: "\(SVGEscaping.displayable(box.name)) (\(change.text))",
+                             attributes: [("data-baseline", "\(box.baseline)")])
+            }, emit: emit)
     }
 }

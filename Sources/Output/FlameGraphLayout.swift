@@ -30,7 +30,7 @@ struct FlameGraphLayout {
     private(set) var maxDepth = 0
 
     init(profile: Profile, minimumSamples: Double) {
-        self.init(tree: FlameGraphTree(profile: profile), minimumSamples: minimumSamples)
+        self.init(tree: FlameGraphTree(profile: profile, minimumSamples: minimumSamples), minimumSamples: minimumSamples)
     }
 
     /// Frames spanning fewer than `minimumSamples` are left out, and so is

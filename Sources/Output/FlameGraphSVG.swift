@@ -32,7 +32,7 @@ struct FlameGraphSVG {
         canvas = FlameGraphCanvas(options: options)
         layout = FlameGraphLayout(
             tree: tree,
-            minimumSamples: options.minimumFrameWidth / canvas.pixelsPerSample(total: tree.root.samples),
+            minimumSamples: Self.minimumSamples(options: options, total: tree.root.samples),
             baselineScale: baselineScale
         )
         let levels = layout.totalSamples == 0 ? 3 : layout.maxDepth + 1
@@ -44,31 +44,42 @@ struct FlameGraphSVG {
         height = canvas.height(levels: window.levels)
     }
 
+    /// The fewest samples a frame is drawn for: `minimumFrameWidth` pixels
+    /// of a graph `total` samples wide.
+    static func minimumSamples(options: FlameGraphWriter.Options, total: UInt64) -> Double {
+        options.minimumFrameWidth / FlameGraphCanvas(options: options).pixelsPerSample(total: total)
+    }
+
     var isWindowed: Bool { window.levels < layout.maxDepth + 1 }
 
+    /// The document, handed to `emit` a piece at a time: a large graph is
+    /// megabytes, and written as it is made.
+    ///
     /// - Parameters:
     ///   - graphAttributes: more `data-` attributes on the frames group.
     ///   - decorate: the look of one box.
     func render(
         script: String, style: String, graphClass: String = "flamegraph",
         graphAttributes: [(name: String, value: String)] = [],
-        decorate: (FlameGraphLayout.Box) -> Decoration
-    ) -> String {
-        var svg = header(width: canvas.width, height: height, graphClass: graphClass, style: style)
+        decorate: (FlameGraphLayout.Box) -> Decoration,
+        emit: (String) throws -> Void
+    ) rethrows {
+        try emit(header(width: canvas.width, height: height, graphClass: graphClass, style: style))
         guard layout.totalSamples > 0 else {
-            svg += #"<text id="no-samples" x="\#(canvas.width / 2)" y="\#(height / 2)">no samples</text>"# + "\n"
-            return svg + topBar(withControls: false) + "</svg>\n"
+            try emit(#"<text id="no-samples" x="\#(canvas.width / 2)" y="\#(height / 2)">no samples</text>"# + "\n")
+            try emit(topBar(withControls: false) + "</svg>\n")
+            return
         }
-        svg += "<script type=\"text/ecmascript\">" + SVGEscaping.cdata(script) + "</script>\n"
-        svg += framesGroupStart(extra: graphAttributes)
+        try emit("<script type=\"text/ecmascript\">" + SVGEscaping.cdata(script) + "</script>\n")
+        try emit(framesGroupStart(extra: graphAttributes))
         let scale = canvas.pixelsPerSample(total: layout.totalSamples)
         for box in layout.boxes {
             let x = FlameGraphCanvas.sideMargin + Double(box.offset) * scale
-            svg += frameElement(box, decoration: decorate(box), x: x, y: y(ofDepth: box.depth),
-                                width: Double(box.samples) * scale)
+            try emit(frameElement(box, decoration: decorate(box), x: x, y: y(ofDepth: box.depth),
+                                  width: Double(box.samples) * scale))
         }
-        svg += "</g>\n"
-        return svg + topBar(withControls: true) + bottomBar(height: height) + "</svg>\n"
+        try emit("</g>\n")
+        try emit(topBar(withControls: true) + bottomBar(height: height) + "</svg>\n")
     }
 
     /// The top of a frame's box: the window's first level at the bottom of

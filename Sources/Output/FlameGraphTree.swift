@@ -51,19 +51,51 @@ final class FlameGraphTree {
     init() {}
 
     /// The profile's stacks, valued in its default sample type.
-    convenience init(profile: Profile) {
+    ///
+    /// A node of fewer than `minimumSamples` is kept, with its samples, but
+    /// not its callees: the layout leaves out such a node and everything
+    /// above it, and needs only its width to place its siblings. The tree is
+    /// grown a level at a time, so that the stacks below the minimum stop
+    /// where they fall under it: a recording whose code keeps changing has
+    /// a million nodes, and twenty thousand wide enough to draw.
+    convenience init(profile: Profile, minimumSamples: Double = 0) {
         self.init()
-        let ids = profile.frames.map { nameID(FrameNaming.displayName($0)) }
-        let kinds = profile.frames.map(\.kind)
-        for stack in profile.stacks {
+        // Named as reached: most frames of such a recording never are.
+        var ids = [Int32](repeating: -1, count: profile.frames.count)
+        /// A stack still growing the tree, and the node its next frame hangs from.
+        struct Growing {
+            var stack: Int
+            var node: Node
+            var count: UInt64
+        }
+        var growing: [Growing] = []
+        for (index, stack) in profile.stacks.enumerated() {
             let count = stack.values[profile.defaultSampleType]
             guard count > 0 else { continue }
             root.samples += count
-            var node = root
-            for index in stack.frames.lazy.map(Int.init) {
-                node = node.child(id: ids[index], name: names[Int(ids[index])], kind: kinds[index]) { profile.frames[index] }
-                node.samples += count
+            growing.append(Growing(stack: index, node: root, count: count))
+        }
+        var depth = 0
+        while !growing.isEmpty {
+            // Every stack adds its samples at this depth before any node is
+            // judged: a node's width is known only once all are in.
+            var next: [Growing] = []
+            next.reserveCapacity(growing.count)
+            for entry in growing {
+                let frames = profile.stacks[entry.stack].frames
+                guard depth < frames.count else { continue }
+                let index = Int(frames[depth])
+                if ids[index] < 0 { ids[index] = nameID(FrameNaming.displayName(profile.frames[index])) }
+                let id = ids[index]
+                let child = entry.node.child(id: id, name: names[Int(id)], kind: profile.frames[index].kind) {
+                    profile.frames[index]
+                }
+                child.samples += entry.count
+                next.append(Growing(stack: entry.stack, node: child, count: entry.count))
             }
+            next.removeAll { Double($0.node.samples) < minimumSamples }
+            growing = next
+            depth += 1
         }
     }
 

@@ -53,7 +53,10 @@ public struct FlameGraphWriter: ProfileWriter {
     public func write(_ profile: Profile, to stream: ByteStream) throws {
         var options = options
         if options.subtitle == nil { options.subtitle = Self.subtitle(for: profile) }
-        try stream.write(Self.render(profile, options: options))
+        var out = ChunkedText(stream)
+        try Self.draw(profile, options: options, script: EmbeddedAssets.flamegraphJS,
+                      style: EmbeddedAssets.flamegraphCSS) { try out.append($0) }
+        try out.flush()
     }
 
     /// "1234 samples, 99 Hz, 10.0 s, 3 processes"
@@ -70,17 +73,26 @@ public struct FlameGraphWriter: ProfileWriter {
     /// Takes the assets as arguments so golden tests do not change with every
     /// edit to the script.
     static func render(_ profile: Profile, options: Options, script: String, style: String) -> String {
-        let tree = FlameGraphTree(profile: profile)
+        var svg = ""
+        draw(profile, options: options, script: script, style: style) { svg += $0 }
+        return svg
+    }
+
+    /// The document, handed to `emit` a piece at a time.
+    static func draw(_ profile: Profile, options: Options, script: String, style: String,
+                     emit: (String) throws -> Void) rethrows {
+        let minimum = FlameGraphSVG.minimumSamples(options: options, total: profile.totals[profile.defaultSampleType])
+        let tree = FlameGraphTree(profile: profile, minimumSamples: minimum)
         KeptUntilExit.keep(tree)
         let drawing = FlameGraphSVG(tree: tree, options: options)
         let total = drawing.layout.totalSamples
-        return drawing.render(script: script, style: style) { box in
+        try drawing.render(script: script, style: style, decorate: { box in
             let share = SVGNumber.percent(box.samples, of: total)
             let noun = box.samples == 1 ? "sample" : "samples"
             return .init(
                 fill: FramePalette.fill(kind: box.kind, name: box.name),
                 title: "\(SVGEscaping.displayable(box.name)) (\(SVGNumber.grouped(box.samples)) \(noun), \(share)%)"
             )
-        }
+        }, emit: emit)
     }
 }
