@@ -22,48 +22,66 @@ public struct CallgrindWriter: ProfileWriter {
         static func < (a: Function, b: Function) -> Bool { (a.file, a.name) < (b.file, b.name) }
     }
 
-    struct Call: Hashable, Comparable {
+    /// A call site, its callee numbered (see `write`).
+    struct Call: Hashable {
         var line: Int
-        var callee: Function
+        var callee: Int32
         var calleeLine: Int
-
-        static func < (a: Call, b: Call) -> Bool {
-            (a.line, a.callee, a.calleeLine) < (b.line, b.callee, b.calleeLine)
-        }
     }
 
     struct Costs {
         var selfCost: [Int: [UInt64]] = [:]
         var calls: [Call: (count: UInt64, inclusive: [UInt64])] = [:]
+
+        var isEmpty: Bool { selfCost.isEmpty && calls.isEmpty }
     }
 
     public func write(_ profile: Profile, to stream: ByteStream) throws {
-        let functions = profile.frames.map(Self.function)
+        // Functions are numbered once per frame: a large profile's stacks are
+        // then walked with integers, not by hashing names at every frame.
+        var functions: [Function] = []
+        var numbers: [Function: Int32] = [:]
+        let frameFunctions: [Int32] = profile.frames.map { frame in
+            let function = Self.function(frame)
+            if let known = numbers[function] { return known }
+            functions.append(function)
+            numbers[function] = Int32(functions.count - 1)
+            return Int32(functions.count - 1)
+        }
         let lines = profile.frames.map { $0.kind == .python ? ($0.line ?? 0) : 0 }
         let types = profile.sampleTypes.indices
         let countType = profile.sampleTypes.firstIndex(of: .samples) ?? profile.defaultSampleType
-        var costs: [Function: Costs] = [:]
+        var costs = [Costs](repeating: Costs(), count: functions.count)
+        // Per function of the stack at hand, its depth nearest the root.
+        var outermost = [Int](repeating: 0, count: functions.count)
         func add(_ into: inout [UInt64], _ values: [UInt64]) {
             if into.isEmpty { into = Array(repeating: 0, count: values.count) }
             for type in types { into[type] += values[type] }
         }
+        func tally(_ call: inout (count: UInt64, inclusive: [UInt64]), _ values: [UInt64]) {
+            call.count += values[countType]
+            add(&call.inclusive, values)
+        }
         for stack in profile.stacks {
             guard let leaf = stack.frames.last else { continue }
-            add(&costs[functions[Int(leaf)], default: Costs()].selfCost[lines[Int(leaf)], default: []], stack.values)
-            var outermost: [Function: Int] = [:]
-            for (depth, frame) in stack.frames.enumerated().reversed() { outermost[functions[Int(frame)]] = depth }
+            add(&costs[Int(frameFunctions[Int(leaf)])].selfCost[lines[Int(leaf)], default: []], stack.values)
+            for (depth, frame) in stack.frames.enumerated().reversed() {
+                outermost[Int(frameFunctions[Int(frame)])] = depth
+            }
             for depth in 0..<(stack.frames.count - 1) {
-                let caller = functions[Int(stack.frames[depth])]
-                let callee = stack.frames[depth + 1]
-                guard outermost[functions[Int(callee)]] == depth + 1 else { continue }
-                let call = Call(line: lines[Int(stack.frames[depth])], callee: functions[Int(callee)],
-                                calleeLine: lines[Int(callee)])
-                var entry = costs[caller, default: Costs()].calls[call] ?? (0, [])
-                entry.count += stack.values[countType]
-                add(&entry.inclusive, stack.values)
-                costs[caller, default: Costs()].calls[call] = entry
+                let caller = Int(frameFunctions[Int(stack.frames[depth])])
+                let callee = Int(stack.frames[depth + 1])
+                let calleeFunction = frameFunctions[callee]
+                guard outermost[Int(calleeFunction)] == depth + 1 else { continue }
+                let call = Call(line: lines[Int(stack.frames[depth])], callee: calleeFunction, calleeLine: lines[callee])
+                // In place: a copy of the entry would copy its costs too.
+                tally(&costs[caller].calls[call, default: (0, [])], stack.values)
             }
         }
+        // Written in order of file and name, calls by line, callee and its line.
+        let order = functions.indices.sorted { functions[$0] < functions[$1] }
+        var rank = [Int](repeating: 0, count: functions.count)
+        for (position, number) in order.enumerated() { rank[number] = position }
 
         var out = ChunkedText(stream)
         try out.append("# callgrind format\nversion: 1\ncreator: pyrograph\npositions: line\n")
@@ -84,15 +102,20 @@ public struct CallgrindWriter: ProfileWriter {
         func cost(_ line: Int, _ values: [UInt64]) -> String {
             "\(line) " + values.map(String.init).joined(separator: " ") + "\n"
         }
-        for caller in costs.keys.sorted() {
-            let entry = costs[caller]!
+        for number in order where !costs[number].isEmpty {
+            let entry = costs[number]
+            let caller = functions[number]
             try out.append("fl=" + file(caller.file) + "\nfn=" + function(caller) + "\n")
             for line in entry.selfCost.keys.sorted() {
                 try out.append(cost(line, entry.selfCost[line]!))
             }
-            for call in entry.calls.keys.sorted() {
+            let calls = entry.calls.keys.sorted {
+                ($0.line, rank[Int($0.callee)], $0.calleeLine) < ($1.line, rank[Int($1.callee)], $1.calleeLine)
+            }
+            for call in calls {
                 let (count, inclusive) = entry.calls[call]!
-                try out.append("cfi=" + file(call.callee.file) + "\ncfn=" + function(call.callee) + "\n")
+                let callee = functions[Int(call.callee)]
+                try out.append("cfi=" + file(callee.file) + "\ncfn=" + function(callee) + "\n")
                 try out.append("calls=\(count) \(call.calleeLine)\n" + cost(call.line, inclusive))
             }
             try out.append("\n")
