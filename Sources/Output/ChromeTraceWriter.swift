@@ -21,7 +21,7 @@ public struct ChromeTraceWriter: ProfileWriter {
         let samples = ThreadSamples(profile, sampleType: timeType ?? profile.defaultSampleType)
         let origin = profile.recording?.startNanoseconds
             ?? profile.timeline?.first?.timestampNanoseconds ?? 0
-        let names = profile.frames.map { JSONText.quoted(FrameNaming.displayName($0)) }
+        var names = EventNames(profile)
 
         var out = ChunkedText(stream)
         try out.append("{\"displayTimeUnit\":\"ms\",\"otherData\":{\"exporter\":\"pyrograph\"},\"traceEvents\":[\n")
@@ -33,22 +33,31 @@ public struct ChromeTraceWriter: ProfileWriter {
         var namedProcesses = Set<Int32>()
         for group in samples.groups {
             if namedProcesses.insert(group.pid).inserted, let process = group.process {
-                try emit("{\"ph\":\"M\",\"name\":\"process_name\",\"pid\":\(group.pid),\"tid\":\(group.pid),"
+                try emit("{\"ph\":\"M\",\"name\":\"process_name\",\"pid\":\(group.pid),\"tid\":\(group.tid),"
                     + "\"args\":{\"name\":\(JSONText.quoted(process.function))}}")
             }
             let threadName = group.thread?.function ?? group.process?.function ?? ""
             try emit("{\"ph\":\"M\",\"name\":\"thread_name\",\"pid\":\(group.pid),\"tid\":\(group.tid),"
                 + "\"args\":{\"name\":\(JSONText.quoted(threadName))}}")
 
+            // A large trace has millions of frame events: they are written
+            // as bytes, the thread's part made once. Each follows the
+            // thread's name event, so none is the first.
+            let thread = Array("\"pid\":\(group.pid),\"tid\":\(group.tid),\"ts\":".utf8)
             // Frames on the stack now: (frame, start), root first.
             var open: [(frame: Int32, start: UInt64)] = []
             var end: UInt64 = 0
             func close(downTo depth: Int, at time: UInt64) throws {
                 while open.count > depth {
                     let (frame, start) = open.removeLast()
-                    try emit("{\"ph\":\"X\",\"name\":\(names[Int(frame)]),\"cat\":\"\(profile.frames[Int(frame)].kind)\","
-                        + "\"pid\":\(group.pid),\"tid\":\(group.tid),\"ts\":\(JSONText.microseconds(fromNanoseconds: start)),"
-                        + "\"dur\":\(JSONText.microseconds(fromNanoseconds: time - start))}")
+                    out.append(bytes: Self.completeEventStart)
+                    names.append(frame, to: &out)
+                    out.append(bytes: thread)
+                    Self.appendMicroseconds(start, to: &out)
+                    out.append(bytes: Self.durationKey)
+                    Self.appendMicroseconds(time - start, to: &out)
+                    out.append(byte: UInt8(ascii: "}"))
+                    try out.flushIfFull()
                 }
             }
             for sample in group.samples {
@@ -68,5 +77,45 @@ public struct ChromeTraceWriter: ProfileWriter {
         }
         try out.append("\n]}\n")
         try out.flush()
+    }
+
+    private static let completeEventStart = Array(",\n{\"ph\":\"X\",\"name\":".utf8)
+    private static let durationKey = Array(",\"dur\":".utf8)
+
+    /// Nanoseconds as microseconds with three decimals, exactly:
+    /// 1234567 → 1234.567.
+    private static func appendMicroseconds(_ nanoseconds: UInt64, to out: inout ChunkedText) {
+        out.append(decimal: nanoseconds / 1000)
+        let fraction = nanoseconds % 1000
+        out.append(byte: UInt8(ascii: "."))
+        out.append(byte: UInt8(ascii: "0") + UInt8(fraction / 100))
+        out.append(byte: UInt8(ascii: "0") + UInt8(fraction / 10 % 10))
+        out.append(byte: UInt8(ascii: "0") + UInt8(fraction % 10))
+    }
+
+    /// Each frame's `name` and `cat` values as JSON bytes, made the first
+    /// time the frame is written: most frames of a large profile never are
+    /// in a trace that merges runs.
+    private struct EventNames {
+        let profile: Profile
+        private var bytes: [UInt8] = []
+        private var ranges: [Range<Int>?]
+
+        init(_ profile: Profile) {
+            self.profile = profile
+            ranges = Array(repeating: nil, count: profile.frames.count)
+        }
+
+        /// `"NAME","cat":"KIND",`
+        mutating func append(_ frame: Int32, to out: inout ChunkedText) {
+            let index = Int(frame)
+            if ranges[index] == nil {
+                let start = bytes.count
+                let frame = profile.frames[index]
+                bytes.append(contentsOf: (JSONText.quoted(FrameNaming.displayName(frame)) + ",\"cat\":\"\(frame.kind)\",").utf8)
+                ranges[index] = start..<bytes.count
+            }
+            bytes.withUnsafeBytes { out.append(bytes: UnsafeRawBufferPointer(rebasing: $0[ranges[index]!])) }
+        }
     }
 }

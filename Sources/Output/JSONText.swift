@@ -28,11 +28,4 @@ enum JSONText {
         }
         return out + "\""
     }
-
-    /// Nanoseconds as microseconds with three decimals, exactly:
-    /// 1234567 → "1234.567".
-    static func microseconds(fromNanoseconds nanoseconds: UInt64) -> String {
-        let fraction = String(nanoseconds % 1000)
-        return "\(nanoseconds / 1000)." + String(repeating: "0", count: 3 - fraction.count) + fraction
-    }
 }
