@@ -35,12 +35,22 @@ public struct SpeedscopeWriter: ProfileWriter {
             let total = group.samples.reduce(UInt64(0)) { $0 + $1.value }
             try out.append((index == 0 ? "" : ",") + "{\"type\":\"sampled\",\"name\":\(JSONText.quoted(group.name)),"
                 + "\"unit\":\"\(unit)\",\"startValue\":0,\"endValue\":\(total),\"samples\":[")
+            // Numbers as bytes: a long recording has millions of them.
             for (sampleIndex, sample) in group.samples.enumerated() {
-                try out.append((sampleIndex == 0 ? "[" : ",[") + sample.frames.map(String.init).joined(separator: ",") + "]")
+                if sampleIndex > 0 { out.append(byte: UInt8(ascii: ",")) }
+                out.append(byte: UInt8(ascii: "["))
+                for (position, frame) in sample.frames.enumerated() {
+                    if position > 0 { out.append(byte: UInt8(ascii: ",")) }
+                    out.append(decimal: UInt64(frame))
+                }
+                out.append(byte: UInt8(ascii: "]"))
+                try out.flushIfFull()
             }
             try out.append("],\"weights\":[")
             for (sampleIndex, sample) in group.samples.enumerated() {
-                try out.append((sampleIndex == 0 ? "" : ",") + String(sample.value))
+                if sampleIndex > 0 { out.append(byte: UInt8(ascii: ",")) }
+                out.append(decimal: sample.value)
+                try out.flushIfFull()
             }
             try out.append("]}")
         }

@@ -40,27 +40,39 @@ struct ThreadSamples {
     let isTimeline: Bool
 
     init(_ profile: Profile, sampleType: Int) {
-        var byKey: [[Int32]: Group] = [:]
-        func key(_ stack: Profile.Stack) -> (key: [Int32], drop: Int) {
-            let frames = stack.frames
-            var drop = 0
-            if let first = frames.first, profile.frames[Int(first)].kind == .process { drop = 1 }
-            if frames.count > drop, profile.frames[Int(frames[drop])].kind == .thread { drop += 1 }
-            return (Array(frames.prefix(drop)), drop)
+        /// The process and thread frames' indices, -1 for none: a key
+        /// made per sample, so no array.
+        struct GroupKey: Hashable {
+            var process: Int32 = -1
+            var thread: Int32 = -1
         }
+        var groupIndex: [GroupKey: Int] = [:]
+        var found: [Group] = []
         func add(_ stack: Profile.Stack, value: UInt64, timestamp: UInt64?) {
             guard value > 0 else { return }
-            let (groupKey, drop) = key(stack)
-            if byKey[groupKey] == nil {
-                var group = Group()
-                for index in groupKey {
-                    let frame = profile.frames[Int(index)]
-                    if frame.kind == .process { group.process = frame } else { group.thread = frame }
-                }
-                byKey[groupKey] = group
+            let frames = stack.frames
+            var key = GroupKey()
+            var drop = 0
+            if let first = frames.first, profile.frames[Int(first)].kind == .process {
+                key.process = first
+                drop = 1
             }
-            byKey[groupKey]!.samples.append(Sample(frames: stack.frames.dropFirst(drop), value: value,
-                                                   timestampNanoseconds: timestamp))
+            if frames.count > drop, profile.frames[Int(frames[drop])].kind == .thread {
+                key.thread = frames[drop]
+                drop += 1
+            }
+            let index: Int
+            if let known = groupIndex[key] {
+                index = known
+            } else {
+                var group = Group()
+                if key.process >= 0 { group.process = profile.frames[Int(key.process)] }
+                if key.thread >= 0 { group.thread = profile.frames[Int(key.thread)] }
+                index = found.count
+                found.append(group)
+                groupIndex[key] = index
+            }
+            found[index].samples.append(Sample(frames: frames.dropFirst(drop), value: value, timestampNanoseconds: timestamp))
         }
         if let timeline = profile.timeline, !timeline.isEmpty {
             for sample in timeline {
@@ -75,7 +87,7 @@ struct ThreadSamples {
             }
             isTimeline = false
         }
-        groups = byKey.values.sorted { a, b in
+        groups = found.sorted { a, b in
             (a.name, a.pid, a.tid) < (b.name, b.pid, b.tid)
         }
     }
