@@ -657,3 +657,10 @@ void pyro_release_free_memory(void)
 {
 	malloc_trim(0);
 }
+
+size_t pyro_heap_bytes_in_use(void)
+{
+	struct mallinfo2 info = mallinfo2();
+
+	return info.uordblks + info.hblkhd;
+}

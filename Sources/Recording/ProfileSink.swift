@@ -33,7 +33,7 @@ public final class ProfileSink: SampleSink {
     private let wallPeriodNanoseconds: UInt64?
     /// One per distinct stack, in the order first consumed.
     private var entries: [Totals] = []
-    private var slots: [Int: Int32] = [:]
+    private var slots = SlotsByStackID()
     private var timeline: [TimedEntry] = []
 
     /// `wallPeriodNanoseconds`: build a wall-clock profile (see above) at this
@@ -51,7 +51,7 @@ public final class ProfileSink: SampleSink {
             slot = known
         } else {
             slot = Int32(entries.count)
-            slots[sample.stack.id] = slot
+            slots.set(slot, for: sample.stack.id)
             entries.append(Totals(stack: sample.stack))
         }
         entries[Int(slot)].samples += 1
@@ -162,6 +162,34 @@ public final class ProfileSink: SampleSink {
         profile.recording = recording
         profile.sortTimeline()
         return profile
+    }
+
+    /// Each stack's slot in `entries`. The session numbers its stacks 0, 1,
+    /// 2, ... as it meets them, so from the first id a sink sees the ids
+    /// index an array: 4 bytes a stack where a dictionary entry took about
+    /// 30, and a long recording of short-lived processes has a stack or
+    /// more for each. Ids below the first or far past the last (overflow
+    /// and silent-thread stacks) go in a dictionary.
+    private struct SlotsByStackID {
+        private var first: Int?
+        private var dense: [Int32] = []
+        private var sparse: [Int: Int32] = [:]
+
+        subscript(id: Int) -> Int32? {
+            if let first, id >= first, id - first < dense.count, dense[id - first] >= 0 { return dense[id - first] }
+            return sparse.isEmpty ? nil : sparse[id]
+        }
+
+        /// For an id without a slot yet.
+        mutating func set(_ slot: Int32, for id: Int) {
+            if first == nil, id >= 0 { first = id }
+            guard let first, id >= first, id - first < dense.count + 4096 else {
+                sparse[id] = slot
+                return
+            }
+            if id - first >= dense.count { dense += repeatElement(-1, count: id - first - dense.count + 1) }
+            dense[id - first] = slot
+        }
     }
 
     /// The states of the session's frame tables (one, but for a window

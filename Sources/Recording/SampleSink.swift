@@ -39,8 +39,8 @@ public final class SymbolizedStack {
     init(id: Int, process: Frame, thread: Frame, frames: [Frame], table: FrameTable) {
         self.id = id
         self.table = table
-        processID = table.intern(process)
-        threadID = table.intern(thread)
+        processID = table.internIdentity(process)
+        threadID = table.internIdentity(thread)
         node = table.intern(frames)
         hasCompletePython = frames.isCompletePython
         waitsForGIL = frames.contains { $0.annotation == .waitingForGIL }

@@ -133,7 +133,6 @@ int pyro_spawn_release(int release_fd, int exec_error_fd);
 /* Returns a malloc'd demangled name, or NULL if `name` is not mangled. */
 char *pyro_demangle(const char *name);
 
-/* Returns the heap's free pages to the kernel (malloc_trim). */
 /* Grows the descriptor table to hold `count` (within RLIMIT_NOFILE) now.
  * Growing it later, with several threads sharing it, waits for an RCU
  * grace period (expand_files): 1.5 s inside an open() at stop on a
@@ -143,6 +142,10 @@ void pyro_reserve_descriptors(int count);
  * freed resident (kallsyms parsed on another thread left 16 MB). pyrograph's
  * few threads rarely allocate at once. */
 void pyro_share_one_malloc_arena(void);
+/* Returns the heap's free pages to the kernel (malloc_trim). */
 void pyro_release_free_memory(void);
+/* Bytes malloc has handed out and not had back, mapped blocks included
+ * (mallinfo2): what the tests weigh a data structure with. */
+size_t pyro_heap_bytes_in_use(void);
 
 #endif

@@ -1,4 +1,5 @@
 import Aggregation
+import CPyrograph
 import XCTest
 @testable import Recording
 
@@ -30,7 +31,7 @@ final class StackStoreTests: XCTestCase {
     }
 
     /// A thousand processes running the same code keep one path; each
-    /// costs its process and thread frames.
+    /// costs its pid and tid beside the one process and thread name.
     func testProcessesRunningTheSameCodeShareOnePath() {
         let table = FrameTable()
         let frames = [eval, main, python("work")]
@@ -39,9 +40,60 @@ final class StackStoreTests: XCTestCase {
                             frames: frames, table: table)
         }
         XCTAssertEqual(table.nodeCount, 3)
-        XCTAssertEqual(table.frameCount, 3 + 2000)
+        XCTAssertEqual(table.frameCount, 3 + 2, "the process name and the thread name, once each")
         XCTAssertEqual(stacks[417].process, .process(comm: "python3", pid: 417))
+        XCTAssertEqual(stacks[417].thread, .thread(name: "python3", tid: 417))
         XCTAssertEqual(stacks[417].frames, frames)
+        let again = SymbolizedStack(id: 1000, process: .process(comm: "python3", pid: 417), thread: .thread(name: "python3", tid: 417),
+                                    frames: frames, table: table)
+        XCTAssertEqual(again.processFrameID, stacks[417].processFrameID)
+        XCTAssertEqual(again.threadFrameID, stacks[417].threadFrameID)
+        XCTAssertNotEqual(stacks[416].processFrameID, stacks[417].processFrameID)
+    }
+
+    /// Every kind of frame comes back from the table as it went in,
+    /// whether it is stored plain or boxed.
+    func testFramesComeBackAsInterned() {
+        let table = FrameTable()
+        let frames: [Frame] = [
+            main, python("a", 0), .python(function: "<lambda>"), .python(function: "f", file: "x.py", line: Int(Int32.max)),
+            .python(function: "f", file: "x.py", line: Int(Int32.min)), .python(function: "f", file: "x.py", line: 1 << 40),
+            .kernel(symbol: "do_syscall_64"), eval, .unsymbolized(module: "a.out", offset: 0x1234, buildID: "abcd"),
+            .annotation(.pythonStackTruncated(frames: 128)), .annotation(.offCPU(.sleeping)),
+            Frame(kind: .python, function: "odd", file: "y.py", line: 3, module: "m"),
+        ]
+        let ids = frames.map { table.intern($0) }
+        XCTAssertEqual(Set(ids).count, frames.count)
+        XCTAssertEqual(ids.map { table[$0] }, frames)
+        XCTAssertEqual(frames.map { table.intern($0) }, ids)
+        for identity in [Frame.process(comm: "app", pid: 0), .process(comm: "app", pid: .max), .thread(name: "app", tid: -5),
+                         Frame(kind: .process, function: "unknown")] {
+            let id = table.internIdentity(identity)
+            XCTAssertEqual(table[id], identity)
+            XCTAssertEqual(table.internIdentity(identity), id)
+        }
+    }
+
+    /// What the compact table saves, measured on the heap: 200,000 new
+    /// Python frames (a churning program's), each as a one-frame stack,
+    /// and 100,000 short-lived processes' frames. A `Frame` alone is 136
+    /// bytes; a frame, its node and its index cost under 100 here.
+    func testNewFramesAndProcessesTakeLittleHeap() {
+        let table = FrameTable()
+        let before = heapBytes()
+        for generation in 0..<200_000 {
+            _ = table.intern([.python(function: "f\(generation)", file: "gen.py", line: generation)])
+        }
+        let framesAndNodes = Double(heapBytes() - before) / 200_000
+        let middle = heapBytes()
+        for pid in Int32(1)...100_000 {
+            _ = table.internIdentity(.process(comm: "python3", pid: pid))
+            _ = table.internIdentity(.thread(name: "MainThread", tid: pid))
+        }
+        let processes = Double(heapBytes() - middle) / 100_000
+        XCTAssertLessThan(framesAndNodes, 100, "bytes per new frame and its node")
+        XCTAssertLessThan(processes, 60, "bytes per short-lived process")
+        XCTAssertEqual(table.frameCount, 200_002)
     }
 
     /// What the memory ceiling (--max-stack-memory) reads: it grows with
@@ -51,11 +103,52 @@ final class StackStoreTests: XCTestCase {
         XCTAssertEqual(table.estimatedBytes, 0)
         _ = table.intern([eval, main, python("a")])
         let three = table.estimatedBytes
-        XCTAssertGreaterThan(three, 3 * MemoryLayout<Frame>.stride)
+        XCTAssertGreaterThan(three, 3 * 40 + 3 * 8)
         _ = table.intern([eval, main, python("a")])
         XCTAssertEqual(table.estimatedBytes, three)
         _ = table.intern([eval, main, .python(function: "a_function_name_longer_than_fifteen", file: "app.py", line: 2)])
-        XCTAssertGreaterThan(table.estimatedBytes, three + MemoryLayout<Frame>.stride + 35)
+        XCTAssertGreaterThan(table.estimatedBytes, three + 40 + 8 + 35)
+    }
+
+    /// The sink finds each stack's totals by its id, whatever the ids:
+    /// the session's 0, 1, 2, ..., ids below the first it saw (a window's
+    /// sink meets older stacks), overflow stacks' negative ids and silent
+    /// threads' past Int32.max.
+    func testTheSinkCountsEachStackByItsID() {
+        let table = FrameTable()
+        let ids = [5, 6, 7, 9_000, -1, -2, 2, 0, Int(Int32.max) + 3, 8, 4_000, 10]
+        let stacks = ids.map { id in
+            SymbolizedStack(id: id, process: .process(comm: "app", pid: 1), thread: .thread(name: "app", tid: 1),
+                            frames: [main, python("s\(id)")], table: table)
+        }
+        let sink = ProfileSink()
+        for (position, stack) in stacks.enumerated() {
+            for _ in 0...position { sink.consume(sample(stack, at: 0)) }
+        }
+        for (position, stack) in stacks.enumerated().reversed() {
+            for _ in 0...position { sink.consume(sample(stack, at: 0)) }
+        }
+        let profile = sink.profile(recording: nil)
+        XCTAssertEqual(profile.stacks.count, ids.count)
+        for (position, id) in ids.enumerated() {
+            let counted = profile.stacks.first { profile.frames(of: $0).last?.function == "s\(id)" }
+            XCTAssertEqual(counted?.values.first, UInt64(2 * (position + 1)), "stack \(id)")
+        }
+    }
+
+    /// What a stack costs the sink once it is known elsewhere: its totals
+    /// and its slot, measured on the heap.
+    func testTheSinkTakesLittleHeapPerStack() {
+        let table = FrameTable()
+        let stacks = (0..<200_000).map { id in
+            SymbolizedStack(id: id, process: .process(comm: "app", pid: Int32(id / 4)), thread: .thread(name: "app", tid: Int32(id / 4)),
+                            frames: [main], table: table)
+        }
+        let sink = ProfileSink()
+        let before = heapBytes()
+        for stack in stacks { sink.consume(sample(stack, at: 0)) }
+        let perStack = Double(heapBytes() - before) / Double(stacks.count)
+        XCTAssertLessThan(perStack, 50, "bytes per stack in the sink")
     }
 
     func testProfileFromTheSinkAppliesTheView() {
@@ -166,6 +259,8 @@ final class StackStoreTests: XCTestCase {
         XCTAssertFalse([eval].isCompletePython)
         XCTAssertFalse([eval, main, .annotation(.pythonFrameUnreadable), python("a")].isCompletePython)
     }
+
+    private func heapBytes() -> Int { Int(pyro_heap_bytes_in_use()) }
 
     private func sample(_ stack: SymbolizedStack, at timestamp: UInt64) -> SymbolizedSample {
         SymbolizedSample(stack: stack, timestampNanoseconds: timestamp, cpu: 0, origin: .onCPU, weightNanoseconds: 10_101_010)
