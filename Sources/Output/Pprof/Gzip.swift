@@ -12,7 +12,10 @@ public enum Gzip {
         bytes.count >= 2 && bytes[0] == 0x1f && bytes[1] == 0x8b
     }
 
-    public static func compress(_ input: [UInt8], level: Int32 = 6) throws -> [UInt8] {
+    /// Level 1 by default: a recording's stop waits for it. On a 13 MB
+    /// profile (200,000 stacks) zlib took 0.11 s at level 1 and 0.24 s at
+    /// level 6, for an output 13% larger.
+    public static func compress(_ input: [UInt8], level: Int32 = 1) throws -> [UInt8] {
         var stream = z_stream()
         guard czlib_deflate_init_gzip(&stream, level) == Z_OK else { throw Failure(description: "gzip: cannot start zlib") }
         defer { deflateEnd(&stream) }
