@@ -87,8 +87,9 @@ struct ThreadSamples {
             }
             isTimeline = false
         }
-        groups = found.sorted { a, b in
-            (a.name, a.pid, a.tid) < (b.name, b.pid, b.tid)
-        }
+        // Each name made once: a whole-host recording has thousands of
+        // groups, and making names in every comparison took a tenth of a stop.
+        let keys = found.map { ($0.name, $0.pid, $0.tid) }
+        groups = found.indices.sorted { keys[$0] < keys[$1] }.map { found[$0] }
     }
 }
