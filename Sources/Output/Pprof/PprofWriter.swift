@@ -1,5 +1,4 @@
 import Aggregation
-import SwiftProtobuf
 
 /// pprof's format: gzipped `profile.proto`, as `go tool pprof`, Pyroscope,
 /// Parca and Cloud Profiler read it. The one format that keeps the whole
@@ -9,11 +8,11 @@ public struct PprofWriter: ProfileWriter {
     public init() {}
 
     public func write(_ profile: Profile, to stream: ByteStream) throws {
-        try Gzip.compress(try Self.encoded(profile)).withUnsafeBytes { try stream.write($0) }
+        try Gzip.compress(Self.encoded(profile)).withUnsafeBytes { try stream.write($0) }
     }
 
     /// The protobuf message, uncompressed.
-    public static func encoded(_ profile: Profile) throws -> [UInt8] {
-        try PprofEncoder.message(for: profile).serializedBytes()
+    public static func encoded(_ profile: Profile) -> [UInt8] {
+        PprofEncoder.encoded(profile)
     }
 }

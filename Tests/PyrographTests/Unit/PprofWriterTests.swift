@@ -7,7 +7,7 @@ import XCTest
 final class PprofWriterTests: XCTestCase {
     /// The message, in protobuf's text format: every field a reviewer can read.
     func testMatchesGoldenFile() throws {
-        let message = PprofEncoder.message(for: FormatFixture.aggregated)
+        let message = try Perftools_Profiles_Profile(serializedBytes: PprofWriter.encoded(FormatFixture.aggregated))
         assertMatchesGolden(message.textFormatString(), named: "pprof-basic.txtpb")
     }
 
@@ -51,7 +51,7 @@ final class PprofWriterTests: XCTestCase {
         profile.add([FormatFixture.app, FormatFixture.run], values: [1, 5_000_000])
         profile.recording = RecordingInfo(frequency: 200, startNanoseconds: 0, startUnixNanoseconds: 7,
                                           durationNanoseconds: 1, processCount: 1)
-        let message = PprofEncoder.message(for: profile)
+        let message = try Perftools_Profiles_Profile(serializedBytes: PprofWriter.encoded(profile))
         XCTAssertEqual(message.stringTable[Int(message.periodType.type)], "wall")
         XCTAssertEqual(message.stringTable[Int(message.defaultSampleType)], "wall")
         let read = try ProfileReader.read(bytes: PprofWriter().rendered(bytes: profile), path: "x")
@@ -76,6 +76,31 @@ final class PprofWriterTests: XCTestCase {
         // Invalid UTF-8 from a process is already U+FFFD in the model; the
         // bytes a process gave are decoded that way by the symbolizer.
         XCTAssertEqual(String(decoding: [0x62, 0xff, 0xfe], as: UTF8.self), "b\u{FFFD}\u{FFFD}")
+    }
+
+    /// pyrograph encodes the wire format itself (`ProtobufBytes`):
+    /// SwiftProtobuf reads it and serializes what it read to the very same
+    /// bytes, so every field is where and as protobuf puts it. Large values
+    /// and ids take varints of several bytes; a negative line takes ten.
+    func testEncodingIsWhatSwiftProtobufWrites() throws {
+        var large = Self.everyKindOfFrame
+        for index in 0..<300 {
+            large.add([FormatFixture.app, .thread(name: "t\(index % 7)", tid: Int32(index % 7)),
+                       .python(function: "f\(index)", file: "m\(index % 13).py", line: index * 1000 - 5),
+                       .native(symbol: "n\(index % 150)", module: "lib\(index % 3).so", buildID: index % 2 == 0 ? "ab" : nil)],
+                      values: [UInt64(index) << 20, UInt64(index) << 40])
+        }
+        large.add([FormatFixture.app, .python(function: "huge")], values: [UInt64(1) << 63 + 5, 1])
+        for profile in [FormatFixture.aggregated, Self.everyKindOfFrame, large, Profile()] {
+            let bytes = PprofWriter.encoded(profile)
+            let again: [UInt8] = try Perftools_Profiles_Profile(serializedBytes: bytes).serializedBytes()
+            let firstDifference = (0..<min(again.count, bytes.count)).first { again[$0] != bytes[$0] } ?? min(again.count, bytes.count)
+            XCTAssertTrue(again == bytes, "\(profile.stacks.count) stacks: SwiftProtobuf writes \(again.count) bytes, "
+                          + "pyrograph \(bytes.count); they differ from byte \(firstDifference)")
+        }
+        let message = try Perftools_Profiles_Profile(serializedBytes: PprofWriter.encoded(large))
+        XCTAssertEqual(message.sample.last?.value, [Int64.max, 1])
+        XCTAssertGreaterThan(message.location.count, 300)
     }
 
     func testEveryAnnotationHasACodeThatReadsBack() {

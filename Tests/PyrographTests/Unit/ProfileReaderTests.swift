@@ -6,7 +6,7 @@ import XCTest
 final class ProfileReaderTests: XCTestCase {
     func testDetectsFormatsByContent() throws {
         let folded = Array(FoldedWriter.render(FormatFixture.aggregated).utf8)
-        let pprof = try PprofWriter.encoded(FormatFixture.aggregated)
+        let pprof = PprofWriter.encoded(FormatFixture.aggregated)
         XCTAssertEqual(ProfileReader.detect(folded), .folded)
         XCTAssertEqual(ProfileReader.detect(pprof), .pprof)
         XCTAssertNil(ProfileReader.detect([]))
@@ -28,7 +28,7 @@ final class ProfileReaderTests: XCTestCase {
     func testFoldedRoundTripsThroughPprof() throws {
         let folded = FoldedWriter.render(FormatFixture.aggregated)
         let first = try ProfileReader.read(bytes: Array(folded.utf8), path: "a.folded")
-        let second = try ProfileReader.read(bytes: try PprofWriter.encoded(first), path: "a.pprof")
+        let second = try ProfileReader.read(bytes: PprofWriter.encoded(first), path: "a.pprof")
         XCTAssertEqual(FoldedWriter.render(second), folded)
         XCTAssertEqual(second.frames, first.frames)
     }
@@ -44,7 +44,7 @@ final class ProfileReaderTests: XCTestCase {
         }
         XCTAssertEqual(message([]), "in.pb.gz is empty: no profile to read")
         XCTAssertTrue(message([0x00, 0x01, 0xff]).contains("is not a profile pyrograph reads"), message([0x00, 0x01, 0xff]))
-        let gzipped = try Gzip.compress(try PprofWriter.encoded(FormatFixture.aggregated))
+        let gzipped = try Gzip.compress(PprofWriter.encoded(FormatFixture.aggregated))
         XCTAssertTrue(message(Array(gzipped.prefix(gzipped.count / 2))).contains("truncated"),
                       message(Array(gzipped.prefix(gzipped.count / 2))))
         var corrupt = gzipped
@@ -53,19 +53,19 @@ final class ProfileReaderTests: XCTestCase {
         XCTAssertTrue(message(Array("app;main 12\nnot a stack\n".utf8)).contains("line 2"))
 
         // Well-formed protobuf, broken references.
-        var profile = PprofEncoder.message(for: FormatFixture.aggregated)
+        var profile = try Perftools_Profiles_Profile(serializedBytes: PprofWriter.encoded(FormatFixture.aggregated))
         profile.sample[0].locationID.append(999)
         var text = message(try profile.serializedBytes())
         XCTAssertTrue(text.contains("location 999"), text)
-        profile = PprofEncoder.message(for: FormatFixture.aggregated)
+        profile = try Perftools_Profiles_Profile(serializedBytes: PprofWriter.encoded(FormatFixture.aggregated))
         profile.function[0].name = 12345
         text = message(try profile.serializedBytes())
         XCTAssertTrue(text.contains("string 12345"), text)
-        profile = PprofEncoder.message(for: FormatFixture.aggregated)
+        profile = try Perftools_Profiles_Profile(serializedBytes: PprofWriter.encoded(FormatFixture.aggregated))
         profile.sample[0].value = [-1, 5]
         text = message(try profile.serializedBytes())
         XCTAssertTrue(text.contains("negative"), text)
-        profile = PprofEncoder.message(for: FormatFixture.aggregated)
+        profile = try Perftools_Profiles_Profile(serializedBytes: PprofWriter.encoded(FormatFixture.aggregated))
         profile.stringTable.append("bytes")
         profile.sampleType[0].unit = Int64(profile.stringTable.count - 1)
         text = message(try profile.serializedBytes())
