@@ -4,7 +4,7 @@ make code and short-lived Pythons come and go; prints its RSS curve, its
 CPU, how long it took to stop after SIGINT and the samples it lost.
 
   bench/soak.py [--seconds 1800] [--rate 25] [--churners 2] [--live 0] [--interval 5]
-                [--every 30] [--json FILE] [--max-stacks N] [--pyrograph PATH]
+                [--every 30] [--json FILE] [--max-stacks N] [--keep] [--pyrograph PATH]
                 [-- RECORD-OPTIONS...]
 
 The workload is issue 13's long-run workload: `--churners` processes run
@@ -82,6 +82,7 @@ def main():
     parser.add_argument("--max-stacks", type=int, help="pyrograph's --max-stacks (default: its own)")
     parser.add_argument("--live", type=int, default=0, help="long-lived Pythons started first")
     parser.add_argument("--windows", type=float, help="record with --interval this many seconds, beside a plain recording")
+    parser.add_argument("--keep", action="store_true", help="keep the output directory (profile, pyrograph's stderr)")
     parser.add_argument("record_options", nargs="*", help="more options for pyrograph record (after --)")
     parser.add_argument("--pyrograph", default=os.environ.get("PYROGRAPH_BIN", os.path.join(REPO, ".build/release/pyrograph")))
     args = parser.parse_args()
@@ -229,7 +230,10 @@ def main():
     if recorder.returncode != 0:
         print(summary[-2000:], file=sys.stderr)
         sys.exit(1)
-    shutil.rmtree(workdir)
+    if args.keep:
+        print(f"kept: {workdir}")
+    else:
+        shutil.rmtree(workdir)
 
 
 main()
