@@ -39,7 +39,8 @@ public struct Profile: Sendable, Equatable {
     public private(set) var timeline: [TimedSample]?
 
     private var frameIndex: [Frame: Int32] = [:]
-    private var stackIndex: [StackKey: Int] = [:]
+    /// Stacks by their frames: ids into `stacks`, hashed by `hash(of:)`.
+    private var stackIndex = IDHashTable()
 
     public init(sampleTypes: [SampleType] = [.samples], defaultSampleType: Int = 0) {
         precondition(!sampleTypes.isEmpty && sampleTypes.indices.contains(defaultSampleType))
@@ -76,13 +77,15 @@ public struct Profile: Sendable, Equatable {
     public mutating func add(frameIndices key: [Int32], values: [UInt64]) -> Int? {
         precondition(values.count == sampleTypes.count, "one value per sample type")
         guard !key.isEmpty, values.contains(where: { $0 > 0 }) else { return nil }
+        let hash = Self.hash(of: key)
         let index: Int
-        if let existing = stackIndex[StackKey(frames: key)] {
-            index = existing
+        if let existing = stackIndex.find(hash: hash, where: { stacks[Int($0)].frames == key }) {
+            index = Int(existing)
         } else {
             index = stacks.count
+            precondition(index < Int32.max, "more stacks than a profile can number")
             stacks.append(Stack(frames: key, values: Array(repeating: 0, count: sampleTypes.count)))
-            stackIndex[StackKey(frames: key)] = index
+            stackIndex.insert(Int32(index), hash: hash) { Self.hash(of: stacks[Int($0)].frames) }
         }
         for (type, value) in values.enumerated() {
             stacks[index].values[type] += value
@@ -139,13 +142,26 @@ public struct Profile: Sendable, Equatable {
     }
 }
 
-/// A stack's frame indices as a dictionary key, hashed as one block of
-/// bytes rather than element by element as an array is: deep stacks are
-/// hashed once each when a recording stops.
-private struct StackKey: Hashable {
-    var frames: [Int32]
-
-    func hash(into hasher: inout Hasher) {
-        frames.withUnsafeBytes { hasher.combine(bytes: $0) }
+extension Profile {
+    /// Profiles are equal when they hold the same things; their indices,
+    /// whose layout depends on the order things were added, are not compared.
+    public static func == (a: Profile, b: Profile) -> Bool {
+        a.sampleTypes == b.sampleTypes && a.defaultSampleType == b.defaultSampleType && a.frames == b.frames
+            && a.stacks == b.stacks && a.totals == b.totals && a.recording == b.recording && a.timeline == b.timeline
     }
+
+    /// A stack's frame indices hashed word by word (multiply and rotate):
+    /// a recording's stop hashes every distinct stack, some hundreds of
+    /// frames deep, and `IDHashTable` spreads the bits it is given.
+    static func hash(of frames: [Int32]) -> Int {
+        var hash: UInt64 = 0
+        for frame in frames {
+            hash = (hash.rotatedLeft(by: 5) ^ UInt64(UInt32(bitPattern: frame))) &* 0x517C_C1B7_2722_0A95
+        }
+        return Int(truncatingIfNeeded: hash)
+    }
+}
+
+private extension UInt64 {
+    func rotatedLeft(by bits: UInt64) -> UInt64 { self << bits | self >> (64 - bits) }
 }

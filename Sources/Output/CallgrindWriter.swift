@@ -41,6 +41,7 @@ public struct CallgrindWriter: ProfileWriter {
         // then walked with integers, not by hashing names at every frame.
         var functions: [Function] = []
         var numbers: [Function: Int32] = [:]
+        numbers.reserveCapacity(profile.frames.count)
         let frameFunctions: [Int32] = profile.frames.map { frame in
             let function = Self.function(frame)
             if let known = numbers[function] { return known }
@@ -51,32 +52,45 @@ public struct CallgrindWriter: ProfileWriter {
         let lines = profile.frames.map { $0.kind == .python ? ($0.line ?? 0) : 0 }
         let types = profile.sampleTypes.indices
         let countType = profile.sampleTypes.firstIndex(of: .samples) ?? profile.defaultSampleType
-        var costs = [Costs](repeating: Costs(), count: functions.count)
+        // Costs are first added up per frame and per pair of frames, with
+        // integers only; then each distinct frame and pair is added into its
+        // function's costs. A large profile has millions of call edges but
+        // far fewer distinct pairs.
+        let typeCount = types.count
+        var selfByFrame = [UInt64](repeating: 0, count: profile.frames.count * typeCount)
+        var pairs = FramePairCosts(typeCount: typeCount)
         // Per function of the stack at hand, its depth nearest the root.
         var outermost = [Int](repeating: 0, count: functions.count)
-        func add(_ into: inout [UInt64], _ values: [UInt64]) {
-            if into.isEmpty { into = Array(repeating: 0, count: values.count) }
-            for type in types { into[type] += values[type] }
-        }
-        func tally(_ call: inout (count: UInt64, inclusive: [UInt64]), _ values: [UInt64]) {
-            call.count += values[countType]
-            add(&call.inclusive, values)
-        }
         for stack in profile.stacks {
             guard let leaf = stack.frames.last else { continue }
-            add(&costs[Int(frameFunctions[Int(leaf)])].selfCost[lines[Int(leaf)], default: []], stack.values)
+            for type in types { selfByFrame[Int(leaf) * typeCount + type] += stack.values[type] }
             for (depth, frame) in stack.frames.enumerated().reversed() {
                 outermost[Int(frameFunctions[Int(frame)])] = depth
             }
             for depth in 0..<(stack.frames.count - 1) {
-                let caller = Int(frameFunctions[Int(stack.frames[depth])])
-                let callee = Int(stack.frames[depth + 1])
-                let calleeFunction = frameFunctions[callee]
-                guard outermost[Int(calleeFunction)] == depth + 1 else { continue }
-                let call = Call(line: lines[Int(stack.frames[depth])], callee: calleeFunction, calleeLine: lines[callee])
-                // In place: a copy of the entry would copy its costs too.
-                tally(&costs[caller].calls[call, default: (0, [])], stack.values)
+                let callee = stack.frames[depth + 1]
+                guard outermost[Int(frameFunctions[Int(callee)])] == depth + 1 else { continue }
+                pairs.add(stack.values, countType: countType, caller: stack.frames[depth], callee: callee)
             }
+        }
+        var costs = [Costs](repeating: Costs(), count: functions.count)
+        for frame in profile.frames.indices {
+            let values = selfByFrame[frame * typeCount..<(frame + 1) * typeCount]
+            guard values.contains(where: { $0 > 0 }) else { continue }
+            var cost = costs[Int(frameFunctions[frame])].selfCost[lines[frame], default: Array(repeating: 0, count: typeCount)]
+            for type in types { cost[type] += values[values.startIndex + type] }
+            costs[Int(frameFunctions[frame])].selfCost[lines[frame]] = cost
+        }
+        func tally(_ call: inout (count: UInt64, inclusive: [UInt64]), _ count: UInt64, _ inclusive: ArraySlice<UInt64>) {
+            call.count += count
+            for type in types { call.inclusive[type] += inclusive[inclusive.startIndex + type] }
+        }
+        for pair in 0..<pairs.count {
+            let (caller, callee, count, inclusive) = pairs[pair]
+            let call = Call(line: lines[Int(caller)], callee: frameFunctions[Int(callee)], calleeLine: lines[Int(callee)])
+            // In place: a copy of the entry would copy its costs too.
+            tally(&costs[Int(frameFunctions[Int(caller)])].calls[call, default: (0, Array(repeating: 0, count: typeCount))],
+                  count, inclusive)
         }
         // Written in order of file and name, calls by line, callee and its line.
         let order = functions.indices.sorted { functions[$0] < functions[$1] }
@@ -88,16 +102,19 @@ public struct CallgrindWriter: ProfileWriter {
         try out.append("events: " + profile.sampleTypes.map(Self.eventName).joined(separator: " ") + "\n")
         try out.append("summary: " + profile.totals.map(String.init).joined(separator: " ") + "\n\n")
         var fileIDs: [String: Int] = [:]
-        var functionIDs: [Function: Int] = [:]
+        // By function number; 0 before the function is first written.
+        var functionIDs = [Int](repeating: 0, count: functions.count)
+        var functionsWritten = 0
         func file(_ name: String) -> String {
             if let id = fileIDs[name] { return "(\(id))" }
             fileIDs[name] = fileIDs.count + 1
             return "(\(fileIDs.count)) " + UntrustedText.escaped(name)
         }
-        func function(_ function: Function) -> String {
-            if let id = functionIDs[function] { return "(\(id))" }
-            functionIDs[function] = functionIDs.count + 1
-            return "(\(functionIDs.count)) " + UntrustedText.escaped(function.name)
+        func function(_ number: Int) -> String {
+            if functionIDs[number] > 0 { return "(\(functionIDs[number]))" }
+            functionsWritten += 1
+            functionIDs[number] = functionsWritten
+            return "(\(functionsWritten)) " + UntrustedText.escaped(functions[number].name)
         }
         func cost(_ line: Int, _ values: [UInt64]) -> String {
             "\(line) " + values.map(String.init).joined(separator: " ") + "\n"
@@ -105,7 +122,7 @@ public struct CallgrindWriter: ProfileWriter {
         for number in order where !costs[number].isEmpty {
             let entry = costs[number]
             let caller = functions[number]
-            try out.append("fl=" + file(caller.file) + "\nfn=" + function(caller) + "\n")
+            try out.append("fl=" + file(caller.file) + "\nfn=" + function(number) + "\n")
             for line in entry.selfCost.keys.sorted() {
                 try out.append(cost(line, entry.selfCost[line]!))
             }
@@ -115,7 +132,7 @@ public struct CallgrindWriter: ProfileWriter {
             for call in calls {
                 let (count, inclusive) = entry.calls[call]!
                 let callee = functions[Int(call.callee)]
-                try out.append("cfi=" + file(callee.file) + "\ncfn=" + function(callee) + "\n")
+                try out.append("cfi=" + file(callee.file) + "\ncfn=" + function(Int(call.callee)) + "\n")
                 try out.append("calls=\(count) \(call.calleeLine)\n" + cost(call.line, inclusive))
             }
             try out.append("\n")

@@ -2,17 +2,35 @@
 /// array of their owner's: 4 bytes a slot, where a dictionary from entry to
 /// id stores the entry a second time and costs 3 to 5 times as much. The
 /// owner hashes and compares its entries; the table only finds their ids.
-struct IDHashTable {
-    private static let empty: Int32 = -1
-    private var slots = [Int32](repeating: IDHashTable.empty, count: 16)
-    private(set) var count = 0
+///
+/// Inlinable: its callers (the recording's frame table, the profile's
+/// stacks, the writers' tables of pairs) look up millions of entries, and
+/// each lookup's comparison is a closure that must inline to be cheap.
+public struct IDHashTable: Sendable {
+    @usableFromInline static let empty: Int32 = -1
+    @usableFromInline var slots = [Int32](repeating: IDHashTable.empty, count: 16)
+    @usableFromInline var used = 0
+
+    /// Ids in the table.
+    public var count: Int { used }
+
+    public init() {}
 
     /// Slots in use at most, three quarters of them, before the table grows.
-    private var limit: Int { slots.count / 4 * 3 }
+    @usableFromInline var limit: Int { slots.count / 4 * 3 }
+
+    /// Room for `count` ids before the table grows, so one that will hold
+    /// many is not rehashed on the way. A hint, taken only by an empty table.
+    public mutating func reserveCapacity(_ count: Int) {
+        guard used == 0 else { return }
+        var size = slots.count
+        while size / 4 * 3 < count { size *= 2 }
+        if size > slots.count { slots = [Int32](repeating: Self.empty, count: size) }
+    }
 
     /// The id among those hashed to `hash` whose entry `matches`.
-    @inline(__always)
-    func find(hash: Int, where matches: (Int32) -> Bool) -> Int32? {
+    @inlinable @inline(__always)
+    public func find(hash: Int, where matches: (Int32) -> Bool) -> Int32? {
         let mask = slots.count - 1
         var slot = Self.start(hash, mask: mask)
         while true {
@@ -25,17 +43,19 @@ struct IDHashTable {
 
     /// Adds an id not in the table. `hashOf` hashes any id already in it,
     /// for when the table grows.
-    mutating func insert(_ id: Int32, hash: Int, hashOf: (Int32) -> Int) {
-        if count + 1 > limit {
+    @inlinable
+    public mutating func insert(_ id: Int32, hash: Int, hashOf: (Int32) -> Int) {
+        if used + 1 > limit {
             let old = slots
             slots = [Int32](repeating: Self.empty, count: old.count * 2)
             for stored in old where stored != Self.empty { place(stored, hash: hashOf(stored)) }
         }
         place(id, hash: hash)
-        count += 1
+        used += 1
     }
 
-    private mutating func place(_ id: Int32, hash: Int) {
+    @inlinable
+    mutating func place(_ id: Int32, hash: Int) {
         let mask = slots.count - 1
         var slot = Self.start(hash, mask: mask)
         while slots[slot] != Self.empty { slot = (slot + 1) & mask }
@@ -44,8 +64,8 @@ struct IDHashTable {
 
     /// The hash's bits spread over the whole word first, so keys that
     /// differ only in their high bits (a node's parent) do not collide.
-    @inline(__always)
-    private static func start(_ hash: Int, mask: Int) -> Int {
+    @inlinable @inline(__always)
+    static func start(_ hash: Int, mask: Int) -> Int {
         Int(truncatingIfNeeded: (UInt64(bitPattern: Int64(hash)) &* 0x9E37_79B9_7F4A_7C15) >> 32) & mask
     }
 }
