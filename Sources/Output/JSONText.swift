@@ -7,6 +7,12 @@ enum JSONText {
     /// backslashes are escaped, every control character (C0, DEL, C1) and
     /// the line and paragraph separators are written as `\uXXXX`.
     static func quoted(_ text: String) -> String {
+        // Most names are printable ASCII with nothing to escape: checked
+        // byte by byte, they are copied whole (a large profile's frame
+        // table has hundreds of thousands).
+        if text.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7F && $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "\\") }) {
+            return "\"" + text + "\""
+        }
         var out = "\""
         out.reserveCapacity(text.utf8.count + 2)
         for scalar in text.unicodeScalars {

@@ -48,9 +48,18 @@ struct ThreadSamples {
         }
         var groupIndex: [GroupKey: Int] = [:]
         var found: [Group] = []
-        func add(_ stack: Profile.Stack, value: UInt64, timestamp: UInt64?) {
+        // Per stack, its group and the frames it drops, once known (-1
+        // before): a timeline has many samples of each stack.
+        var groupOfStack = [Int32](repeating: -1, count: profile.stacks.count)
+        var droppedOfStack = [UInt8](repeating: 0, count: profile.stacks.count)
+        func add(_ stackIndex: Int, value: UInt64, timestamp: UInt64?) {
             guard value > 0 else { return }
-            let frames = stack.frames
+            let frames = profile.stacks[stackIndex].frames
+            if groupOfStack[stackIndex] >= 0 {
+                found[Int(groupOfStack[stackIndex])].samples.append(
+                    Sample(frames: frames.dropFirst(Int(droppedOfStack[stackIndex])), value: value, timestampNanoseconds: timestamp))
+                return
+            }
             var key = GroupKey()
             var drop = 0
             if let first = frames.first, profile.frames[Int(first)].kind == .process {
@@ -72,18 +81,20 @@ struct ThreadSamples {
                 found.append(group)
                 groupIndex[key] = index
             }
+            groupOfStack[stackIndex] = Int32(index)
+            droppedOfStack[stackIndex] = UInt8(drop)
             found[index].samples.append(Sample(frames: frames.dropFirst(drop), value: value, timestampNanoseconds: timestamp))
         }
         if let timeline = profile.timeline, !timeline.isEmpty {
             for sample in timeline {
-                add(profile.stacks[sample.stack], value: sample.values[sampleType],
+                add(sample.stack, value: sample.values[sampleType],
                     timestamp: sample.timestampNanoseconds)
             }
             isTimeline = true
         } else {
             let names = profile.frames.map(FrameNaming.displayName)
-            for stack in FoldedWriter.sorted(profile.stacks, names: names) {
-                add(stack, value: stack.values[sampleType], timestamp: nil)
+            for stack in FoldedWriter.order(profile.stacks, names: FoldedWriter.NameBytes(names)) {
+                add(stack, value: profile.stacks[stack].values[sampleType], timestamp: nil)
             }
             isTimeline = false
         }
