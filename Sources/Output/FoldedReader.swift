@@ -16,29 +16,63 @@ public enum FoldedReader {
     }
 
     public static func read(_ text: String) throws -> Profile {
+        var text = text
+        return try text.withUTF8 { try read(bytes: UnsafeRawBufferPointer($0)) }
+    }
+
+    /// Reads the text byte by byte: `;`, spaces and newlines are ASCII, so
+    /// lines and frames are cut without decoding (a soak's 123 MB file took
+    /// 7.6 s when cut as Characters), and each distinct name is typed and
+    /// interned once.
+    static func read(bytes text: UnsafeRawBufferPointer) throws -> Profile {
+        let newline = UInt8(ascii: "\n"), space = UInt8(ascii: " "), semicolon = UInt8(ascii: ";")
         var profile = Profile()
-        var cache: [Substring: Frame] = [:]
+        var names = FoldedNameIndex()
+        var key: [Int32] = []
         var lineNumber = 0
-        for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
+        var lineStart = 0
+        while lineStart <= text.count {
+            let lineEnd = text[lineStart...].firstIndex(of: newline) ?? text.count
+            defer { lineStart = lineEnd + 1 }
             lineNumber += 1
-            let line = line.hasSuffix("\r") ? line.dropLast() : line
-            if line.allSatisfy(\.isWhitespace) { continue }
-            guard let space = line.lastIndex(of: " "), let count = UInt64(line[line.index(after: space)...]) else {
-                throw Malformed(line: lineNumber, text: String(line))
+            var stop = lineEnd
+            if stop > lineStart, text[stop - 1] == UInt8(ascii: "\r") { stop -= 1 }
+            let line = UnsafeRawBufferPointer(rebasing: text[lineStart..<stop])
+            if isBlank(line) { continue }
+            guard let space = line.lastIndex(of: space),
+                  let count = UInt64(String(decoding: line[(space + 1)...], as: UTF8.self)) else {
+                throw Malformed(line: lineNumber, text: String(decoding: line, as: UTF8.self))
             }
-            var stack: [Frame] = []
-            for (depth, name) in line[..<space].split(separator: ";", omittingEmptySubsequences: false).enumerated() {
-                if depth >= 2, let frame = cache[name] {
-                    stack.append(frame)
-                    continue
+            // A stack without samples adds nothing, not even its frames.
+            guard count > 0 else { continue }
+            key.removeAll(keepingCapacity: true)
+            var nameStart = 0
+            var depth = 0
+            while nameStart <= space {
+                let nameEnd = line[nameStart..<space].firstIndex(of: semicolon) ?? space
+                let name = UnsafeRawBufferPointer(rebasing: line[nameStart..<nameEnd])
+                let depthClass = UInt8(min(depth, 2))
+                if let known = names.frame(named: name, depthClass: depthClass) {
+                    key.append(known)
+                } else {
+                    let frame = typed(Substring(String(decoding: name, as: UTF8.self)), depth: depth, hasThread: key.count == 1)
+                    let index = profile.intern(frame)
+                    names.insert(index, named: name, depthClass: depthClass)
+                    key.append(index)
                 }
-                let frame = typed(name, depth: depth, hasThread: stack.count == 1)
-                if depth >= 2 { cache[name] = frame }
-                stack.append(frame)
+                nameStart = nameEnd + 1
+                depth += 1
             }
-            profile.add(stack, count: count)
+            profile.add(frameIndices: key, values: [count])
         }
         return profile
+    }
+
+    /// Only whitespace: ASCII checked as bytes, anything else as Characters.
+    private static func isBlank(_ line: UnsafeRawBufferPointer) -> Bool {
+        if line.allSatisfy({ $0 == 0x20 || (0x09...0x0D).contains($0) }) { return true }
+        guard line.contains(where: { $0 >= 0x80 }) else { return false }
+        return String(decoding: line, as: UTF8.self).allSatisfy(\.isWhitespace)
     }
 
     static func typed(_ name: Substring, depth: Int, hasThread: Bool) -> Frame {

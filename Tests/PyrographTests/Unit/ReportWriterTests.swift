@@ -47,6 +47,21 @@ final class ReportWriterTests: XCTestCase {
         XCTAssertEqual(FoldedWriter.render(try FoldedReader.read(folded)), folded)
     }
 
+    /// Windows line ends, blank lines, a line without samples, the same
+    /// name at the root, as a thread and below (typed by its depth), and a
+    /// last line without a newline.
+    func testFoldedLinesAndNamesAreCutAsBytes() throws {
+        let profile = try FoldedReader.read(
+            "app (7);w (8);w (8);f (a.py:3) 5\r\n\r\n  \u{00A0}\napp (7);w (8);g (a.py:4) 0\r\nw (8);app (7);w (8) 2")
+        XCTAssertEqual(profile.stacks.map { profile.frames(of: $0) }, [
+            [.process(comm: "app", pid: 7), .thread(name: "w", tid: 8), .native(symbol: "w (8)", module: nil),
+             .python(function: "f", file: "a.py", line: 3)],
+            [.process(comm: "w", pid: 8), .thread(name: "app", tid: 7), .native(symbol: "w (8)", module: nil)],
+        ])
+        XCTAssertEqual(profile.stacks.map(\.values), [[5], [2]])
+        XCTAssertEqual(profile.frames.count, 6, "a line without samples adds no frames")
+    }
+
     func testMalformedLineIsReported() {
         XCTAssertThrowsError(try FoldedReader.read("a;b 1\na;b x\n")) { error in
             XCTAssertEqual((error as? FoldedReader.Malformed)?.line, 2)
