@@ -13,10 +13,29 @@ public final class ProfileSink: SampleSink {
     public static let sampleTypes: [SampleType] = [.samples, .cpuTime]
     public static let wallSampleTypes: [SampleType] = [.samples, .wallTime]
 
+    /// A distinct stack's counts, and the stack: the session's object while
+    /// the session may still rename it, then (`retireStacks`) only its ids
+    /// in its frame table, which free the 80-byte object and fit in the
+    /// reference's place: 32 bytes a stack.
     private struct Totals {
-        var stack: SymbolizedStack
+        var stack: StackReference
         var samples: UInt64 = 0
         var nanoseconds: UInt64 = 0
+    }
+
+    private enum StackReference {
+        case live(SymbolizedStack)
+        /// The node, process and thread frames, and the table's index in
+        /// `retiredTables`.
+        case retired(node: Int32, process: Int32, thread: Int32, table: UInt16)
+    }
+
+    /// A stack as the profile is built from it.
+    private struct StackIDs {
+        var table: FrameTable
+        var node: Int32
+        var process: Int32
+        var thread: Int32
     }
 
     private struct TimedEntry {
@@ -35,6 +54,10 @@ public final class ProfileSink: SampleSink {
     private var entries: [Totals] = []
     private var slots = SlotsByStackID()
     private var timeline: [TimedEntry] = []
+    /// The frame tables of retired stacks (one, but for a window whose
+    /// stacks span a table turned over).
+    private var retiredTables: [FrameTable] = []
+    private var nextRetirement = 0.0
 
     /// `wallPeriodNanoseconds`: build a wall-clock profile (see above) at this
     /// sampling period; nil counts records, as a CPU profile does.
@@ -52,13 +75,58 @@ public final class ProfileSink: SampleSink {
         } else {
             slot = Int32(entries.count)
             slots.set(slot, for: sample.stack.id)
-            entries.append(Totals(stack: sample.stack))
+            entries.append(Totals(stack: .live(sample.stack)))
         }
         entries[Int(slot)].samples += 1
         entries[Int(slot)].nanoseconds += sample.weightNanoseconds
         if keepsTimeline {
             timeline.append(TimedEntry(slot: slot, cpu: sample.cpu, timestampNanoseconds: sample.timestampNanoseconds,
                                        weightNanoseconds: sample.weightNanoseconds))
+        }
+    }
+
+    /// About once a second, stacks the session no longer holds (their
+    /// process exited, so nothing renames them) keep only their ids: a long
+    /// recording of short-lived processes adds a stack or more for each.
+    public func tick(elapsedSeconds: Double) {
+        guard elapsedSeconds >= nextRetirement else { return }
+        nextRetirement = elapsedSeconds + 1
+        retireStacks()
+    }
+
+    /// Drops the stack objects only this sink holds. Kept `internal` for
+    /// the tests that weigh what it frees.
+    func retireStacks() {
+        for slot in entries.indices {
+            guard case .live(var stack) = entries[slot].stack else { continue }
+            // The entry's reference set aside, `stack` is the only one unless
+            // the session still holds the stack.
+            entries[slot].stack = .retired(node: -1, process: -1, thread: -1, table: 0)
+            guard isKnownUniquelyReferenced(&stack) else {
+                entries[slot].stack = .live(stack)
+                continue
+            }
+            let table = stack.frameTable
+            var index = retiredTables.lastIndex { $0 === table }
+            if index == nil, retiredTables.count <= Int(UInt16.max) {
+                retiredTables.append(table)
+                index = retiredTables.count - 1
+            }
+            guard let index else {
+                entries[slot].stack = .live(stack)
+                continue
+            }
+            entries[slot].stack = .retired(node: stack.nodeID, process: stack.processFrameID, thread: stack.threadFrameID,
+                                           table: UInt16(index))
+        }
+    }
+
+    private func ids(of entry: Totals) -> StackIDs {
+        switch entry.stack {
+        case let .live(stack):
+            return StackIDs(table: stack.frameTable, node: stack.nodeID, process: stack.processFrameID, thread: stack.threadFrameID)
+        case let .retired(node, process, thread, table):
+            return StackIDs(table: retiredTables[Int(table)], node: node, process: process, thread: thread)
         }
     }
 
@@ -82,10 +150,16 @@ public final class ProfileSink: SampleSink {
         var ends: [Int] = []
         ends.reserveCapacity(entries.count)
         var path: [Int32] = []
+        // The stacks' ids, read once: the second pass does not touch the
+        // stack objects again.
+        var stackIDs: [StackIDs] = []
+        stackIDs.reserveCapacity(entries.count)
         for entry in entries {
-            let state = tables.state(for: entry.stack.frameTable)
+            let stack = ids(of: entry)
+            stackIDs.append(stack)
+            let state = tables.state(for: stack.table)
             path.removeAll(keepingCapacity: true)
-            entry.stack.appendFrameIDs(to: &path)
+            stack.table.appendFrameIDs(of: stack.node, to: &path)
             var outermostFound = false
             for frameID in path {
                 let flags = state.flags(of: frameID, view: view)
@@ -120,8 +194,8 @@ public final class ProfileSink: SampleSink {
         var key: [Int32] = []
         var start = 0
         for (slot, entry) in entries.enumerated() {
-            let stack = entry.stack
-            let state = tables.state(for: stack.frameTable)
+            let stack = stackIDs[slot]
+            let state = tables.state(for: stack.table)
             let frames = kept[start..<ends[slot]]
             start = ends[slot]
             // Glue: the interpreter's native frames strictly between the
@@ -132,13 +206,13 @@ public final class ProfileSink: SampleSink {
                 inner = frames.lastIndex { state.flags[Int($0)].contains(.python) } ?? frames.startIndex - 1
             }
             key.removeAll(keepingCapacity: true)
-            key.append(state.index(ofProcess: stack.processFrameID, in: &profile) {
-                var process = stack.process
+            key.append(state.index(ofProcess: stack.process, in: &profile) {
+                var process = stack.table[stack.process]
                 if options.mergeProcesses { process.id = nil }
                 return shown(process)
             })
             if options.perThread {
-                key.append(state.index(ofThread: stack.threadFrameID, in: &profile) { shown(stack.thread) })
+                key.append(state.index(ofThread: stack.thread, in: &profile) { shown(stack.table[stack.thread]) })
             }
             for position in frames.indices {
                 let frameID = frames[position]

@@ -54,6 +54,8 @@ public final class SymbolizedStack {
     public var frameIDs: [Int32] { table.frameIDs(of: node) }
     /// Appends `frameIDs` to `ids`, without an array of its own.
     public func appendFrameIDs(to ids: inout [Int32]) { table.appendFrameIDs(of: node, to: &ids) }
+    /// The path of frames now, as a node of the table.
+    var nodeID: Int32 { node }
     /// The process and thread frames' ids in the table.
     public var processFrameID: Int32 { processID }
     public var threadFrameID: Int32 { threadID }

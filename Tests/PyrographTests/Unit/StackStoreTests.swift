@@ -151,6 +151,33 @@ final class StackStoreTests: XCTestCase {
         XCTAssertLessThan(perStack, 50, "bytes per stack in the sink")
     }
 
+    /// Once the session lets go of a stack (its process exited), the sink
+    /// keeps its ids and frees the object; the profile is the same. A
+    /// stack the session still holds stays an object and sees a rename.
+    func testTheSinkLetsGoOfStacksTheSessionDropped() {
+        let table = FrameTable()
+        var stacks: [SymbolizedStack]? = (0..<100_000).map { id in
+            SymbolizedStack(id: id, process: .process(comm: "app", pid: Int32(id / 4)), thread: .thread(name: "app", tid: Int32(id / 4)),
+                            frames: [main, python("f", id % 50)], table: table)
+        }
+        let sink = ProfileSink(keepsTimeline: true)
+        for stack in stacks! { sink.consume(sample(stack, at: UInt64(stack.id))) }
+        let held = stacks![7]
+        let before = sink.profile(recording: nil)
+        stacks = nil
+        let heapBefore = heapBytes()
+        sink.retireStacks()
+        let freedPerStack = Double(heapBefore - heapBytes()) / 100_000
+        XCTAssertGreaterThan(freedPerStack, 50, "bytes freed per stack the session dropped")
+        XCTAssertEqual(sink.profile(recording: nil), before)
+
+        held.rename([main, python("renamed")])
+        sink.retireStacks()
+        let after = sink.profile(recording: nil)
+        let renamed = after.stacks.filter { after.frames(of: $0).contains { $0.function == "renamed" } }
+        XCTAssertEqual(renamed.map { $0.values[0] }, [1], "the held stack, renamed")
+    }
+
     func testProfileFromTheSinkAppliesTheView() {
         let table = FrameTable()
         let kernel = Frame.kernel(symbol: "do_syscall_64")
