@@ -38,14 +38,6 @@ public final class ProfileSink: SampleSink {
         var thread: Int32
     }
 
-    private struct TimedEntry {
-        /// Index into `entries`.
-        var slot: Int32
-        var cpu: UInt32
-        var timestampNanoseconds: UInt64
-        var weightNanoseconds: UInt64
-    }
-
     private let options: StackAggregator.Options
     private let keepsTimeline: Bool
     /// The sampling period in nanoseconds when the profile is in wall time.
@@ -53,20 +45,32 @@ public final class ProfileSink: SampleSink {
     /// One per distinct stack, in the order first consumed.
     private var entries: [Totals] = []
     private var slots = SlotsByStackID()
-    private var timeline: [TimedEntry] = []
+    /// With `keepsTimeline`; its slots index `entries`.
+    private var timeline: SampleTimeline?
     /// The frame tables of retired stacks (one, but for a window whose
     /// stacks span a table turned over).
     private var retiredTables: [FrameTable] = []
     private var nextRetirement = 0.0
 
+    /// The most entries the timeline keeps by default: 4 MB, and a trace
+    /// of deep stacks that writes in well under a second.
+    public static let defaultTimelineCeiling = 100_000
+
     /// `wallPeriodNanoseconds`: build a wall-clock profile (see above) at this
     /// sampling period; nil counts records, as a CPU profile does.
+    /// `timelineCeiling`: with `keepsTimeline`, the entries the timeline
+    /// keeps at most (see `SampleTimeline`), at least 2.
     public init(options: StackAggregator.Options = .init(), keepsTimeline: Bool = false,
-                wallPeriodNanoseconds: UInt64? = nil) {
+                timelineCeiling: Int = ProfileSink.defaultTimelineCeiling, wallPeriodNanoseconds: UInt64? = nil) {
         self.options = options
         self.wallPeriodNanoseconds = wallPeriodNanoseconds.map { max($0, 1) }
         self.keepsTimeline = keepsTimeline
+        if keepsTimeline { timeline = SampleTimeline(ceiling: timelineCeiling) }
     }
+
+    /// Samples each timeline entry takes at most: 1 while the timeline is
+    /// under its ceiling, then 2, 4, ... (see `SampleTimeline`).
+    public var timelineSamplesPerEntry: Int { Int(timeline?.samplesPerEntry ?? 1) }
 
     public func consume(_ sample: SymbolizedSample) {
         let slot: Int32
@@ -79,10 +83,8 @@ public final class ProfileSink: SampleSink {
         }
         entries[Int(slot)].samples += 1
         entries[Int(slot)].nanoseconds += sample.weightNanoseconds
-        if keepsTimeline {
-            timeline.append(TimedEntry(slot: slot, cpu: sample.cpu, timestampNanoseconds: sample.timestampNanoseconds,
-                                       weightNanoseconds: sample.weightNanoseconds))
-        }
+        timeline?.append(slot: slot, thread: sample.stack.threadFrameID, cpu: sample.cpu,
+                         timestampNanoseconds: sample.timestampNanoseconds, weightNanoseconds: sample.weightNanoseconds)
     }
 
     /// About once a second, stacks the session no longer holds (their
@@ -227,11 +229,11 @@ public final class ProfileSink: SampleSink {
             let added = profile.add(frameIndices: key, values: [count(entry.samples, entry.nanoseconds), entry.nanoseconds])
             if keepsTimeline { profileIndexOfSlot.append(added ?? -1) }
         }
-        for entry in timeline {
+        for entry in timeline?.entries ?? [] {
             let stack = profileIndexOfSlot[Int(entry.slot)]
             guard stack >= 0 else { continue }
-            profile.appendTimeline(.init(stack: stack, timestampNanoseconds: entry.timestampNanoseconds,
-                                         cpu: entry.cpu, values: [count(1, entry.weightNanoseconds), entry.weightNanoseconds]))
+            profile.appendTimeline(.init(stack: stack, timestampNanoseconds: entry.timestampNanoseconds, cpu: entry.cpu,
+                                         values: [count(UInt64(entry.samples), entry.weightNanoseconds), entry.weightNanoseconds]))
         }
         profile.recording = recording
         profile.sortTimeline()

@@ -61,6 +61,13 @@ struct RecordCommand: ParsableCommand {
                 + "counted under [stack table full], as past --max-stacks.", valueName: "MB"))
     var maximumStackMegabytes: Int = 64
 
+    @Option(name: .customLong("max-timeline"),
+            help: ArgumentHelp("Chrome and speedscope: samples the timeline keeps one by one (32 bytes each). When it "
+                + "fills, each thread's consecutive samples are merged in pairs, and again each time it fills: the whole "
+                + "recording stays on the timeline, coarser, with each thread's time exact; the summary says how coarse.",
+                               valueName: "N"))
+    var maximumTimeline: Int = ProfileSink.defaultTimelineCeiling
+
     @Flag(name: .customLong("merge-processes"),
           help: "One root frame per command (COMM) instead of per process: a pool of workers reads as one tower.")
     var mergeProcesses = false
@@ -108,6 +115,9 @@ struct RecordCommand: ParsableCommand {
     func validate() throws {
         guard maximumStackMegabytes >= 1 else {
             throw ValidationError("--max-stack-memory \(maximumStackMegabytes): at least 1 MB")
+        }
+        guard maximumTimeline >= 2 else {
+            throw ValidationError("--max-timeline \(maximumTimeline): at least 2 samples")
         }
         guard maximumStacks >= 1 else {
             throw ValidationError("--max-stacks \(maximumStacks): at least one stack")
@@ -179,7 +189,10 @@ struct RecordCommand: ParsableCommand {
         let view = StackAggregator.Options(perThread: threads || resolvedFormat.showsThreads, includeKernel: !noKernel && !pythonOnly,
                                            includeNative: !pythonOnly, mergeProcesses: mergeProcesses)
         let wallPeriod = inWallTime ? 1_000_000_000 / UInt64(target.frequency) : nil
-        let makeSink = { ProfileSink(options: view, keepsTimeline: resolvedFormat.needsTimeline, wallPeriodNanoseconds: wallPeriod) }
+        let makeSink = {
+            ProfileSink(options: view, keepsTimeline: resolvedFormat.needsTimeline, timelineCeiling: maximumTimeline,
+                        wallPeriodNanoseconds: wallPeriod)
+        }
         if let windows, let interval {
             return try recordWindows(session, every: interval, to: windows, makeSink: makeSink, priorityRefusal: priorityRefusal)
         }
@@ -195,8 +208,12 @@ struct RecordCommand: ParsableCommand {
         KeptUntilExit.keep((session, sink, profile))
         try resolvedFormat.writer().write(profile, to: file!)
         try file!.commit()
-        printSummary(report, samples: profile.totalSamples, wrote: "wrote \(output) (\(resolvedFormat.rawValue))",
-                     priorityRefusal: priorityRefusal)
+        var wrote = "wrote \(output) (\(resolvedFormat.rawValue))"
+        if sink.timelineSamplesPerEntry > 1 {
+            wrote += "\n  timeline past --max-timeline \(maximumTimeline): up to \(sink.timelineSamplesPerEntry) consecutive "
+                + "samples of a thread merged per entry (\(profile.timeline?.count ?? 0) entries; the thread's time is exact)"
+        }
+        printSummary(report, samples: profile.totalSamples, wrote: wrote, priorityRefusal: priorityRefusal)
         if self.report {
             let stdout = try OutputFile(path: "-")
             try ReportWriter().write(profile, to: stdout)
