@@ -2,7 +2,8 @@ import Foundation
 import XCTest
 
 /// `--max-stacks`: past the limit, samples are kept under one frame per
-/// process that says so, and the summary counts them.
+/// process that says so, and the summary counts them. `--max-timeline`:
+/// past it, the timeline is coarser, not shorter.
 final class StackLimitTests: XCTestCase {
     func testStacksPastTheLimitAreCountedNotLost() throws {
         try TestSupport.requireRoot()
@@ -21,5 +22,40 @@ final class StackLimitTests: XCTestCase {
         let counted = full.reduce(0) { $0 + $1.count }
         XCTAssertTrue(result.stderr.contains("stacks past --max-stacks 3: \(counted) samples"), result.stderr)
         XCTAssertTrue(result.stderr.contains("pyrograph: \(profile.total) samples"), "no sample is lost: \(result.stderr)")
+    }
+
+    /// A second and a half at 999 Hz into a timeline of 50 entries: the
+    /// chrome trace still spans the whole run and its events cover the
+    /// samples' time, and the summary says how coarse it is.
+    func testATimelinePastItsCeilingIsCoarserNotShorter() throws {
+        try TestSupport.requireRoot()
+        let output = try TestSupport.temporaryDirectory().appendingPathComponent("coarse.trace.json")
+        let interpreter = try PythonInterpreters.require("3.12")
+        let busy = "import time\nt = time.time()\nwhile time.time() - t < 1.5: sum(range(1000))\n"
+        let result = try TestSupport.run(try TestSupport.pyrographBinary(), [
+            "record", "-F", "999", "--max-timeline", "50", "-o", output.path, "--", interpreter.path, "-c", busy,
+        ])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertTrue(result.stderr.contains("timeline past --max-timeline 50: up to "), result.stderr)
+        let samples = result.stderr.split(separator: "\n").first { $0.hasPrefix("pyrograph: ") && $0.contains(" samples from ") }
+            .flatMap { Int($0.split(separator: " ")[1]) } ?? 0
+        XCTAssertGreaterThan(samples, 500, result.stderr)
+
+        let trace = try JSONSerialization.jsonObject(with: Data(contentsOf: output)) as? [String: Any]
+        let events = (trace?["traceEvents"] as? [[String: Any]] ?? []).filter { $0["ph"] as? String == "X" }
+        // The time the events cover: the union of their spans, in µs.
+        let spans = events.compactMap { event -> (Double, Double)? in
+            guard let start = event["ts"] as? Double, let length = event["dur"] as? Double else { return nil }
+            return (start, start + length)
+        }.sorted { $0.0 < $1.0 }
+        var covered = 0.0, reach = -Double.infinity
+        for (start, end) in spans where end > reach {
+            covered += end - max(start, reach)
+            reach = end
+        }
+        let sampleTime = Double(samples) * 1e6 / 999
+        XCTAssertEqual(covered, sampleTime, accuracy: sampleTime * 0.15, "the events cover the samples' time")
+        let first = spans.first?.0 ?? 0, last = spans.map(\.1).max() ?? 0
+        XCTAssertGreaterThan(last - first, 1.2e6, "the timeline spans the whole run")
     }
 }
