@@ -51,7 +51,7 @@ public final class StackSymbolizer {
     /// The process mapped new code: the kernel said so, or a sample's pc
     /// left its known mappings.
     public func mappingsChanged(_ pid: Int32) {
-        processes[pid]?.refreshMappings()
+        processes[pid]?.mappingsChanged()
     }
 
     /// Retires the process's state; a new process reusing the pid starts fresh.

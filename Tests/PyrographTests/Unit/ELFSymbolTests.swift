@@ -100,6 +100,47 @@ final class ELFSymbolTests: XCTestCase {
         XCTAssertEqual(resolved.moduleOffset, try XCTUnwrap(Self.nm(library.path)["pyro_fixture_spin_widget"]).value)
     }
 
+    /// Mapping changes mark the map stale; it is read once, at the next
+    /// lookup. A process that has exited (a zombie, whose map reads empty)
+    /// keeps the map read before, so its last samples are still named.
+    func testAChangedMapIsReadOnceAndAnExitedProcessKeepsItsLast() throws {
+        var pid: pid_t = 0
+        let words: [String] = ["/bin/sleep", "30"]
+        var argv: [UnsafeMutablePointer<CChar>?] = words.map { strdup($0) } + [nil]
+        defer { argv.forEach { free($0) } }
+        XCTAssertEqual(posix_spawn(&pid, "/bin/sleep", nil, nil, &argv, environ), 0)
+        defer {
+            kill(pid, SIGKILL)
+            var status: Int32 = 0
+            waitpid(pid, &status, 0)
+        }
+        // Until the child has exec'd sleep, its map is this test's.
+        var code: MemoryMapping?
+        for _ in 0..<200 where code == nil {
+            code = try? ProcessDirectory(pid: pid).mappings().first { $0.isExecutable && $0.path.hasSuffix("/sleep") }
+            if code == nil { usleep(10_000) }
+        }
+        let text = try XCTUnwrap(code, "sleep's code in its map")
+        let symbolizer = ProcessSymbolizer(pid: pid, modules: ModuleCache())
+        XCTAssertEqual(symbolizer.mapReads, 1)
+        for _ in 0..<50 { symbolizer.mappingsChanged() }
+        XCTAssertEqual(symbolizer.symbolize(text.start + 16, isReturnAddress: false).module, "sleep")
+        XCTAssertEqual(symbolizer.mapReads, 2, "fifty changes, one read")
+
+        kill(pid, SIGKILL)
+        var state = ""
+        for _ in 0..<200 where state != "Z" {
+            let stat = (try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8)) ?? ""
+            state = stat.split(separator: ")").last.map { String($0.dropFirst().prefix(1)) } ?? ""
+            if state != "Z" { usleep(10_000) }
+        }
+        XCTAssertEqual(state, "Z", "the child is a zombie")
+        symbolizer.mappingsChanged()
+        let resolved = symbolizer.symbolize(text.start + 32, isReturnAddress: false)
+        XCTAssertEqual(resolved.module, "sleep", "named from the map read while it ran")
+        XCTAssertEqual(symbolizer.mapReads, 3)
+    }
+
     /// A library deleted (or replaced by an upgrade) after it was loaded is
     /// still read through /proc/PID/map_files, and named without " (deleted)".
     func testDeletedLibraryStillResolves() throws {
