@@ -46,8 +46,7 @@ public struct ProcessDirectory: Sendable {
     }
 
     public func mappings() throws -> [MemoryMapping] {
-        let text = try FileReader.string("\(path)/maps")
-        return text.split(separator: "\n").compactMap(MemoryMapping.init(line:))
+        MemoryMapping.parse(maps: try FileReader.bytes("\(path)/maps"))
     }
 
     public func threadIDs() throws -> [Int32] {
