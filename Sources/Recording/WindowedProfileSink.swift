@@ -38,6 +38,10 @@ public final class WindowedProfileSink: SampleSink {
     public private(set) var lateSamples = 0
     public private(set) var samplesConsumed = 0
     public private(set) var windowsFinished = 0
+    /// Windows whose timeline was coarsened past its ceiling, and the most
+    /// samples one entry took in any of them.
+    public private(set) var coarsenedTimelines = 0
+    public private(set) var mostTimelineSamplesPerEntry = 1
 
     /// `recording` gives the frequency; each window's profile gets its own
     /// start, duration and process count.
@@ -111,6 +115,10 @@ public final class WindowedProfileSink: SampleSink {
         info.processCount = entry?.pids.count ?? 0
         let sink = entry?.sink ?? makeSink()
         windowsFinished += 1
+        if sink.timelineSamplesPerEntry > 1 {
+            coarsenedTimelines += 1
+            mostTimelineSamplesPerEntry = max(mostTimelineSamplesPerEntry, sink.timelineSamplesPerEntry)
+        }
         onWindow(Window(index: index, startUnixNanoseconds: info.startUnixNanoseconds,
                         profile: sink.profile(recording: info, naming: naming)))
         // The window's tables are freed in the middle of the heap, where

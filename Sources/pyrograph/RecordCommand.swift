@@ -240,6 +240,10 @@ struct RecordCommand: ParsableCommand {
         if sink.lateSamples > 0 {
             wrote += "\n  samples read after their window was written: \(sink.lateSamples) (not counted)"
         }
+        if sink.coarsenedTimelines > 0 {
+            wrote += "\n  timeline past --max-timeline \(maximumTimeline) in \(sink.coarsenedTimelines) windows: up to "
+                + "\(sink.mostTimelineSamplesPerEntry) consecutive samples of a thread merged per entry (the thread's time is exact)"
+        }
         if windows.failed > 0 { wrote += "\n  windows not written: \(windows.failed) (see above)" }
         printSummary(report, samples: UInt64(sink.samplesConsumed), wrote: wrote, priorityRefusal: priorityRefusal)
         if windows.failed > 0 { throw ExitCode(1) }

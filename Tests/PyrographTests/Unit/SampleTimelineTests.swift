@@ -92,4 +92,29 @@ final class SampleTimelineTests: XCTestCase {
             XCTAssertEqual(timeline.reduce(0) { $0 + $1.values[type] }, profile.totals[type], "\(profile.sampleTypes[type])")
         }
     }
+
+    /// `--interval`: each window has its own timeline and ceiling; the
+    /// windows coarsened are counted for the summary.
+    func testWindowsCountTheTimelinesTheyCoarsened() {
+        let table = FrameTable()
+        let stack = SymbolizedStack(id: 0, process: .process(comm: "app", pid: 1), thread: .thread(name: "app", tid: 1),
+                                    frames: [.python(function: "f", file: "app.py", line: 1)], table: table)
+        var timelines: [Int] = []
+        let sink = WindowedProfileSink(lengthSeconds: 1, recording: .init(frequency: 99, startNanoseconds: 0, startUnixNanoseconds: 0,
+                                                                          durationNanoseconds: 0, processCount: 0),
+                                       makeSink: { ProfileSink(keepsTimeline: true, timelineCeiling: 10) },
+                                       onWindow: { timelines.append($0.profile.timeline?.count ?? 0) })
+        sink.recordingStarted(monotonicNanoseconds: 0, unixNanoseconds: 0)
+        // 40 samples in the first window, 5 in the second.
+        for index in 0..<40 + 5 {
+            let time = index < 40 ? UInt64(index) * period / 2 : 1_000_000_000 + UInt64(index) * period
+            sink.consume(SymbolizedSample(stack: stack, timestampNanoseconds: time, cpu: 0, origin: .onCPU, weightNanoseconds: period))
+        }
+        sink.finish(elapsedSeconds: 2)
+        XCTAssertEqual(timelines.count, 2)
+        XCTAssertLessThan(timelines[0], 10)
+        XCTAssertEqual(timelines[1], 5)
+        XCTAssertEqual(sink.coarsenedTimelines, 1)
+        XCTAssertEqual(sink.mostTimelineSamplesPerEntry, 8)
+    }
 }
