@@ -41,12 +41,9 @@ public final class ProcessSymbolizer {
     public private(set) var mapReads = 0
 
     /// Called when the process exits: later misses must not re-read a map
-    /// that may belong to a new process with the same pid. A map changed
-    /// since it was read is read now, while it may still be there.
-    public func markExited() {
-        if mappingsStale { refreshMappings() }
-        exited = true
-    }
+    /// that may belong to a new process with the same pid (nor may a stale
+    /// one be read: by its exit record the process is gone).
+    public func markExited() { exited = true }
 
     /// The process mapped or unmapped code: the map is read again before
     /// the next address is looked up, once however many changes came
