@@ -18,7 +18,9 @@ struct SampleTimeline {
     struct Entry: Equatable {
         /// The stack's slot in the sink.
         var slot: Int32
-        /// The thread frame's id in the session's frame table.
+        /// The thread frame's id in the session's frame table. (In an
+        /// `--interval` window that spans the table's turnover, two threads
+        /// may share an id, and their samples may then be merged.)
         var thread: Int32
         var cpu: UInt32
         /// Samples merged into this entry.

@@ -31,6 +31,17 @@ final class CLIErrorTests: XCTestCase {
         }
     }
 
+    func testBadCeilings() throws {
+        for (arguments, message) in [(["--max-stacks", "0"], "--max-stacks 0: at least one stack"),
+                                     (["--max-stack-memory", "0"], "--max-stack-memory 0: at least 1 MB"),
+                                     (["--max-timeline", "1"], "--max-timeline 1: at least 2 samples")] {
+            let result = try record(arguments + ["-d", "1", "-o", "/tmp/never.trace.json"])
+            XCTAssertNotEqual(result.status, 0)
+            XCTAssertTrue(result.stderr.contains(message), result.stderr)
+            XCTAssertFalse(result.stderr.contains("recording"), "must fail before sampling: \(result.stderr)")
+        }
+    }
+
     func testNotRoot() throws {
         try TestSupport.requireRoot()
         let result = try TestSupport.run("/usr/bin/setpriv",
