@@ -126,10 +126,19 @@ public struct Profile: Sendable, Equatable {
         totals[sampleTypes.firstIndex(of: .samples) ?? defaultSampleType]
     }
 
-    /// Adds another profile of the same sample types.
-    public mutating func merge(_ other: Profile) {
+    /// Adds another profile of the same sample types; returns the index
+    /// here of each of its stacks. Each of its frames is hashed once.
+    @discardableResult
+    public mutating func merge(_ other: Profile) -> [Int] {
         precondition(other.sampleTypes == sampleTypes, "profiles of different sample types")
-        for stack in other.stacks { add(other.frames(of: stack), values: stack.values) }
+        let frameIndices = other.frames.map { intern($0) }
+        var key: [Int32] = []
+        return other.stacks.map { stack in
+            key.removeAll(keepingCapacity: true)
+            for frame in stack.frames { key.append(frameIndices[Int(frame)]) }
+            // Never nil: `other` holds no empty stack and no stack without a value.
+            return add(frameIndices: key, values: stack.values)!
+        }
     }
 
     /// The frame's index in `frames`, added if new.
