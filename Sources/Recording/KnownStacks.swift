@@ -14,6 +14,9 @@ struct KnownStacks {
     /// Stacks named since the start or the last `forgetAll`: what the
     /// ceiling (`--max-stacks`) counts.
     private(set) var named = 0
+    /// Stacks named since the keys were last dropped (`forgetAll`,
+    /// `forgetKeys`): what memory the session's stacks take goes by it.
+    private(set) var held = 0
     /// Stacks named in the whole recording.
     private(set) var namedInRecording = 0
 
@@ -25,6 +28,7 @@ struct KnownStacks {
     /// The id for a new stack, counted.
     mutating func nextID() -> Int {
         named += 1
+        held += 1
         namedInRecording += 1
         return namedInRecording - 1
     }
@@ -42,8 +46,16 @@ struct KnownStacks {
 
     /// A new generation: every stack is named afresh when next seen.
     mutating func forgetAll() {
-        byProcess.removeAll()
+        forgetKeys()
         named = 0
+    }
+
+    /// Every stack is named afresh when next seen, but the ceiling goes on
+    /// counting: the stacks named so far stay in the recording's profile
+    /// (set aside by the sinks).
+    mutating func forgetKeys() {
+        byProcess.removeAll()
+        held = 0
     }
 
     var liveProcesses: Int { byProcess.count }

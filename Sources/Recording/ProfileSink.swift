@@ -1,4 +1,5 @@
 import Aggregation
+import Glibc
 
 /// The sink that becomes the recording's profile: counts and CPU time per
 /// distinct stack, named at the end (after the session's last attempt to
@@ -39,7 +40,6 @@ public final class ProfileSink: SampleSink {
     }
 
     private let options: StackAggregator.Options
-    private let keepsTimeline: Bool
     /// The sampling period in nanoseconds when the profile is in wall time.
     private let wallPeriodNanoseconds: UInt64?
     /// One per distinct stack, in the order first consumed.
@@ -51,6 +51,16 @@ public final class ProfileSink: SampleSink {
     /// stacks span a table turned over).
     private var retiredTables: [FrameTable] = []
     private var nextRetirement = 0.0
+    /// Where `stacksRetired` sets the stacks aside; nil keeps them all here.
+    private let spill: StackSpillFile?
+    /// Stacks in each chunk of `spill`, in order: a timeline entry of a
+    /// stack set aside says which by its place in all of them.
+    private var spilledStacks: [Int] = []
+    /// Why the last stacks could not be set aside, or read back at the
+    /// stop; after the first, the sink keeps its stacks in memory.
+    public private(set) var spillFailure: StackSpillFile.Failure?
+    /// Thread keys of the timeline's entries set aside (see `SampleTimeline.Entry.thread`).
+    private var nextSpilledThreadKey = Int32.min
 
     /// The most entries the timeline keeps by default: 1.6 MB, and a trace
     /// that writes in well under a second at the stop. At 100,000 the
@@ -61,12 +71,14 @@ public final class ProfileSink: SampleSink {
     /// `wallPeriodNanoseconds`: build a wall-clock profile (see above) at this
     /// sampling period; nil counts records, as a CPU profile does.
     /// `timelineCeiling`: with `keepsTimeline`, the entries the timeline
-    /// keeps at most (see `SampleTimeline`), at least 2.
+    /// keeps at most (see `SampleTimeline`), at least 2. `spill`: where
+    /// `stacksRetired` sets the stacks aside (nil: they stay in memory).
     public init(options: StackAggregator.Options = .init(), keepsTimeline: Bool = false,
-                timelineCeiling: Int = ProfileSink.defaultTimelineCeiling, wallPeriodNanoseconds: UInt64? = nil) {
+                timelineCeiling: Int = ProfileSink.defaultTimelineCeiling, wallPeriodNanoseconds: UInt64? = nil,
+                spill: StackSpillFile? = nil) {
         self.options = options
+        self.spill = spill
         self.wallPeriodNanoseconds = wallPeriodNanoseconds.map { max($0, 1) }
-        self.keepsTimeline = keepsTimeline
         if keepsTimeline { timeline = SampleTimeline(ceiling: timelineCeiling) }
     }
 
@@ -125,6 +137,43 @@ public final class ProfileSink: SampleSink {
         }
     }
 
+    /// The session started its stacks afresh (`RecordingSession.Options.retiresStacks`):
+    /// every stack here is final. They are written to the spill file as a
+    /// profile of the raw view and forgotten, so the sink's memory and the
+    /// frame tables they held go; the stop merges them back. The timeline
+    /// stays, its entries pointing at the stacks set aside.
+    public func stacksRetired() {
+        guard let spill, spillFailure == nil, !entries.isEmpty else { return }
+        let (part, indexOfSlot) = build(naming: .unchanged)
+        do {
+            try spill.append(ProfileArchive.encoded(part))
+        } catch {
+            spillFailure = error as? StackSpillFile.Failure ?? .cannotWrite(errno: EIO)
+            return
+        }
+        let base = spilledStacks.reduce(0, +)
+        spilledStacks.append(part.stacks.count)
+        var threadKeys: [Int32: Int32] = [:]
+        timeline?.renumberSlots({ slot in
+            let index = indexOfSlot[Int(slot)]
+            return index < 0 ? .min : Int32(truncatingIfNeeded: -1 - (base + index))
+        }, threads: { thread in
+            if let key = threadKeys[thread] { return key }
+            // Past the keys' room (2^30 threads set aside) two may share one.
+            let key = nextSpilledThreadKey
+            if nextSpilledThreadKey < -(1 << 30) { nextSpilledThreadKey += 1 }
+            threadKeys[thread] = key
+            return key
+        })
+        entries = []
+        slots = SlotsByStackID()
+        retiredTables = []
+    }
+
+    /// Chunks the spill file holds, and their bytes.
+    public var spilledChunks: Int { spilledStacks.count }
+    public var spilledBytes: Int { spill?.bytesWritten ?? 0 }
+
     private func ids(of entry: Totals) -> StackIDs {
         switch entry.stack {
         case let .live(stack):
@@ -142,9 +191,59 @@ public final class ProfileSink: SampleSink {
     /// recording waits for this: 92,000 stacks took 0.63 s before the
     /// stacks' kept frames went into one buffer and the per-stack hashing of
     /// process frames, sorting and dictionary moves went away.
+    ///
+    /// With stacks set aside, the profile is theirs merged with the sink's,
+    /// all in the raw view, then `naming` is applied to the whole (the file
+    /// names are shortened by what all of them hold).
     public func profile(recording: RecordingInfo?, naming: ProfileView = .unchanged) -> Profile {
+        guard let spill, !spilledStacks.isEmpty else {
+            var (profile, indexOfSlot) = build(naming: naming)
+            appendTimeline(to: &profile) { slot in slot >= 0 ? indexOfSlot[Int(slot)] : -1 }
+            profile.recording = recording
+            profile.sortTimeline()
+            return profile
+        }
+        var whole = Profile(sampleTypes: sampleTypes)
+        var spilledIndex: [Int] = []
+        for (chunk, stackCount) in spilledStacks.enumerated() {
+            do {
+                let part = try ProfileArchive.profile(from: try spill.chunk(chunk), sampleTypes: sampleTypes)
+                spilledIndex += whole.merge(part)
+            } catch {
+                spillFailure = error as? StackSpillFile.Failure ?? .cannotRead(errno: EIO)
+                spilledIndex += repeatElement(-1, count: stackCount)
+            }
+        }
+        let (current, indexOfSlot) = build(naming: .unchanged)
+        let currentIndex = whole.merge(current)
+        appendTimeline(to: &whole) { slot in
+            if slot >= 0 { return indexOfSlot[Int(slot)] < 0 ? -1 : currentIndex[indexOfSlot[Int(slot)]] }
+            let spilled = -1 - Int(slot)
+            return slot == .min || spilled >= spilledIndex.count ? -1 : spilledIndex[spilled]
+        }
+        whole.recording = recording
+        whole.sortTimeline()
+        return naming.apply(to: whole)
+    }
+
+    private var sampleTypes: [SampleType] { wallPeriodNanoseconds == nil ? Self.sampleTypes : Self.wallSampleTypes }
+
+    /// The timeline's entries, each on the profile's stack `stackOf` gives
+    /// for its slot (-1: none, the entry is left out).
+    private func appendTimeline(to profile: inout Profile, stackOf: (Int32) -> Int) {
+        for entry in timeline?.entries ?? [] {
+            let stack = stackOf(entry.slot)
+            guard stack >= 0 else { continue }
+            profile.appendTimeline(.init(stack: stack, timestampNanoseconds: entry.timestampNanoseconds, cpu: entry.cpu,
+                                         values: [count(UInt64(entry.samples), entry.weightNanoseconds), entry.weightNanoseconds]))
+        }
+    }
+
+    /// The profile of the stacks in the sink, as `naming` shows them, in
+    /// one pass; and each slot's stack in it (-1: none).
+    private func build(naming: ProfileView) -> (Profile, indexOfSlot: [Int]) {
         let view = StackAggregator(options: options)
-        var profile = Profile(sampleTypes: wallPeriodNanoseconds == nil ? Self.sampleTypes : Self.wallSampleTypes)
+        var profile = Profile(sampleTypes: sampleTypes)
         var kept: [Int32] = []
         kept.reserveCapacity(entries.count * 64)
         // First each stack's frames that the aggregator keeps, into one
@@ -194,7 +293,7 @@ public final class ProfileSink: SampleSink {
             return naming.shown(frame, names: nil)
         }
         var profileIndexOfSlot: [Int] = []
-        if keepsTimeline { profileIndexOfSlot.reserveCapacity(entries.count) }
+        profileIndexOfSlot.reserveCapacity(entries.count)
         var key: [Int32] = []
         var start = 0
         for (slot, entry) in entries.enumerated() {
@@ -229,17 +328,9 @@ public final class ProfileSink: SampleSink {
                 key.append(index)
             }
             let added = profile.add(frameIndices: key, values: [count(entry.samples, entry.nanoseconds), entry.nanoseconds])
-            if keepsTimeline { profileIndexOfSlot.append(added ?? -1) }
+            profileIndexOfSlot.append(added ?? -1)
         }
-        for entry in timeline?.entries ?? [] {
-            let stack = profileIndexOfSlot[Int(entry.slot)]
-            guard stack >= 0 else { continue }
-            profile.appendTimeline(.init(stack: stack, timestampNanoseconds: entry.timestampNanoseconds, cpu: entry.cpu,
-                                         values: [count(UInt64(entry.samples), entry.weightNanoseconds), entry.weightNanoseconds]))
-        }
-        profile.recording = recording
-        profile.sortTimeline()
-        return profile
+        return (profile, profileIndexOfSlot)
     }
 
     /// Each stack's slot in `entries`. The session numbers its stacks 0, 1,

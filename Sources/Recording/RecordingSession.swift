@@ -32,8 +32,15 @@ public final class RecordingSession {
         public var maximumStacks = 200_000
         /// Bytes the stacks and their frames may take at most, about (see
         /// `FrameTable.estimatedBytes`; 160 more per stack); past it new
-        /// stacks go to `[stack table full]` as past `maximumStacks`.
+        /// stacks go to `[stack table full]` as past `maximumStacks`, or
+        /// with `retiresStacks` the session starts them afresh.
         public var maximumStackBytes = 64 << 20
+        /// Past `maximumStackBytes`, hand every stack to the sinks for good
+        /// (`SampleSink.stacksRetired`: the profile's sink sets them aside
+        /// on disk) and name stacks afresh in a new table: memory stays
+        /// flat however long the recording. `maximumStacks` still counts
+        /// every stack named, across the turnovers.
+        public var retiresStacks = false
         /// Seconds after which every stack is named afresh (a recording in
         /// windows: each window's profile holds its own stacks, and no table
         /// outlives a window); nil keeps them for the whole recording.
@@ -434,9 +441,12 @@ public final class RecordingSession {
         let known = stacks[key]
         if let known, known.unnamedTries == 0 || known.unnamedTries >= 3 { return known.stack }
         if known == nil && stacks.named >= options.maximumStacks { return overflowStack(for: sample) }
-        if known == nil && frameTable.estimatedBytes + 160 * stacks.named >= options.maximumStackBytes {
-            stackMemoryFull = true
-            return overflowStack(for: sample)
+        if known == nil && frameTable.estimatedBytes + 160 * stacks.held >= options.maximumStackBytes {
+            guard options.retiresStacks else {
+                stackMemoryFull = true
+                return overflowStack(for: sample)
+            }
+            retireStacks()
         }
         let frames = symbolizer.frames(for: sample, python: pythonSymbolizer)
         let unnamed = frames.contains(where: { $0.annotation == .pythonFrameUnreadable })
@@ -474,6 +484,20 @@ public final class RecordingSession {
             overflowStacks.removeAll()
             frameTable = FrameTable()
         }
+    }
+
+    /// `retiresStacks`: the stacks and frames named so far go to the sinks
+    /// for good (`SampleSink.stacksRetired`), and naming starts afresh with
+    /// an empty table, so the session's memory stays under the budget
+    /// however long it records.
+    private func retireStacks() {
+        stacks.forgetKeys()
+        overflowStacks.removeAll()
+        frameTable = FrameTable()
+        for sink in sinks { sink.stacksRetired() }
+        // The old tables are freed in the middle of the heap, where malloc
+        // keeps them: hand the pages back (as a finished window does).
+        pyro_release_free_memory()
     }
 
     /// The process frame's text: its comm, or (`--process-names cmdline`)

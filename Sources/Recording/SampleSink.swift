@@ -11,10 +11,16 @@ public protocol SampleSink: AnyObject {
     /// Called once as sampling begins, with the clocks' readings that
     /// `tick`'s seconds count from.
     func recordingStarted(monotonicNanoseconds: UInt64, unixNanoseconds: UInt64)
+    /// The session started its stacks and frame table afresh to bound its
+    /// memory: no stack a sink holds is renamed or counted again by the
+    /// session, so a sink may set them aside (`ProfileSink` writes them to
+    /// its spill file). New stacks follow, with new ids.
+    func stacksRetired()
 }
 
 extension SampleSink {
     public func tick(elapsedSeconds: Double) {}
+    public func stacksRetired() {}
     public func recordingStarted(monotonicNanoseconds: UInt64, unixNanoseconds: UInt64) {}
 }
 

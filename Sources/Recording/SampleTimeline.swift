@@ -16,9 +16,11 @@
 /// viewers that read the file as one JavaScript string can load.
 struct SampleTimeline {
     struct Entry: Equatable {
-        /// The stack's slot in the sink.
+        /// The stack's slot in the sink; once the sink set its stacks
+        /// aside, -1 - the stack's index among those set aside.
         var slot: Int32
-        /// The thread frame's id in the session's frame table. (In an
+        /// The thread frame's id in the session's frame table, until the
+        /// sink sets its stacks aside and gives it a key of its own. (In an
         /// `--interval` window that spans the table's turnover, two threads
         /// may share an id, and their samples may then be merged.)
         var thread: Int32
@@ -73,6 +75,18 @@ struct SampleTimeline {
         open[thread] = entries.count
         entries.append(sample)
         if entries.count >= coarsenAt { coarsen() }
+    }
+
+    /// The sink set its stacks aside (`ProfileSink.stacksRetired`): each
+    /// entry of a stack still in the sink (a slot of 0 or more) gets the
+    /// slot and the thread key these give; entries set aside before keep
+    /// theirs. Open entries close, since new samples come with new keys.
+    mutating func renumberSlots(_ slot: (Int32) -> Int32, threads thread: (Int32) -> Int32) {
+        for index in entries.indices where entries[index].slot >= 0 {
+            entries[index].slot = slot(entries[index].slot)
+            entries[index].thread = thread(entries[index].thread)
+        }
+        open.removeAll()
     }
 
     /// Merges each thread's entries in consecutive pairs, doubling the

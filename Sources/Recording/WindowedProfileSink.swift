@@ -42,6 +42,12 @@ public final class WindowedProfileSink: SampleSink {
     /// samples one entry took in any of them.
     public private(set) var coarsenedTimelines = 0
     public private(set) var mostTimelineSamplesPerEntry = 1
+    /// Stacks set aside on disk in all windows (`ProfileSink.stacksRetired`),
+    /// and the windows where that failed (their stacks stayed in memory, or
+    /// could not be read back).
+    public private(set) var spilledChunks = 0
+    public private(set) var spilledBytes = 0
+    public private(set) var spillFailures: [StackSpillFile.Failure] = []
 
     /// `recording` gives the frequency; each window's profile gets its own
     /// start, duration and process count.
@@ -92,6 +98,10 @@ public final class WindowedProfileSink: SampleSink {
         }
     }
 
+    public func stacksRetired() {
+        for (_, window) in open { window.sink.stacksRetired() }
+    }
+
     /// Hands over every window left, the last one cut at `elapsedSeconds`.
     public func finish(elapsedSeconds: Double) {
         let stop = UInt64(max(elapsedSeconds, 0) * 1e9)
@@ -119,8 +129,11 @@ public final class WindowedProfileSink: SampleSink {
             coarsenedTimelines += 1
             mostTimelineSamplesPerEntry = max(mostTimelineSamplesPerEntry, sink.timelineSamplesPerEntry)
         }
-        onWindow(Window(index: index, startUnixNanoseconds: info.startUnixNanoseconds,
-                        profile: sink.profile(recording: info, naming: naming)))
+        let profile = sink.profile(recording: info, naming: naming)
+        spilledChunks += sink.spilledChunks
+        spilledBytes += sink.spilledBytes
+        if let failure = sink.spillFailure { spillFailures.append(failure) }
+        onWindow(Window(index: index, startUnixNanoseconds: info.startUnixNanoseconds, profile: profile))
         // The window's tables are freed in the middle of the heap, where
         // malloc keeps them: hand the pages back, or RSS climbs window after
         // window (soak, 60 s windows: 7 MB a minute).

@@ -52,14 +52,18 @@ struct RecordCommand: ParsableCommand {
     var noKernel = false
 
     @Option(name: .customLong("max-stacks"),
-            help: ArgumentHelp("Distinct stacks to remember at most (about 160 bytes each, and their new frames); samples of later ones are "
-                + "counted under a [stack table full] frame per process.", valueName: "N"))
+            help: ArgumentHelp("Distinct stacks the profile holds at most; samples of later ones are counted under a "
+                + "[stack table full] frame per process. A stack met again after stacks were set aside (see "
+                + "--max-stack-memory) counts again.", valueName: "N"))
     var maximumStacks: Int = 200_000
 
     @Option(name: .customLong("max-stack-memory"),
-            help: ArgumentHelp("Megabytes the distinct stacks and their frames may take, about; later stacks are "
-                + "counted under [stack table full], as past --max-stacks.", valueName: "MB"))
-    var maximumStackMegabytes: Int = 64
+            help: ArgumentHelp("Megabytes the distinct stacks and their frames may take in memory, about. Past it they "
+                + "are set aside in a temporary file without a name (in $TMPDIR, else /var/tmp, else /tmp; gone when "
+                + "pyrograph exits) and merged into the profile at the stop, so memory stays flat however long the "
+                + "recording; if no file can be written they stay in memory, and the summary says so.",
+                               valueName: "MB"))
+    var maximumStackMegabytes: Int = 8
 
     @Option(name: .customLong("max-timeline"),
             help: ArgumentHelp("Chrome and speedscope: samples the timeline keeps one by one (32 bytes each). When it "
@@ -165,6 +169,7 @@ struct RecordCommand: ParsableCommand {
         options.duration = duration
         options.maximumStacks = maximumStacks
         options.maximumStackBytes = maximumStackMegabytes << 20
+        options.retiresStacks = true
         options.pids = target.pids
         options.command = target.command
         options.allProcesses = target.all
@@ -191,7 +196,7 @@ struct RecordCommand: ParsableCommand {
         let wallPeriod = inWallTime ? 1_000_000_000 / UInt64(target.frequency) : nil
         let makeSink = {
             ProfileSink(options: view, keepsTimeline: resolvedFormat.needsTimeline, timelineCeiling: maximumTimeline,
-                        wallPeriodNanoseconds: wallPeriod)
+                        wallPeriodNanoseconds: wallPeriod, spill: StackSpillFile())
         }
         if let windows, let interval {
             return try recordWindows(session, every: interval, to: windows, makeSink: makeSink, priorityRefusal: priorityRefusal)
@@ -213,6 +218,8 @@ struct RecordCommand: ParsableCommand {
             wrote += "\n  timeline past --max-timeline \(maximumTimeline): up to \(sink.timelineSamplesPerEntry) consecutive "
                 + "samples of a thread merged per entry (\(profile.timeline?.count ?? 0) entries; the thread's time is exact)"
         }
+        wrote += spillSummary(chunks: sink.spilledChunks, bytes: sink.spilledBytes,
+                              failures: sink.spillFailure.map { [$0] } ?? [])
         printSummary(report, samples: profile.totalSamples, wrote: wrote, priorityRefusal: priorityRefusal)
         if self.report {
             let stdout = try OutputFile(path: "-")
@@ -244,10 +251,31 @@ struct RecordCommand: ParsableCommand {
             wrote += "\n  timeline past --max-timeline \(maximumTimeline) in \(sink.coarsenedTimelines) windows: up to "
                 + "\(sink.mostTimelineSamplesPerEntry) consecutive samples of a thread merged per entry (the thread's time is exact)"
         }
+        wrote += spillSummary(chunks: sink.spilledChunks, bytes: sink.spilledBytes, failures: sink.spillFailures)
         if windows.failed > 0 { wrote += "\n  windows not written: \(windows.failed) (see above)" }
         printSummary(report, samples: UInt64(sink.samplesConsumed), wrote: wrote, priorityRefusal: priorityRefusal)
         if windows.failed > 0 { throw ExitCode(1) }
         if let status = report.commandExitStatus, status != 0 { throw ExitCode(status) }
+    }
+
+    /// What was set aside past --max-stack-memory, and what went wrong.
+    private func spillSummary(chunks: Int, bytes: Int, failures: [StackSpillFile.Failure]) -> String {
+        var text = ""
+        if chunks > 0 {
+            text += "\n  stacks set aside past --max-stack-memory \(maximumStackMegabytes) MB: \(chunks == 1 ? "once" : "\(chunks) times"), "
+                + "\(DecimalText.tenths(Double(bytes) / 1_048_576)) MB in a temporary file, merged into the profile"
+        }
+        for failure in failures {
+            switch failure {
+            case let .cannotCreate(directory, error):
+                text += "\n  stacks not set aside (kept in memory): no temporary file in \(directory): \(String(cString: strerror(error)))"
+            case let .cannotWrite(error):
+                text += "\n  stacks not set aside (kept in memory): the temporary file: \(String(cString: strerror(error)))"
+            case let .cannotRead(error):
+                text += "\n  stacks set aside could not be read back, their samples are missing: \(String(cString: strerror(error)))"
+            }
+        }
+        return text
     }
 
     private func printSummary(_ result: RecordingSession.Report, samples: UInt64, wrote: String, priorityRefusal: String?) {

@@ -54,6 +54,9 @@ struct TopCommand: ParsableCommand {
         options.command = target.command
         options.allProcesses = target.all
         options.clock = clock
+        // The model keeps what it shows by value: past the budget the
+        // session's stacks can simply go, and a top of days stays small.
+        options.retiresStacks = true
         let setup = TopContent.Setup(scope: target.scopeDescription, frequency: target.frequency, clock: clock)
         let interactive = Terminal.isTerminal(STDOUT_FILENO)
         if !interactive {

@@ -24,6 +24,32 @@ final class StackLimitTests: XCTestCase {
         XCTAssertTrue(result.stderr.contains("pyrograph: \(profile.total) samples"), "no sample is lost: \(result.stderr)")
     }
 
+    /// Six seconds of new code at 999 Hz pass a stack memory of 1 MB: the
+    /// stacks named before are set aside on disk and merged back at the
+    /// stop, so the profile still holds every sample, and early code too.
+    func testStacksPastTheMemoryBudgetAreSetAsideNotLost() throws {
+        try TestSupport.requireRoot()
+        let output = try TestSupport.temporaryDirectory().appendingPathComponent("spilled.folded")
+        let interpreter = try PythonInterpreters.require("3.12")
+        let result = try TestSupport.run(try TestSupport.pyrographBinary(), [
+            "record", "-F", "999", "--max-stack-memory", "1", "-o", output.path, "--", interpreter.path, "-B",
+            PythonInterpreters.script("code_churn.py").path, "40", "6",
+        ])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertTrue(result.stderr.contains("stacks set aside past --max-stack-memory 1 MB: "), result.stderr)
+        XCTAssertFalse(result.stderr.contains("[stack table full]") || result.stderr.contains("not set aside"), result.stderr)
+        let profile = FoldedProfile(text: try String(contentsOf: output, encoding: .utf8))
+        XCTAssertGreaterThan(profile.total, 3_000, result.stderr)
+        XCTAssertTrue(result.stderr.contains("pyrograph: \(profile.total) samples"), "no sample is lost: \(result.stderr)")
+        // The generated files, numbered as made: those of the first second
+        // were named before anything was set aside.
+        let generations = profile.stacks.flatMap(\.frames).compactMap { frame -> Int? in
+            guard let range = frame.range(of: "(gen_") else { return nil }
+            return Int(frame[range.upperBound...].prefix { $0.isNumber })
+        }
+        XCTAssertLessThan(generations.min() ?? .max, (generations.max() ?? 0) / 4, "early code is in the profile")
+    }
+
     /// A second and a half at 999 Hz into a timeline of 50 entries: the
     /// chrome trace still spans the whole run and its events cover the
     /// samples' time, and the summary says how coarse it is.
