@@ -29,35 +29,47 @@ public enum ProfileArchive {
     /// The profile `encoded` was given, with these sample types (one value
     /// each per stack); throws at the first byte that does not fit.
     public static func profile(from bytes: [UInt8], sampleTypes: [SampleType]) throws -> Profile {
-        var input = ArchiveReader(bytes: bytes)
-        guard bytes.starts(with: magic) else { throw DecodeError(offset: 0) }
-        input.offset = magic.count
         var profile = Profile(sampleTypes: sampleTypes)
-        let frameCount = try input.count()
         var indices: [Int32] = []
-        indices.reserveCapacity(frameCount)
-        for _ in 0..<frameCount { indices.append(profile.intern(try input.frame())) }
-        let stackCount = try input.count()
-        profile.reserveCapacity(stacks: stackCount)
         var key: [Int32] = []
-        var values = [UInt64](repeating: 0, count: sampleTypes.count)
-        for _ in 0..<stackCount {
+        try read(bytes, valuesPerStack: sampleTypes.count, frame: { indices.append(profile.intern($0)) }, stack: { stack, values in
             key.removeAll(keepingCapacity: true)
-            for _ in 0..<(try input.count()) {
-                let at = input.offset
-                let index = try input.varint()
-                guard index < UInt64(indices.count) else { throw DecodeError(offset: at) }
-                key.append(indices[Int(index)])
-            }
-            for type in values.indices { values[type] = try input.varint() }
+            for index in stack { key.append(indices[Int(index)]) }
             // A stack with no frames or no value would not be in a profile:
             // each one read is one `add` keeps, so indices stay aligned.
             guard profile.add(frameIndices: key, values: values) == profile.stacks.count - 1 else {
-                throw DecodeError(offset: input.offset)
+                throw DecodeError(offset: -1)
             }
+        })
+        return profile
+    }
+
+    /// Hands over the frames (numbered from 0 as they come), then each
+    /// stack as indices into them with its values, as `encoded` wrote them;
+    /// throws at the first byte that does not fit, after the frames and
+    /// stacks before it were handed over.
+    public static func read(_ bytes: [UInt8], valuesPerStack: Int, frame: (Frame) throws -> Void,
+                            stack: ([Int32], [UInt64]) throws -> Void) throws {
+        var input = ArchiveReader(bytes: bytes)
+        guard bytes.starts(with: magic) else { throw DecodeError(offset: 0) }
+        input.offset = magic.count
+        let frameCount = try input.count()
+        for _ in 0..<frameCount { try frame(try input.frame()) }
+        let stackCount = try input.count()
+        var indices: [Int32] = []
+        var values = [UInt64](repeating: 0, count: valuesPerStack)
+        for _ in 0..<stackCount {
+            indices.removeAll(keepingCapacity: true)
+            for _ in 0..<(try input.count()) {
+                let at = input.offset
+                let index = try input.varint()
+                guard index < UInt64(frameCount) else { throw DecodeError(offset: at) }
+                indices.append(Int32(index))
+            }
+            for type in values.indices { values[type] = try input.varint() }
+            try stack(indices, values)
         }
         guard input.offset == bytes.count else { throw DecodeError(offset: input.offset) }
-        return profile
     }
 }
 

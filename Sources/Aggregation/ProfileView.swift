@@ -25,36 +25,12 @@ public struct ProfileView: Sendable, Equatable {
     /// recording and timeline (its stacks renumbered).
     public func apply(to profile: Profile) -> Profile {
         if self == .unchanged { return profile }
-        let names = fullFileNames ? nil : PythonFileNames(learningFrom: profile)
-        // Each distinct frame is judged, renamed and interned once, on first
-        // use; a stack then costs its integer ids (a recording's stop
-        // must not hash every frame of every stack again).
-        var shownIndex = [Int32?](repeating: nil, count: profile.frames.count)
-        let isPython = profile.frames.map { $0.kind == .python }
-        let isGlue = interpreterFrames ? [] : profile.frames.map(InterpreterGlue.isInterpreterCode)
         var result = Profile(sampleTypes: profile.sampleTypes, defaultSampleType: profile.defaultSampleType)
         result.recording = profile.recording
-        var newIndex: [Int?] = []
-        newIndex.reserveCapacity(profile.stacks.count)
-        var key: [Int32] = []
-        for stack in profile.stacks {
-            guard !stack.frames.isEmpty, stack.values.contains(where: { $0 > 0 }) else {
-                newIndex.append(nil)
-                continue
-            }
-            key.removeAll(keepingCapacity: true)
-            // Glue: the interpreter's native frames strictly between the
-            // outermost and the innermost Python frame (InterpreterGlue).
-            let outer = interpreterFrames ? nil : stack.frames.firstIndex { isPython[Int($0)] }
-            let inner = interpreterFrames ? nil : stack.frames.lastIndex { isPython[Int($0)] }
-            for (position, old) in stack.frames.enumerated() {
-                let frame = Int(old)
-                if let outer, let inner, position > outer, position < inner, isGlue[frame] { continue }
-                if shownIndex[frame] == nil { shownIndex[frame] = result.intern(shown(profile.frames[frame], names: names)) }
-                key.append(shownIndex[frame]!)
-            }
-            newIndex.append(result.add(frameIndices: key, values: stack.values))
-        }
+        var viewer = ProfileViewer(view: self, names: fullFileNames ? nil : PythonFileNames(learningFrom: profile), into: result)
+        for frame in profile.frames { viewer.addFrame(frame) }
+        let newIndex = profile.stacks.map { viewer.addStack($0.frames, values: $0.values) }
+        result = viewer.profile
         for sample in profile.timeline ?? [] {
             guard let stack = newIndex[sample.stack] else { continue }
             result.appendTimeline(Profile.TimedSample(stack: stack, timestampNanoseconds: sample.timestampNanoseconds,

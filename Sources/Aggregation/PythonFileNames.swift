@@ -38,6 +38,11 @@ public struct PythonFileNames: Sendable {
         scriptDirectories = directories.sorted { ($0.utf8.count, $0) > ($1.utf8.count, $1) }
     }
 
+    /// Script directories already learned (from several parts of one profile).
+    public init(scriptDirectories: some Sequence<String>) {
+        self.scriptDirectories = Set(scriptDirectories).sorted { ($0.utf8.count, $0) > ($1.utf8.count, $1) }
+    }
+
     /// The name relative to its root, or the name as it is.
     public func shortened(_ file: String) -> String {
         if let relative = Self.libraryRelative(file) { return relative }

@@ -56,6 +56,9 @@ public final class ProfileSink: SampleSink {
     /// Stacks in each chunk of `spill`, in order: a timeline entry of a
     /// stack set aside says which by its place in all of them.
     private var spilledStacks: [Int] = []
+    /// What the stacks set aside teach `PythonFileNames`: the stop shortens
+    /// every part's file names by what all of them show.
+    private var spilledScriptDirectories: Set<String> = []
     /// Why the last stacks could not be set aside, or read back at the
     /// stop; after the first, the sink keeps its stacks in memory.
     public private(set) var spillFailure: StackSpillFile.Failure?
@@ -144,7 +147,7 @@ public final class ProfileSink: SampleSink {
     /// stays, its entries pointing at the stacks set aside.
     public func stacksRetired() {
         guard let spill, spillFailure == nil, !entries.isEmpty else { return }
-        let (part, indexOfSlot) = build(naming: .unchanged)
+        let (part, indexOfSlot, directories) = build(naming: .unchanged)
         do {
             try spill.append(ProfileArchive.encoded(part))
         } catch {
@@ -153,6 +156,7 @@ public final class ProfileSink: SampleSink {
         }
         let base = spilledStacks.reduce(0, +)
         spilledStacks.append(part.stacks.count)
+        spilledScriptDirectories.formUnion(directories)
         var threadKeys: [Int32: Int32] = [:]
         timeline?.renumberSlots({ slot in
             let index = indexOfSlot[Int(slot)]
@@ -192,29 +196,38 @@ public final class ProfileSink: SampleSink {
     /// stacks' kept frames went into one buffer and the per-stack hashing of
     /// process frames, sorting and dictionary moves went away.
     ///
-    /// With stacks set aside, the profile is theirs merged with the sink's,
-    /// all in the raw view, then `naming` is applied to the whole (the file
-    /// names are shortened by what all of them hold).
+    /// With stacks set aside, each chunk is read back in turn and its
+    /// stacks added to the profile as `naming` shows them (file names
+    /// shortened by the script directories of all the parts), then the
+    /// sink's own stacks: the stop holds the profile and one chunk's bytes,
+    /// not a raw copy of the whole. In wall time a stack's sample count is
+    /// rounded once per part.
     public func profile(recording: RecordingInfo?, naming: ProfileView = .unchanged) -> Profile {
         guard let spill, !spilledStacks.isEmpty else {
-            var (profile, indexOfSlot) = build(naming: naming)
+            var (profile, indexOfSlot, _) = build(naming: naming)
             appendTimeline(to: &profile) { slot in slot >= 0 ? indexOfSlot[Int(slot)] : -1 }
             profile.recording = recording
             profile.sortTimeline()
             return profile
         }
-        var whole = Profile(sampleTypes: sampleTypes)
+        let (current, indexOfSlot, directories) = build(naming: naming, scriptDirectories: Array(spilledScriptDirectories))
+        let names = naming.fullFileNames ? nil : PythonFileNames(scriptDirectories: spilledScriptDirectories.union(directories))
+        var viewer = ProfileViewer(view: naming, names: names, into: Profile(sampleTypes: sampleTypes))
         var spilledIndex: [Int] = []
         for (chunk, stackCount) in spilledStacks.enumerated() {
+            let end = spilledIndex.count + stackCount
+            viewer.startPart()
             do {
-                let part = try ProfileArchive.profile(from: try spill.chunk(chunk), sampleTypes: sampleTypes)
-                spilledIndex += whole.merge(part)
+                try ProfileArchive.read(try spill.chunk(chunk), valuesPerStack: sampleTypes.count,
+                                        frame: { viewer.addFrame($0) },
+                                        stack: { spilledIndex.append(viewer.addStack($0, values: $1) ?? -1) })
             } catch {
+                // What was read before stays; the rest of the chunk is missing.
                 spillFailure = error as? StackSpillFile.Failure ?? .cannotRead(errno: EIO)
-                spilledIndex += repeatElement(-1, count: stackCount)
             }
+            spilledIndex += repeatElement(-1, count: max(0, end - spilledIndex.count))
         }
-        let (current, indexOfSlot) = build(naming: .unchanged)
+        var whole = viewer.profile
         let currentIndex = whole.merge(current)
         appendTimeline(to: &whole) { slot in
             if slot >= 0 { return indexOfSlot[Int(slot)] < 0 ? -1 : currentIndex[indexOfSlot[Int(slot)]] }
@@ -223,7 +236,7 @@ public final class ProfileSink: SampleSink {
         }
         whole.recording = recording
         whole.sortTimeline()
-        return naming.apply(to: whole)
+        return whole
     }
 
     private var sampleTypes: [SampleType] { wallPeriodNanoseconds == nil ? Self.sampleTypes : Self.wallSampleTypes }
@@ -240,8 +253,11 @@ public final class ProfileSink: SampleSink {
     }
 
     /// The profile of the stacks in the sink, as `naming` shows them, in
-    /// one pass; and each slot's stack in it (-1: none).
-    private func build(naming: ProfileView) -> (Profile, indexOfSlot: [Int]) {
+    /// one pass, with file names shortened by the script directories its
+    /// stacks show and `scriptDirectories`; each slot's stack in it (-1:
+    /// none), and the script directories its stacks show.
+    private func build(naming: ProfileView, scriptDirectories: [String] = [])
+        -> (Profile, indexOfSlot: [Int], scriptDirectories: [String]) {
         let view = StackAggregator(options: options)
         var profile = Profile(sampleTypes: sampleTypes)
         var kept: [Int32] = []
@@ -276,9 +292,11 @@ public final class ProfileSink: SampleSink {
             ends.append(kept.count)
         }
         profile.reserveCapacity(stacks: entries.count, frames: tables.all.reduce(0) { $0 + $1.table.frameCount })
-        let names = naming.fullFileNames ? nil : PythonFileNames(outermostPythonFrames: tables.all.flatMap { state in
+        let learned = PythonFileNames(outermostPythonFrames: tables.all.flatMap { state in
             state.outermostPython.map { state.table[$0] }
         })
+        let names = naming.fullFileNames ? nil : scriptDirectories.isEmpty ? learned
+            : PythonFileNames(scriptDirectories: learned.scriptDirectories + scriptDirectories)
         // Shortened once per file, not once per frame.
         var shortenedFiles: [String: String] = [:]
         func shown(_ frame: Frame) -> Frame {
@@ -330,7 +348,7 @@ public final class ProfileSink: SampleSink {
             let added = profile.add(frameIndices: key, values: [count(entry.samples, entry.nanoseconds), entry.nanoseconds])
             profileIndexOfSlot.append(added ?? -1)
         }
-        return (profile, profileIndexOfSlot)
+        return (profile, profileIndexOfSlot, learned.scriptDirectories)
     }
 
     /// Each stack's slot in `entries`. The session numbers its stacks 0, 1,

@@ -78,16 +78,22 @@ final class StackSpillTests: XCTestCase {
         let spilling = ProfileSink(options: .init(perThread: true), keepsTimeline: true, spill: spill)
         let keeping = ProfileSink(options: .init(perThread: true), keepsTimeline: true)
         var time: UInt64 = 0
+        // Only the first and the last generation show a script's directory:
+        // each part's names are shortened by what the others show.
+        let outermost: [Frame] = [.python(function: "<module>", file: "/srv/app/main.py", line: 1),
+                                  .python(function: "main", file: "/srv/app/main.py", line: 1),
+                                  .python(function: "<module>", file: "/opt/tool/run.py", line: 1)]
         for generation in 0..<3 {
             let table = FrameTable()
             let stacks = (0..<40).map { index in
                 SymbolizedStack(id: generation * 40 + index, process: .process(comm: "app", pid: Int32(1 + index % 3)),
                                 thread: .thread(name: "t", tid: Int32(10 + index % 4)),
                                 frames: [.native(symbol: "_PyEval_EvalFrameDefault", module: "libpython3.12.so.1.0"),
-                                         .python(function: "main", file: "/srv/app/main.py", line: 1),
+                                         outermost[generation],
                                          .native(symbol: "_PyEval_EvalFrameDefault", module: "libpython3.12.so.1.0"),
                                          .python(function: "work\(index % 7)", file: "/srv/app/lib/g\(generation).py",
                                                  line: index % 5),
+                                         .python(function: "tool", file: "/opt/tool/t\(generation).py", line: 2),
                                          .kernel(symbol: "schedule")],
                                 table: table)
             }
@@ -106,6 +112,8 @@ final class StackSpillTests: XCTestCase {
         let expected = keeping.profile(recording: nil, naming: view)
         let got = spilling.profile(recording: nil, naming: view)
         XCTAssertEqual(got.totalSamples, 600)
+        XCTAssertEqual(Set(got.frames.compactMap(\.file)),
+                       ["main.py", "run.py", "lib/g0.py", "lib/g1.py", "lib/g2.py", "t0.py", "t1.py", "t2.py"])
         XCTAssertEqual(got.timeline?.count, 600)
         XCTAssertEqual(got, expected)
         XCTAssertNil(spilling.spillFailure)
