@@ -7,21 +7,19 @@
 public struct ProfileViewer {
     public private(set) var profile: Profile
     private let view: ProfileView
-    private let names: PythonFileNames?
+    private var shownFrames: ShownFrames
     /// The current part's frames, by their index in the part.
     private var frames: [Frame] = []
     private var shownIndex: [Int32] = []
     private var isPython: [Bool] = []
     private var isGlue: [Bool] = []
-    /// Shortened once per file, not once per frame.
-    private var shortenedFiles: [String: String] = [:]
     private var key: [Int32] = []
 
     /// `names`: the script directories the file names are shortened by
     /// (nil with `fullFileNames`).
     public init(view: ProfileView, names: PythonFileNames?, into profile: Profile) {
         self.view = view
-        self.names = names
+        shownFrames = ShownFrames(view: view, names: names)
         self.profile = profile
     }
 
@@ -53,21 +51,9 @@ public struct ProfileViewer {
         for position in stack.indices {
             let frame = Int(stack[position])
             if let outer, let inner, position > outer, position < inner, isGlue[frame] { continue }
-            if shownIndex[frame] < 0 { shownIndex[frame] = profile.intern(shown(frames[frame])) }
+            if shownIndex[frame] < 0 { shownIndex[frame] = profile.intern(shownFrames.shown(frames[frame])) }
             key.append(shownIndex[frame])
         }
         return profile.add(frameIndices: key, values: values)
-    }
-
-    private mutating func shown(_ frame: Frame) -> Frame {
-        guard let names, frame.kind == .python, let file = frame.file else { return view.shown(frame, names: nil) }
-        var frame = frame
-        if let known = shortenedFiles[file] {
-            frame.file = known
-        } else {
-            frame.file = names.shortened(file)
-            shortenedFiles[file] = frame.file
-        }
-        return view.shown(frame, names: nil)
     }
 }

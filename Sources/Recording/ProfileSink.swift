@@ -297,19 +297,7 @@ public final class ProfileSink: SampleSink {
         })
         let names = naming.fullFileNames ? nil : scriptDirectories.isEmpty ? learned
             : PythonFileNames(scriptDirectories: learned.scriptDirectories + scriptDirectories)
-        // Shortened once per file, not once per frame.
-        var shortenedFiles: [String: String] = [:]
-        func shown(_ frame: Frame) -> Frame {
-            guard let names, frame.kind == .python, let file = frame.file else { return naming.shown(frame, names: names) }
-            var frame = frame
-            if let known = shortenedFiles[file] {
-                frame.file = known
-            } else {
-                frame.file = names.shortened(file)
-                shortenedFiles[file] = frame.file
-            }
-            return naming.shown(frame, names: nil)
-        }
+        var shownFrames = ShownFrames(view: naming, names: names)
         var profileIndexOfSlot: [Int] = []
         profileIndexOfSlot.reserveCapacity(entries.count)
         var key: [Int32] = []
@@ -330,17 +318,17 @@ public final class ProfileSink: SampleSink {
             key.append(state.index(ofProcess: stack.process, in: &profile) {
                 var process = stack.table[stack.process]
                 if options.mergeProcesses { process.id = nil }
-                return shown(process)
+                return shownFrames.shown(process)
             })
             if options.perThread {
-                key.append(state.index(ofThread: stack.thread, in: &profile) { shown(stack.table[stack.thread]) })
+                key.append(state.index(ofThread: stack.thread, in: &profile) { shownFrames.shown(stack.table[stack.thread]) })
             }
             for position in frames.indices {
                 let frameID = frames[position]
                 if position > outer && position < inner && state.flags[Int(frameID)].contains(.glue) { continue }
                 var index = state.index[Int(frameID)]
                 if index < 0 {
-                    index = profile.intern(shown(state.table[frameID]))
+                    index = profile.intern(shownFrames.shown(state.table[frameID]))
                     state.index[Int(frameID)] = index
                 }
                 key.append(index)
