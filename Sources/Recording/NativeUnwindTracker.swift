@@ -67,6 +67,8 @@ public final class NativeUnwindTracker {
     private var filesInUse: [Int32: Set<String>] = [:]
     /// When each process's maps were last read (MonotonicClock.now()).
     private var prepared: [Int32: Double] = [:]
+    /// When each process's maps were last re-read for a pc outside them.
+    private var lastUnknownPCReload: [Int32: Double] = [:]
     private var processesWithTables = Set<Int32>()
     /// Processes re-read for a mapping event less than
     /// eventCoalescingInterval ago, and those with events since.
@@ -127,10 +129,17 @@ public final class NativeUnwindTracker {
     }
 
     /// A sample's walk hit a pc outside the process's known mappings: a
-    /// library loaded since (dlopen). Re-read the maps, rate-limited.
+    /// library loaded since (dlopen). Re-read the maps, rate-limited. The
+    /// first such pc of a process is served at once whenever its maps were
+    /// read: a library mapped between that read and the mapping hook's
+    /// attach sends no event, and waiting out the interval from the read
+    /// once cut 176 ms of a ctypes workload's stacks short.
     func mappingsChanged(_ pid: Int32) {
         onQueue { [self] in
-            guard let last = prepared[pid], MonotonicClock.now() - last >= NativeUnwindTracker.refreshInterval else { return }
+            guard prepared[pid] != nil else { return }
+            let now = MonotonicClock.now()
+            if let last = lastUnknownPCReload[pid], now - last < NativeUnwindTracker.refreshInterval { return }
+            lastUnknownPCReload[pid] = now
             statistics.reloadsFromUnknownPCs += 1
             load(pid)
         }
@@ -154,6 +163,7 @@ public final class NativeUnwindTracker {
     func processExited(_ pid: Int32) {
         onQueue { [self] in
             prepared.removeValue(forKey: pid)
+            lastUnknownPCReload.removeValue(forKey: pid)
             processesWithTables.remove(pid)
             for key in filesInUse.removeValue(forKey: pid) ?? [] { release(key, by: pid) }
         }

@@ -121,6 +121,30 @@ final class UnwindTableReuseTests: XCTestCase {
         }
     }
 
+    /// A library mapped after the process's maps were read, with no mapping
+    /// event (it came before the hook was attached): the first sample
+    /// outside the known mappings has the maps re-read at once, later ones
+    /// at most every `refreshInterval`.
+    func testFirstPCOutsideKnownMappingsIsServedAtOnce() throws {
+        let library = try Self.libraryCopies(1)[0]
+        let store = MemoryUnwindTables(rowCapacity: 1 << 21, pageCapacity: 1 << 18)
+        let tracker = NativeUnwindTracker(store: store)
+        let cycler = try Self.cycler()
+        defer { cycler.stop() }
+        tracker.prepareNow(cycler.pid)
+        // Read the maps again, quickly now that the tables are compiled:
+        // the library comes well within `refreshInterval` of this read.
+        reload(cycler.pid, tracker)
+        let before = store.mappingsWithTables(cycler.pid)
+        cycler.send("load \(library.path)")
+        try cycler.waitFor("loaded")
+        tracker.mappingsChanged(cycler.pid)
+        tracker.mappingsChanged(cycler.pid)
+        let statistics = tracker.currentStatistics()
+        XCTAssertEqual(statistics.reloadsFromUnknownPCs, 1, "the first re-read at once, the second rate-limited")
+        XCTAssertEqual(store.mappingsWithTables(cycler.pid), before + 1, "the library has its table")
+    }
+
     // MARK: - Helpers
 
     static let python = "/usr/bin/python3.11"
