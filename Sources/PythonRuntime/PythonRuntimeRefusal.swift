@@ -11,6 +11,10 @@ public enum PythonRuntimeRefusal: Error, Equatable, Sendable, CustomStringConver
     case noLayout(PythonVersion)
     /// `_Py_DebugOffsets` of a struct version pyrograph does not know.
     case unknownDebugOffsets(PythonVersion)
+    /// A 3.13+ interpreter whose `_PyRuntime` does not start with the
+    /// table's cookie: seen in a process caught while its libraries were
+    /// still being mapped, or while it was exiting.
+    case debugOffsetsNotFound(PythonVersion)
     /// `_Py_DebugOffsets` whose values cannot be right (a size of zero, a
     /// field beyond its section).
     case implausibleDebugOffsets(PythonVersion, String)
@@ -30,6 +34,8 @@ public enum PythonRuntimeRefusal: Error, Equatable, Sendable, CustomStringConver
         case .unknownDebugOffsets(let version):
             return "Python \(version): its _Py_DebugOffsets is of a struct version pyrograph does not know "
                 + "(known: \(DebugOffsets.known.map(\.name).joined(separator: ", ")))"
+        case .debugOffsetsNotFound(let version):
+            return "Python \(version): no _Py_DebugOffsets at the start of _PyRuntime (the process was still starting or exiting?)"
         case .implausibleDebugOffsets(let version, let detail):
             return "Python \(version): its _Py_DebugOffsets cannot be right: \(detail)"
         case .walkerCannotRead(let version, let detail):
@@ -52,6 +58,7 @@ public enum PythonRuntimeRefusal: Error, Equatable, Sendable, CustomStringConver
         case .versionUnknown: what = "version unknown"
         case .noLayout, .unknownDebugOffsets: what = "no stack layout"
         case .implausibleDebugOffsets: what = "implausible _Py_DebugOffsets"
+        case .debugOffsetsNotFound: what = "_Py_DebugOffsets not found"
         case .walkerCannotRead, .frameWindowTooLarge: what = "frames the walker cannot read"
         case .runtimeNotFound: what = "_PyRuntime not found"
         case .interpreterHeadNotFound: what = "interp_head not found"

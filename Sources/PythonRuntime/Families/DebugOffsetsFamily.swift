@@ -39,7 +39,14 @@ public struct DebugOffsetsFamily: PythonRuntimeFamily {
         guard let runtime = interpreter.runtimeAddress,
               let headerBytes = interpreter.memory.bytes(runtime, count: DebugOffsets.headerSize),
               let header = DebugOffsets.header(headerBytes)
-        else { return nil }
+        else {
+            // Every 3.13+ has the table: one that does not show it was not
+            // found or not read whole, which is not "no layout for it".
+            guard let version = interpreter.version, (version.major, version.minor) >= (3, 13) else { return nil }
+            let refusal: PythonRuntimeRefusal = interpreter.runtimeAddress == nil
+                ? .runtimeNotFound(path: interpreter.interpreterPath) : .debugOffsetsNotFound(version)
+            return .refused(refusal, version: version)
+        }
         let version = header.version
         // 3.13's free-threaded strings are not described by its headers here.
         if header.freeThreaded && (version.major, version.minor) < (3, 14) {

@@ -27,9 +27,9 @@ final class PythonRuntimeFamilyTests: XCTestCase {
                                            runtime: image.runtimeAddress ?? image.interpreterHeadAddress - runtimeOffset313))
     }
 
-    static func facts(_ memory: MemoryReader, runtime: UInt64) -> PythonInterpreterFacts {
+    static func facts(_ memory: MemoryReader, runtime: UInt64, version: PythonVersion? = nil) -> PythonInterpreterFacts {
         PythonInterpreterFacts(memory: memory, runtimeAddress: runtime, interpreterHeadSymbol: nil,
-                               interpreterPath: "test", version: { nil })
+                               interpreterPath: "test", version: { version })
     }
 
     /// The 3.13 table's bytes, as the recorded interpreter wrote them.
@@ -125,10 +125,10 @@ final class PythonRuntimeFamilyTests: XCTestCase {
 
     // MARK: Refusals
 
-    private func resolve(_ bytes: [UInt8]) -> PythonLayoutResolution? {
+    private func resolve(_ bytes: [UInt8], version: PythonVersion? = nil) -> PythonLayoutResolution? {
         let base: UInt64 = 0x10_0000
         let segment = WalkerImage.Segment(address: base, hex: bytes.map { String(format: "%02x", $0) }.joined())
-        return DebugOffsetsFamily().resolve(Self.facts(ImageMemory([segment]), runtime: base))
+        return DebugOffsetsFamily().resolve(Self.facts(ImageMemory([segment]), runtime: base, version: version))
     }
 
     private func set(_ bytes: inout [UInt8], _ structVersion: DebugOffsets.StructVersion,
@@ -200,6 +200,20 @@ final class PythonRuntimeFamilyTests: XCTestCase {
         XCTAssertNil(resolve(bytes))
     }
 
+    /// A 3.13 whose table is not there (a process caught mid-start or
+    /// mid-exit) is refused for that, not for a missing layout.
+    func testA313WithoutItsTableIsRefusedForThat() throws {
+        var bytes = try Self.table313()
+        bytes[0] = UInt8(ascii: "X")
+        let version = PythonVersion(major: 3, minor: 13, micro: 0)
+        guard case .refused(let refusal, let refusedVersion)? = resolve(bytes, version: version) else {
+            return XCTFail("not refused")
+        }
+        XCTAssertEqual(refusal, .debugOffsetsNotFound(version))
+        XCTAssertEqual(refusedVersion, version)
+        XCTAssertTrue(refusal.description.contains("starting or exiting"), refusal.description)
+    }
+
     /// 3.14 and 3.15 tables are read (here, tables built from 3.13's values
     /// at the newer positions), then refused for what the walker lacks: no
     /// 3.14 or 3.15 interpreter was at hand to verify a walk.
@@ -242,8 +256,10 @@ final class PythonRuntimeFamilyTests: XCTestCase {
         XCTAssertEqual(family(2, 7), FrameObjectFamily().name)
         XCTAssertEqual(family(3, 11), InterpreterFrameFamily().name)
         XCTAssertEqual(family(3, 12), InterpreterFrameFamily().name)
-        // Without a table in memory, nothing describes 3.13 or later.
-        XCTAssertNil(family(3, 13))
+        // Without a table in memory, 3.13 and later are refused for that,
+        // not left without a family ("no layout for it").
+        XCTAssertEqual(family(3, 13), DebugOffsetsFamily().name)
+        XCTAssertEqual(family(3, 15), DebugOffsetsFamily().name)
         XCTAssertNil(family(3, 5))
     }
 
