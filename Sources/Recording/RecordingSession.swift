@@ -123,6 +123,9 @@ public final class RecordingSession {
         public var silentThreads: Int = 0
         /// The recording ended because every -p process and its children had exited.
         public var targetsExited = false
+        /// The command started with `--`, when the recording ended (-d) while
+        /// it still ran: it is left running, not stopped.
+        public var commandLeftRunning: Int32?
 
         public var elapsedSeconds: Double { recording.durationSeconds }
         public var processesSeen: Int { recording.processCount }
@@ -306,6 +309,7 @@ public final class RecordingSession {
                                            grace: 0.5, impatient: { pyro_force_stop_requested() })
         }
         if commandExitStatus == nil, let child { commandExitStatus = child.exitStatusIfExited() }
+        let commandLeftRunning = commandExitStatus == nil ? child?.pid : nil
         samplerWithStartProbes = sampler
         OwnPriority.reapply()
 
@@ -329,7 +333,8 @@ public final class RecordingSession {
                       distinctStacks: stacks.namedInRecording, samplesPastStackLimit: samplesPastStackLimit, stackMemoryFull: stackMemoryFull,
                       droppedAtStop: shutdown.dropped, timeByProcess: timeByProcess,
                       offCPUUnmatchedEnds: offCPUUnmatchedEnds, offCPUUnmatchedStarts: offCPUUnmatchedStarts,
-                      offCPUOpenAtStop: openAtStop, silentThreads: silent.count, targetsExited: targetsExited)
+                      offCPUOpenAtStop: openAtStop, silentThreads: silent.count, targetsExited: targetsExited,
+                      commandLeftRunning: commandLeftRunning)
     }
 
     /// Releases the start probes, which `run` leaves attached (they only

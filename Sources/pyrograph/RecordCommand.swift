@@ -29,7 +29,8 @@ struct RecordCommand: ParsableCommand {
     @OptionGroup(title: "Names") var naming: NamingOptions
 
     @Option(name: [.customShort("d"), .long],
-            help: ArgumentHelp("Stop after this many seconds (default: until Ctrl-C or COMMAND exits).", valueName: "SECONDS"))
+            help: ArgumentHelp("Stop after this many seconds (default: until Ctrl-C or COMMAND exits). "
+                               + "A COMMAND still running then is left running (Ctrl-C stops it).", valueName: "SECONDS"))
     var duration: Double?
 
     @Option(name: [.customShort("o"), .long],
@@ -285,6 +286,9 @@ struct RecordCommand: ParsableCommand {
             + "in \(DecimalText.tenths(result.elapsedSeconds)) s" + (offCPUOnly ? " (off-CPU intervals)" : " at \(target.frequency) Hz"))
         if result.targetsExited {
             lines.append("  stopped: every process given with -p (and its children) has exited")
+        }
+        if let pid = result.commandLeftRunning {
+            lines.append("  the command (pid \(pid)) is still running: -d ended the recording, not the command")
         }
         var lost = "  lost samples: \(stats.lost)"
         if stats.lost > 0 { lost += " (ring buffer full: the reader fell behind; try a lower -F)" }

@@ -85,6 +85,40 @@ final class SignalTests: XCTestCase {
         XCTAssertGreaterThan(FoldedProfile(text: try String(contentsOf: output, encoding: .utf8)).total, 0, recording.stderr)
     }
 
+    /// `-d` ends the recording, not the command: it is left running, and
+    /// the summary says so with its pid.
+    func testDurationLeavesTheCommandRunningAndSaysSo() throws {
+        try TestSupport.requireRoot()
+        let directory = try TestSupport.temporaryDirectory()
+        let output = directory.appendingPathComponent("duration.folded")
+        let command = "import time\nt = time.time()\nwhile time.time() - t < 1.5: pass\ntime.sleep(30)\n"
+        // stderr to a file and pyrograph's exit seen in /proc: Foundation
+        // waits for every process holding a pipe it made, the command too.
+        let errors = directory.appendingPathComponent("stderr")
+        FileManager.default.createFile(atPath: errors.path, contents: nil)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: try TestSupport.pyrographBinary())
+        process.arguments = ["record", "-d", "1", "-o", output.path, "--", "/usr/bin/python3", "-c", command]
+        process.standardError = try FileHandle(forWritingTo: errors)
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        let started = Date()
+        while Self.isRunning(process.processIdentifier) && Date().timeIntervalSince(started) < 20 { usleep(20_000) }
+        let stderr = try String(contentsOf: errors, encoding: .utf8)
+        let line = stderr.split(separator: "\n").first { $0.contains("is still running") }
+        let pid = line.flatMap { $0.split(separator: "(").last?.split(separator: ")").first }
+            .flatMap { Int32($0.replacingOccurrences(of: "pid ", with: "")) }
+        XCTAssertNotNil(pid, stderr)
+        if let pid {
+            XCTAssertTrue(Self.isRunning(pid), "the command was stopped")
+            kill(pid, SIGKILL)
+        }
+        // Only now: Foundation's wait also waits for the command.
+        process.waitUntilExit()
+        XCTAssertEqual(process.terminationStatus, 0, stderr)
+        XCTAssertGreaterThan(FoldedProfile(text: try String(contentsOf: output, encoding: .utf8)).total, 0, stderr)
+    }
+
     /// Alive and not a zombie waiting for a parent to reap it.
     private static func isRunning(_ pid: Int32) -> Bool {
         guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
