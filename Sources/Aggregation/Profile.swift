@@ -102,6 +102,17 @@ public struct Profile: Sendable, Equatable {
         return add(stack, values: values)
     }
 
+    /// Sets one sample type's value of every stack from the stack, and its
+    /// total: a wall-clock profile counts each stack's samples from its
+    /// nanoseconds once, after everything that merges stacks.
+    public mutating func setValues(ofType type: Int, _ value: (Stack) -> UInt64) {
+        totals[type] = 0
+        for index in stacks.indices {
+            stacks[index].values[type] = value(stacks[index])
+            totals[type] += stacks[index].values[type]
+        }
+    }
+
     /// Keeps samples in time; `stack` is an index `add` returned.
     public mutating func appendTimeline(_ sample: TimedSample) {
         precondition(stacks.indices.contains(sample.stack))

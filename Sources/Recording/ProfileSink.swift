@@ -208,6 +208,7 @@ public final class ProfileSink: SampleSink {
             appendTimeline(to: &profile) { slot in slot >= 0 ? indexOfSlot[Int(slot)] : -1 }
             profile.recording = recording
             profile.sortTimeline()
+            countWallSamples(&profile)
             return profile
         }
         let (current, indexOfSlot, directories) = build(naming: naming, scriptDirectories: Array(spilledScriptDirectories))
@@ -236,7 +237,17 @@ public final class ProfileSink: SampleSink {
         }
         whole.recording = recording
         whole.sortTimeline()
+        countWallSamples(&whole)
         return whole
+    }
+
+    /// A wall-clock profile's samples, each stack's counted from its
+    /// nanoseconds once: counted per stack as the sink holds it, a shown
+    /// stack made of several (glue removed, parts set aside) could gain a
+    /// sample from each one's rounding.
+    private func countWallSamples(_ profile: inout Profile) {
+        guard wallPeriodNanoseconds != nil else { return }
+        profile.setValues(ofType: 0) { count(0, $0.values[1]) }
     }
 
     private var sampleTypes: [SampleType] { wallPeriodNanoseconds == nil ? Self.sampleTypes : Self.wallSampleTypes }

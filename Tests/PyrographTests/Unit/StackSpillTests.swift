@@ -156,6 +156,29 @@ final class StackSpillTests: XCTestCase {
         XCTAssertEqual(timelinePerThread, perThread)
     }
 
+    /// Wall time: a stack's samples are counted from its nanoseconds once,
+    /// not once per part: 0.6 of a period in each of three parts is two
+    /// samples (1.8 periods), as in a sink that kept everything.
+    func testAWallClockStackIsCountedOnceAcrossSetAsides() throws {
+        let period: UInt64 = 10_000_000
+        let spilling = ProfileSink(wallPeriodNanoseconds: period,
+                                   spill: StackSpillFile(directories: [try TestSupport.temporaryDirectory().path]))
+        let keeping = ProfileSink(wallPeriodNanoseconds: period)
+        for generation in 0..<3 {
+            let stack = SymbolizedStack(id: generation, process: .process(comm: "app", pid: 1), thread: .thread(name: "t", tid: 1),
+                                        frames: [.python(function: "wait", file: "a.py", line: 1)], table: FrameTable())
+            let sample = SymbolizedSample(stack: stack, timestampNanoseconds: UInt64(generation), cpu: 0, origin: .offCPU,
+                                          weightNanoseconds: period * 6 / 10)
+            spilling.consume(sample)
+            keeping.consume(sample)
+            spilling.stacksRetired()
+        }
+        XCTAssertEqual(spilling.spilledChunks, 3)
+        let got = spilling.profile(recording: nil), expected = keeping.profile(recording: nil)
+        XCTAssertEqual(got.totals, [2, period * 18 / 10])
+        XCTAssertEqual(got, expected)
+    }
+
     /// No directory to write in: the stacks stay in memory, the profile is
     /// whole, and the sink says why.
     func testAStackSetAsideThatCannotBeWrittenStaysInMemory() {
