@@ -65,8 +65,8 @@ public final class NativeUnwindTracker {
     /// Which processes use each file's table, and which files each uses.
     private var users: [String: Set<Int32>] = [:]
     private var filesInUse: [Int32: Set<String>] = [:]
-    /// When each process's maps were last read (MonotonicClock.now()).
-    private var prepared: [Int32: Double] = [:]
+    /// Processes whose maps have been read.
+    private var prepared = Set<Int32>()
     /// When each process's maps were last re-read for a pc outside them.
     private var lastUnknownPCReload: [Int32: Double] = [:]
     private var processesWithTables = Set<Int32>()
@@ -103,7 +103,7 @@ public final class NativeUnwindTracker {
     /// starts, so their first samples are unwound from CFI too.
     func prepareNow(_ pid: Int32) {
         queue.sync { [self] in
-            guard prepared[pid] == nil else { return }
+            guard !prepared.contains(pid) else { return }
             load(pid)
         }
     }
@@ -123,7 +123,7 @@ public final class NativeUnwindTracker {
     /// Tables for the process, unless it already has them.
     func prepare(_ pid: Int32) {
         onQueue { [self] in
-            guard prepared[pid] == nil else { return }
+            guard !prepared.contains(pid) else { return }
             load(pid)
         }
     }
@@ -136,7 +136,7 @@ public final class NativeUnwindTracker {
     /// once cut 176 ms of a ctypes workload's stacks short.
     func mappingsChanged(_ pid: Int32) {
         onQueue { [self] in
-            guard prepared[pid] != nil else { return }
+            guard prepared.contains(pid) else { return }
             let now = MonotonicClock.now()
             if let last = lastUnknownPCReload[pid], now - last < NativeUnwindTracker.refreshInterval { return }
             lastUnknownPCReload[pid] = now
@@ -151,7 +151,7 @@ public final class NativeUnwindTracker {
     func mappingAdded(_ pid: Int32) {
         onQueue { [self] in
             statistics.mappingEvents += 1
-            guard prepared[pid] != nil else { return }
+            guard prepared.contains(pid) else { return }
             if coalescing.contains(pid) {
                 eventsPending.insert(pid)
             } else {
@@ -162,7 +162,7 @@ public final class NativeUnwindTracker {
 
     func processExited(_ pid: Int32) {
         onQueue { [self] in
-            prepared.removeValue(forKey: pid)
+            prepared.remove(pid)
             lastUnknownPCReload.removeValue(forKey: pid)
             processesWithTables.remove(pid)
             for key in filesInUse.removeValue(forKey: pid) ?? [] { release(key, by: pid) }
@@ -213,7 +213,7 @@ public final class NativeUnwindTracker {
         coalescing.insert(pid)
         onQueue(after: NativeUnwindTracker.eventCoalescingInterval) { [self] in
             coalescing.remove(pid)
-            if eventsPending.remove(pid) != nil, prepared[pid] != nil { reloadForEvents(pid) }
+            if eventsPending.remove(pid) != nil, prepared.contains(pid) { reloadForEvents(pid) }
         }
     }
 
@@ -227,8 +227,7 @@ public final class NativeUnwindTracker {
 
     private func load(_ pid: Int32) {
         guard store != nil, !abandoned.isSet else { return }
-        // The tracker's own clock: the recorder's restarts when sampling does.
-        prepared[pid] = MonotonicClock.now()
+        prepared.insert(pid)
         let directory = ProcessDirectory(pid: pid)
         guard let mappings = try? directory.mappings() else { return }
         var firstStart: [String: UInt64] = [:]
