@@ -405,7 +405,8 @@ struct RecordCommand: ParsableCommand {
         var lines: [String] = []
         for (interpreter, counts) in report.byInterpreter.sorted(by: { $0.key < $1.key }) {
             let share = counts.samples == 0 ? 0 : 100 * Double(counts.complete) / Double(counts.samples)
-            lines.append("  python \(interpreter): \(counts.samples) samples in \(counts.processes) processes, "
+            let processes = counts.processes == 1 ? "1 process" : "\(counts.processes) processes"
+            lines.append("  python \(interpreter): \(counts.samples) samples in \(processes), "
                 + "\(DecimalText.tenths(share))% with a complete Python stack")
         }
         if report.startProbes > 0 {

@@ -58,7 +58,7 @@ class Pyrograph(Profiler):
             found["lost"] = int(m.group(1))
         m = re.search(r"samples dropped at stop: (\d+)", log)
         found["dropped_at_stop"] = int(m.group(1)) if m else 0
-        complete = re.findall(r"python \S+ \w+: (\d+) samples in \d+ processes, ([\d.]+)% with a complete", log)
+        complete = re.findall(r"python \S+ \w+: (\d+) samples in \d+ process(?:es)?, ([\d.]+)% with a complete", log)
         if complete:
             total = sum(int(n) for n, _ in complete)
             found["complete_python_pct"] = (sum(int(n) * float(p) for n, p in complete) / total) if total else None
