@@ -150,12 +150,15 @@ def main():
         plain_cpu = cpu_seconds(plain.pid) if plain else 0
         if plain:
             plain.send_signal(signal.SIGINT)
-        # Its RSS while it builds and writes the profile, every 20 ms.
-        stop_rss = peak_rss
+        # Its RSS while it builds and writes the profile, and the CPU it
+        # has used (the last reading before it exits), every 20 ms: CPU well
+        # under the stop's time means it waited, not computed.
+        stop_rss, stop_cpu = peak_rss, final_cpu
         while recorder.poll() is None and time.monotonic() - stop_start < 60:
             try:
                 stop_rss = max(stop_rss, rss_mb(recorder.pid))
-            except (FileNotFoundError, ProcessLookupError, IndexError):
+                stop_cpu = cpu_seconds(recorder.pid)
+            except (FileNotFoundError, ProcessLookupError, IndexError, ValueError):
                 pass
             time.sleep(0.02)
         recorder.wait(timeout=1)
@@ -225,13 +228,15 @@ def main():
         print("windowed summary: " + " | ".join(l.strip() for l in summary.splitlines()[-6:]))
         output = files[-1] if files else output
     stacks = sum(1 for _ in open(output, "rb")) if os.path.exists(output) else 0
-    print(f"stop after SIGINT: {stop_seconds:.2f} s (exit {recorder.returncode}, RSS up to {stop_rss:.1f} MB while stopping); "
+    print(f"stop after SIGINT: {stop_seconds:.2f} s (exit {recorder.returncode}, RSS up to {stop_rss:.1f} MB and "
+          f"at least {stop_cpu - final_cpu:.2f} s of CPU while stopping); "
           f"lost samples: {lost.group(1) if lost else '?'}; profile {os.path.getsize(output) if os.path.exists(output) else 0} bytes, "
           f"{stacks} distinct stacks")
     if args.json:
         with open(args.json, "w") as f:
             json.dump({"seconds": duration, "curve": curve, "rss_rise_after_30s_mb": rise,
                        "rss_slope_mb_per_min": slope * 60, "cpu_seconds": final_cpu, "stop_seconds": stop_seconds, "stop_rss_mb": stop_rss,
+                       "stop_cpu_seconds": stop_cpu - final_cpu,
                        "exit_status": recorder.returncode, "lost_samples": int(lost.group(1)) if lost else None,
                        "short_lived_pythons": spawner.started, "profile_stacks": stacks, "profile_bytes": os.path.getsize(output) if os.path.exists(output) else 0,
                        "summary": summary}, f, indent=1)
