@@ -30,7 +30,7 @@ struct RecordCommand: ParsableCommand {
 
     @Option(name: [.customShort("d"), .long],
             help: ArgumentHelp("Stop after this many seconds (default: until Ctrl-C or COMMAND exits). "
-                               + "A COMMAND still running then is left running (Ctrl-C stops it).", valueName: "SECONDS"))
+                               + "A COMMAND still running when the time is up is left running.", valueName: "SECONDS"))
     var duration: Double?
 
     @Option(name: [.customShort("o"), .long],
