@@ -147,7 +147,11 @@ public final class ProfileSink: SampleSink {
     /// stays, its entries pointing at the stacks set aside.
     public func stacksRetired() {
         guard let spill, spillFailure == nil, !entries.isEmpty else { return }
-        let (part, indexOfSlot, directories) = build(naming: .unchanged)
+        var directories: [String] = []
+        let (part, indexOfSlot) = build(naming: .unchanged) { shown in
+            directories = shown
+            return Profile(sampleTypes: sampleTypes)
+        }
         do {
             try spill.append(ProfileArchive.encoded(part))
         } catch {
@@ -204,34 +208,38 @@ public final class ProfileSink: SampleSink {
     /// rounded once per part.
     public func profile(recording: RecordingInfo?, naming: ProfileView = .unchanged) -> Profile {
         guard let spill, !spilledStacks.isEmpty else {
-            var (profile, indexOfSlot, _) = build(naming: naming)
+            var (profile, indexOfSlot) = build(naming: naming) { _ in Profile(sampleTypes: sampleTypes) }
             appendTimeline(to: &profile) { slot in slot >= 0 ? indexOfSlot[Int(slot)] : -1 }
             profile.recording = recording
             profile.sortTimeline()
             countWallSamples(&profile)
             return profile
         }
-        let (current, indexOfSlot, directories) = build(naming: naming, scriptDirectories: Array(spilledScriptDirectories))
-        let names = naming.fullFileNames ? nil : PythonFileNames(scriptDirectories: spilledScriptDirectories.union(directories))
-        var viewer = ProfileViewer(view: naming, names: names, into: Profile(sampleTypes: sampleTypes))
+        // The stacks set aside first, then the sink's own added to the same
+        // profile: merging two profiles re-hashed every frame and stack of
+        // the second, a tenth of a 30-minute recording's stop.
         var spilledIndex: [Int] = []
-        for (chunk, stackCount) in spilledStacks.enumerated() {
-            let end = spilledIndex.count + stackCount
-            viewer.startPart()
-            do {
-                try ProfileArchive.read(try spill.chunk(chunk), valuesPerStack: sampleTypes.count,
-                                        frame: { viewer.addFrame($0) },
-                                        stack: { spilledIndex.append(viewer.addStack($0, values: $1) ?? -1) })
-            } catch {
-                // What was read before stays; the rest of the chunk is missing.
-                spillFailure = error as? StackSpillFile.Failure ?? .cannotRead(errno: EIO)
+        var (whole, indexOfSlot) = build(naming: naming, scriptDirectories: Array(spilledScriptDirectories)) { directories in
+            let names = naming.fullFileNames ? nil
+                : PythonFileNames(scriptDirectories: spilledScriptDirectories.union(directories))
+            var viewer = ProfileViewer(view: naming, names: names, into: Profile(sampleTypes: sampleTypes))
+            for (chunk, stackCount) in spilledStacks.enumerated() {
+                let end = spilledIndex.count + stackCount
+                viewer.startPart()
+                do {
+                    try ProfileArchive.read(try spill.chunk(chunk), valuesPerStack: sampleTypes.count,
+                                            frame: { viewer.addFrame($0) },
+                                            stack: { spilledIndex.append(viewer.addStack($0, values: $1) ?? -1) })
+                } catch {
+                    // What was read before stays; the rest of the chunk is missing.
+                    spillFailure = error as? StackSpillFile.Failure ?? .cannotRead(errno: EIO)
+                }
+                spilledIndex += repeatElement(-1, count: max(0, end - spilledIndex.count))
             }
-            spilledIndex += repeatElement(-1, count: max(0, end - spilledIndex.count))
+            return viewer.profile
         }
-        var whole = viewer.profile
-        let currentIndex = whole.merge(current)
         appendTimeline(to: &whole) { slot in
-            if slot >= 0 { return indexOfSlot[Int(slot)] < 0 ? -1 : currentIndex[indexOfSlot[Int(slot)]] }
+            if slot >= 0 { return indexOfSlot[Int(slot)] }
             let spilled = -1 - Int(slot)
             return slot == .min || spilled >= spilledIndex.count ? -1 : spilledIndex[spilled]
         }
@@ -263,14 +271,13 @@ public final class ProfileSink: SampleSink {
         }
     }
 
-    /// The profile of the stacks in the sink, as `naming` shows them, in
-    /// one pass, with file names shortened by the script directories its
-    /// stacks show and `scriptDirectories`; each slot's stack in it (-1:
-    /// none), and the script directories its stacks show.
-    private func build(naming: ProfileView, scriptDirectories: [String] = [])
-        -> (Profile, indexOfSlot: [Int], scriptDirectories: [String]) {
+    /// The stacks in the sink, as `naming` shows them, added in one pass to
+    /// the profile `start` gives once it knows the script directories the
+    /// sink's stacks show, with file names shortened by those and
+    /// `scriptDirectories`; and each slot's stack in it (-1: none).
+    private func build(naming: ProfileView, scriptDirectories: [String] = [],
+                       start: (_ scriptDirectories: [String]) -> Profile) -> (Profile, indexOfSlot: [Int]) {
         let view = StackAggregator(options: options)
-        var profile = Profile(sampleTypes: sampleTypes)
         var kept: [Int32] = []
         kept.reserveCapacity(entries.count * 64)
         // First each stack's frames that the aggregator keeps, into one
@@ -302,10 +309,12 @@ public final class ProfileSink: SampleSink {
             }
             ends.append(kept.count)
         }
-        profile.reserveCapacity(stacks: entries.count, frames: tables.all.reduce(0) { $0 + $1.table.frameCount })
         let learned = PythonFileNames(outermostPythonFrames: tables.all.flatMap { state in
             state.outermostPython.map { state.table[$0] }
         })
+        var profile = start(learned.scriptDirectories)
+        profile.reserveCapacity(stacks: profile.stacks.count + entries.count,
+                                frames: profile.frames.count + tables.all.reduce(0) { $0 + $1.table.frameCount })
         let names = naming.fullFileNames ? nil : scriptDirectories.isEmpty ? learned
             : PythonFileNames(scriptDirectories: learned.scriptDirectories + scriptDirectories)
         var shownFrames = ShownFrames(view: naming, names: names)
@@ -347,7 +356,7 @@ public final class ProfileSink: SampleSink {
             let added = profile.add(frameIndices: key, values: [count(entry.samples, entry.nanoseconds), entry.nanoseconds])
             profileIndexOfSlot.append(added ?? -1)
         }
-        return (profile, profileIndexOfSlot, learned.scriptDirectories)
+        return (profile, profileIndexOfSlot)
     }
 
     /// Each stack's slot in `entries`. The session numbers its stacks 0, 1,
