@@ -204,8 +204,8 @@ public final class ProfileSink: SampleSink {
     /// stacks added to the profile as `naming` shows them (file names
     /// shortened by the script directories of all the parts), then the
     /// sink's own stacks: the stop holds the profile and one chunk's bytes,
-    /// not a raw copy of the whole. In wall time a stack's sample count is
-    /// rounded once per part.
+    /// not a raw copy of the whole. In wall time each stack's sample count
+    /// is made from its nanoseconds at the end (`countWallSamples`).
     public func profile(recording: RecordingInfo?, naming: ProfileView = .unchanged) -> Profile {
         guard let spill, !spilledStacks.isEmpty else {
             var (profile, indexOfSlot) = build(naming: naming) { _ in Profile(sampleTypes: sampleTypes) }
