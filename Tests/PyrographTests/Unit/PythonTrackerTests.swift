@@ -106,7 +106,7 @@ final class PythonTrackerTests: XCTestCase {
         let symbolizer = try XCTUnwrap(tracker.symbolizer(for: python.pid, sampleHasPython: false))
         let refusal = try XCTUnwrap(symbolizer.process.refusal)
         let text = refusal.frameText(symbolizer.process.version)
-        XCTAssertTrue(text.hasPrefix("python 3.14.") && text.hasSuffix(": no stack layout"), text)
+        XCTAssertTrue(text.hasPrefix("python 3.14.") && text.hasSuffix(": _Py_DebugOffsets not found"), text)
         XCTAssertEqual(tracker.unsupportedSummary.listed.map(\.pid), [python.pid])
         tracker.inspect(pids: [python.pid])
         XCTAssertEqual(tracker.unsupportedSummary.processes.values.reduce(0, +), 1, "a process looked at again is one process")
