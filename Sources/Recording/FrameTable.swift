@@ -69,7 +69,7 @@ public final class FrameTable {
     /// each process or thread frame, and their index slots.
     public private(set) var estimatedBytes = 0
 
-    private static let slotBytes = 2 * MemoryLayout<Int32>.stride
+    private static let slotBytes = 2 * (MemoryLayout<Int32>.stride + MemoryLayout<UInt8>.stride)
 
     func intern(_ frame: Frame) -> Int32 {
         let hash = frame.hashValue
