@@ -36,16 +36,21 @@ public enum InterpreterGlue {
 
     /// `python3.11`, `python3.13d`, `python2.7`, `libpython3.12.so.1.0`,
     /// `libpython3.13t.so`: the names CPython installs its code under.
+    /// Byte by byte: the stop judges every frame of every part it reads
+    /// back, and a search by `Character` took a quarter of that.
     static func isInterpreterModule(_ module: String) -> Bool {
-        var name = Substring(module)
-        if name.hasPrefix("lib") {
+        let bytes = module.utf8
+        var name = bytes[...]
+        if name.starts(with: "lib".utf8) {
             name = name.dropFirst(3)
-            guard let so = name.firstRange(of: ".so") else { return false }
-            name = name[..<so.lowerBound]
+            guard let so = name.indices.first(where: { name[$0...].starts(with: ".so".utf8) }) else { return false }
+            name = name[..<so]
         }
-        guard name.hasPrefix("python") else { return false }
-        let version = name.dropFirst("python".count)
-        guard let first = version.first, first.isASCII, first.isNumber else { return false }
-        return version.allSatisfy { ($0.isASCII && $0.isNumber) || "._dmtu".contains($0) }
+        guard name.starts(with: "python".utf8) else { return false }
+        let version = name.dropFirst(6)
+        guard let first = version.first, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(first) else { return false }
+        return version.allSatisfy { byte in
+            (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) || "._dmtu".utf8.contains(byte)
+        }
     }
 }
