@@ -38,7 +38,9 @@ public struct Profile: Sendable, Equatable {
     /// Samples in time order, when the recording kept them.
     public private(set) var timeline: [TimedSample]?
 
-    private var frameIndex: [Frame: Int32] = [:]
+    /// Frames by their hash: ids into `frames`, so a frame is stored once
+    /// (a dictionary from frame to index stores it twice).
+    private var frameIndex = IDHashTable()
     /// Stacks by their frames: ids into `stacks`, hashed by `hash(of:)`.
     private var stackIndex = IDHashTable()
 
@@ -154,10 +156,17 @@ public struct Profile: Sendable, Equatable {
 
     /// The frame's index in `frames`, added if new.
     public mutating func intern(_ frame: Frame) -> Int32 {
-        if let index = frameIndex[frame] { return index }
+        intern(frame, hash: frame.hashValue)
+    }
+
+    /// `intern` of a frame whose `hashValue` the caller has: one made on
+    /// another thread (`ViewedPart`) costs this one only the lookup.
+    public mutating func intern(_ frame: Frame, hash: Int) -> Int32 {
+        if let index = frameIndex.find(hash: hash, where: { frames[Int($0)] == frame }) { return index }
+        precondition(frames.count < Int32.max, "more frames than a profile can number")
         let index = Int32(frames.count)
         frames.append(frame)
-        frameIndex[frame] = index
+        frameIndex.insert(index, hash: hash) { frames[Int($0)].hashValue }
         return index
     }
 }

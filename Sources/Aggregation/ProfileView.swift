@@ -27,12 +27,16 @@ public struct ProfileView: Sendable, Equatable {
         if self == .unchanged { return profile }
         var result = Profile(sampleTypes: profile.sampleTypes, defaultSampleType: profile.defaultSampleType)
         result.recording = profile.recording
-        var viewer = ProfileViewer(view: self, names: fullFileNames ? nil : PythonFileNames(learningFrom: profile), into: result)
-        for frame in profile.frames { viewer.addFrame(frame) }
-        let newIndex = profile.stacks.map { viewer.addStack($0.frames, values: $0.values) }
+        var shown = ShownFrames(view: self, names: fullFileNames ? nil : PythonFileNames(learningFrom: profile))
+        var part = ViewedPart(valuesPerStack: profile.sampleTypes.count)
+        for frame in profile.frames { part.appendFrame(frame, shownBy: &shown) }
+        for stack in profile.stacks { part.appendStack(stack.frames, values: stack.values) }
+        var viewer = ProfileViewer(view: self, into: result)
+        let newIndex = viewer.add(part)
         result = viewer.profile
         for sample in profile.timeline ?? [] {
-            guard let stack = newIndex[sample.stack] else { continue }
+            let stack = newIndex[sample.stack]
+            guard stack >= 0 else { continue }
             result.appendTimeline(Profile.TimedSample(stack: stack, timestampNanoseconds: sample.timestampNanoseconds,
                                                       cpu: sample.cpu, values: sample.values))
         }

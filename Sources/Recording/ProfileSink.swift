@@ -203,8 +203,9 @@ public final class ProfileSink: SampleSink {
     /// With stacks set aside, each chunk is read back in turn and its
     /// stacks added to the profile as `naming` shows them (file names
     /// shortened by the script directories of all the parts), then the
-    /// sink's own stacks: the stop holds the profile and one chunk's bytes,
-    /// not a raw copy of the whole. In wall time each stack's sample count
+    /// sink's own stacks. A second thread reads, decodes and shows chunk
+    /// i+1 while this one adds chunk i (`Prefetch`, `ViewedPart`): the
+    /// stop holds the profile and two chunks, not a raw copy of the whole. In wall time each stack's sample count
     /// is made from its nanoseconds at the end (`countWallSamples`).
     public func profile(recording: RecordingInfo?, naming: ProfileView = .unchanged) -> Profile {
         guard let spill, !spilledStacks.isEmpty else {
@@ -222,19 +223,32 @@ public final class ProfileSink: SampleSink {
         var (whole, indexOfSlot) = build(naming: naming, scriptDirectories: Array(spilledScriptDirectories)) { directories in
             let names = naming.fullFileNames ? nil
                 : PythonFileNames(scriptDirectories: spilledScriptDirectories.union(directories))
-            var viewer = ProfileViewer(view: naming, names: names, into: Profile(sampleTypes: sampleTypes))
-            for (chunk, stackCount) in spilledStacks.enumerated() {
-                let end = spilledIndex.count + stackCount
-                viewer.startPart()
+            // Each chunk is read, decoded and shown on a second thread while
+            // this one adds the chunk before to the profile.
+            var shown = ShownFrames(view: naming, names: names)
+            let valuesPerStack = sampleTypes.count
+            let parts = Prefetch(count: spilledStacks.count) { chunk in
                 do {
-                    try ProfileArchive.read(try spill.chunk(chunk), valuesPerStack: sampleTypes.count,
-                                            frame: { viewer.addFrame($0) },
-                                            stack: { spilledIndex.append(viewer.addStack($0, values: $1) ?? -1) })
+                    return ViewedPart(archive: try spill.chunk(chunk), valuesPerStack: valuesPerStack, shownBy: &shown)
                 } catch {
-                    // What was read before stays; the rest of the chunk is missing.
-                    spillFailure = error as? StackSpillFile.Failure ?? .cannotRead(errno: EIO)
+                    var unread = ViewedPart(valuesPerStack: valuesPerStack)
+                    unread.failure = error
+                    return unread
                 }
-                spilledIndex += repeatElement(-1, count: max(0, end - spilledIndex.count))
+            }
+            // Room for every stack, so the profile's index of stacks is not
+            // rehashed (each stack's frames visited again) as it grows.
+            var whole = Profile(sampleTypes: sampleTypes)
+            whole.reserveCapacity(stacks: spilledStacks.reduce(0, +) + entries.count)
+            var viewer = ProfileViewer(view: naming, into: whole)
+            for stackCount in spilledStacks {
+                let part = parts.next()
+                let placed = viewer.add(part)
+                // What was read before a failure stays; the rest of the chunk is missing.
+                if let failure = part.failure { spillFailure = failure as? StackSpillFile.Failure ?? .cannotRead(errno: EIO) }
+                spilledIndex += placed.prefix(stackCount)
+                spilledIndex += repeatElement(-1, count: max(0, stackCount - placed.count))
+                parts.giveBack(part)
             }
             return viewer.profile
         }

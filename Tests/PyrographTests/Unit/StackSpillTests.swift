@@ -179,6 +179,43 @@ final class StackSpillTests: XCTestCase {
         XCTAssertEqual(got, expected)
     }
 
+    /// A set-aside chunk that cannot be read back at the stop (here the
+    /// file is cut short under it) loses its own stacks and says so; the
+    /// chunk before it and the sink's own stacks are in the profile.
+    func testAChunkThatCannotBeReadBackLosesOnlyItsStacks() throws {
+        let directory = try TestSupport.temporaryDirectory()
+        let spill = StackSpillFile(directories: [directory.path])
+        let sink = ProfileSink(keepsTimeline: true, spill: spill)
+        var firstChunkBytes = 0
+        for generation in 0..<3 {
+            let table = FrameTable()
+            for index in 0..<50 {
+                let stack = SymbolizedStack(id: generation * 50 + index, process: .process(comm: "app", pid: 1),
+                                            thread: .thread(name: "t", tid: 1),
+                                            frames: [.python(function: "g\(generation)_\(index)", file: "a.py", line: 1)],
+                                            table: table)
+                sink.consume(SymbolizedSample(stack: stack, timestampNanoseconds: UInt64(generation * 50 + index), cpu: 0,
+                                              origin: .onCPU, weightNanoseconds: 1_000))
+            }
+            if generation < 2 { sink.stacksRetired() }
+            if generation == 0 { firstChunkBytes = spill.bytesWritten }
+        }
+        XCTAssertEqual(sink.spilledChunks, 2)
+        // The unnamed file is ours, open in this process: cut the second chunk short.
+        let descriptors = try FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd").compactMap { name -> Int32? in
+            let target = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/fd/" + name)
+            return target?.hasPrefix(directory.path + "/") == true ? Int32(name) : nil
+        }
+        XCTAssertEqual(descriptors.count, 1)
+        XCTAssertEqual(ftruncate(try XCTUnwrap(descriptors.first), off_t(firstChunkBytes + 10)), 0)
+        let profile = sink.profile(recording: nil)
+        XCTAssertEqual(sink.spillFailure, .cannotRead(errno: EIO))
+        XCTAssertEqual(profile.totalSamples, 100)
+        XCTAssertEqual(Set(profile.frames.map(\.function).filter { $0.hasPrefix("g") }),
+                       Set((0..<50).flatMap { ["g0_\($0)", "g2_\($0)"] }))
+        XCTAssertEqual(profile.timeline?.count, 100, "the lost chunk's samples are off the timeline")
+    }
+
     /// No directory to write in: the stacks stay in memory, the profile is
     /// whole, and the sink says why.
     func testAStackSetAsideThatCannotBeWrittenStaysInMemory() {
