@@ -32,6 +32,9 @@ public struct ViewedPart: Sendable {
     /// `shown` shows them; a decoding error ends it (`failure`).
     public init(archive bytes: [UInt8], valuesPerStack: Int, shownBy shown: inout ShownFrames) {
         self.init(valuesPerStack: valuesPerStack)
+        // A frame index is a varint of a byte or two: room for them all at
+        // once, not grown (and copied) a dozen times on the way.
+        stackFrames.reserveCapacity(bytes.count / 2)
         do {
             try ProfileArchive.read(bytes, valuesPerStack: valuesPerStack, frame: { appendFrame($0, shownBy: &shown) },
                                     stack: { appendStack($0, values: $1) })
