@@ -205,8 +205,9 @@ public final class ProfileSink: SampleSink {
     /// shortened by the script directories of all the parts), then the
     /// sink's own stacks. A second thread reads, decodes and shows chunk
     /// i+1 while this one adds chunk i (`Prefetch`, `ViewedPart`): the
-    /// stop holds the profile and two chunks, not a raw copy of the whole. In wall time each stack's sample count
-    /// is made from its nanoseconds at the end (`countWallSamples`).
+    /// stop holds the profile and two chunks, not a raw copy of the whole.
+    /// In wall time each stack's sample count is made from its nanoseconds
+    /// at the end (`countWallSamples`).
     public func profile(recording: RecordingInfo?, naming: ProfileView = .unchanged) -> Profile {
         guard let spill, !spilledStacks.isEmpty else {
             var (profile, indexOfSlot) = build(naming: naming) { _ in Profile(sampleTypes: sampleTypes) }
